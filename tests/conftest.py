@@ -1,0 +1,42 @@
+"""Suite-wide guarantees: nothing the tests start outlives them."""
+
+from __future__ import annotations
+
+import ctypes
+import time
+
+import psutil
+import pytest
+
+PR_SET_CHILD_SUBREAPER = 36
+LEFTOVER_WAIT_S = 5.0
+
+
+def _become_subreaper() -> bool:
+    """Orphans of anything we start (double-forked daemons included) reparent to
+    this process instead of init, so the final check below can see them."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Fail the run if any process started by the suite is still alive at the end."""
+    assert _become_subreaper(), "could not become a child subreaper"
+    yield
+    me = psutil.Process()
+    deadline = time.monotonic() + LEFTOVER_WAIT_S
+    alive = me.children(recursive=True)
+    while alive and time.monotonic() < deadline:
+        for child in alive:
+            try:
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    child.wait(timeout=0)  # reap: a zombie is dead, not left behind
+            except (psutil.Error, psutil.TimeoutExpired):
+                pass
+        time.sleep(0.1)
+        alive = [c for c in me.children(recursive=True) if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    described = [f"{c.pid} {' '.join(c.cmdline())[:120]}" for c in alive]
+    for child in alive:
+        child.kill()
+    assert not described, f"processes left running after the test suite: {described}"

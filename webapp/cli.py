@@ -1,0 +1,147 @@
+"""The ``flamedeck`` command: profile or import locally, or run the server and workers.
+
+``profile`` and ``import`` need no server: they run the same pipeline as the
+background worker and write the same files a report offers for download.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+from webapp import pipeline
+from webapp.summary_text import format_summary
+
+SERVER_COMMANDS = {"serve", "worker", "db"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``flamedeck`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SERVER_COMMANDS:
+        return _server_command(argv[0], argv[1:])
+    script_args: list[str] = []
+    if "--" in argv:  # everything after "--" belongs to the profiled script
+        cut = argv.index("--")
+        argv, script_args = argv[:cut], argv[cut + 1 :]
+    args = _parser().parse_args(argv)
+    if args.command == "profile":
+        return _profile(args, script_args)
+    return _import(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flamedeck",
+        description="Profile Python scripts with py-spy and share the results.",
+        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade'.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    profile = commands.add_parser(
+        "profile",
+        help="run a script under py-spy and write its report files",
+        usage="flamedeck profile SCRIPT [options] [-- SCRIPT_ARGS...]",
+    )
+    profile.add_argument("script", type=Path, help="the Python script to run")
+    profile.add_argument("--duration", default="10", metavar="S", help="time limit in whole seconds (default 10)")
+    profile.add_argument("--rate", default="100", metavar="HZ", help="samples per second (default 100)")
+    profile.add_argument("--idle", action="store_true", help="also sample idle (waiting) threads")
+    profile.add_argument("--gil", action="store_true", help="only sample threads holding the GIL")
+    profile.add_argument("--native", action="store_true", help="include native C/C++ frames")
+    profile.add_argument("--subprocesses", action="store_true", help="also profile child processes")
+    profile.add_argument("--nonblocking", action="store_true", help="sample without pausing the script")
+    _add_output_dir(profile)
+
+    imported = commands.add_parser("import", help="turn an existing py-spy speedscope file into report files")
+    imported.add_argument("file", type=Path, help="a .speedscope.json written by py-spy")
+    _add_output_dir(imported)
+    return parser
+
+
+def _add_output_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output-dir", type=Path, default=Path("."), metavar="DIR",
+        help="where to write the files (default: the current directory)",
+    )
+
+
+def _profile(args: argparse.Namespace, script_args: list[str]) -> int:
+    from webapp.profiling import OptionsError, RunOptions
+
+    if not args.script.is_file():
+        return _fail(f"{args.script} is not a file; give the path of a Python script.")
+    try:
+        options = RunOptions.from_strings(
+            {
+                "duration": args.duration,
+                "rate": args.rate,
+                "idle": args.idle,
+                "gil": args.gil,
+                "native": args.native,
+                "subprocesses": args.subprocesses,
+                "nonblocking": args.nonblocking,
+                "args": script_args,
+            }
+        )
+    except OptionsError as error:
+        return _fail(str(error))
+    print(f"Profiling {args.script.name} for up to {options.duration_s} s at {options.rate_hz} Hz ...", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="flamedeck-") as job_dir:
+        report = pipeline.profile_script(args.script.resolve(), options, Path(job_dir))
+    return _write(report, args.script.stem, args.output_dir)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from webapp.profiles import ProfileFormatError
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        return _fail(f"Cannot read {args.file}: {error.strerror}.")
+    try:
+        report = pipeline.import_profile(data, args.file.name)
+    except ProfileFormatError as error:
+        return _fail(str(error))
+    stem = args.file.name.removesuffix(".json").removesuffix(".speedscope")
+    return _write(report, stem, args.output_dir)
+
+
+def _write(report: pipeline.Report, stem: str, output_dir: Path) -> int:
+    print(format_summary(report.summary))
+    if not report.produced_profile:
+        return 1
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = {
+        f"{stem}.speedscope.json": report.artifacts["profile.speedscope.json"],
+        f"{stem}.collapsed.txt": report.artifacts["profile.collapsed.txt"],
+        f"{stem}.report.json": orjson.dumps(report.summary, option=orjson.OPT_INDENT_2),
+    }
+    for name, data in written.items():
+        (output_dir / name).write_bytes(data)
+    print("Wrote " + ", ".join(str(output_dir / name) for name in written))
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"flamedeck: {message}", file=sys.stderr)
+    return 2
+
+
+def _server_command(command: str, argv: list[str]) -> int:
+    # Imported lazily: the local commands must not pay for Flask, SQLAlchemy and Huey.
+    if command == "db":
+        from webapp.migrations import main as db_main
+
+        return db_main(argv)
+    from webapp import serve
+
+    return serve.main(argv) if command == "serve" else serve.worker_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

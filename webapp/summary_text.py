@@ -1,0 +1,67 @@
+"""The plain-text summary of a report that ``flamedeck profile`` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOP_FUNCTIONS_SHOWN = 10
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """Render report.json as the terminal summary."""
+    lines: list[str] = []
+    static = summary.get("static_metrics")
+    if static is not None:
+        lines += _static_lines(summary.get("script_name", "script"), static)
+    lines += _runtime_lines(summary)
+    outcome = summary.get("outcome") or {}
+    lines.append(f"Outcome: {outcome.get('message', 'unknown')}")
+    return "\n".join(lines)
+
+
+def _static_lines(script_name: str, static: dict[str, Any]) -> list[str]:
+    lines = [f"=== Static metrics: {script_name} ==="]
+    error = static.get("error")
+    if error:
+        lines.append(f"Could not analyse the source: {error['message']}")
+    fields = [
+        ("File size", static.get("file_size_bytes"), " bytes"),
+        ("Lines of code", static.get("lines_of_code"), ""),
+        ("Functions", static.get("functions"), ""),
+        ("Classes", static.get("classes"), ""),
+        ("Imports", static.get("imports"), ""),
+        ("Complexity score", static.get("complexity_score"), ""),
+        ("Maintainability", static.get("maintainability_index"), ""),
+    ]
+    lines.append("  ".join(f"{label}: {value}{unit}" for label, value, unit in fields if value is not None))
+    return lines
+
+
+def _runtime_lines(summary: dict[str, Any]) -> list[str]:
+    options = summary.get("options") or {}
+    if options:
+        heading = f"=== Runtime profile (py-spy, {options.get('rate_hz')} Hz, {summary.get('duration_s', 0):.1f} s) ==="
+    else:
+        heading = f"=== Imported profile ({summary.get('duration_s', 0):.1f} s) ==="
+    lines = [heading]
+    lines.append(f"Total samples: {summary.get('total_samples', 0)}  Unique functions: {summary.get('unique_functions', 0)}")
+    threads = summary.get("threads") or []
+    if len(threads) > 1:
+        lines.append("Threads: " + ", ".join(f"{t['name']} ({t['samples']})" for t in threads))
+    hot = summary.get("hot_functions") or []
+    if hot:
+        lines.append(f"Top {min(len(hot), TOP_FUNCTIONS_SHOWN)} hot functions (self / total):")
+        width = max(len(f["name"]) for f in hot[:TOP_FUNCTIONS_SHOWN])
+        for rank, function in enumerate(hot[:TOP_FUNCTIONS_SHOWN], start=1):
+            where = f"{_short_file(function['file'])}:{function['line']}"
+            lines.append(
+                f"  {rank:>2}. {function['name']:<{width}}  {where:<32} "
+                f"{function['self_percent']:5.1f} %  {function['total_percent']:5.1f} %"
+            )
+    return lines
+
+
+def _short_file(path: str) -> str:
+    """The last two path parts: enough to recognise a file in a terminal."""
+    parts = path.replace("\\", "/").split("/")
+    return "/".join(parts[-2:]) if len(parts) > 2 else path
