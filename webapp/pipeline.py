@@ -5,21 +5,34 @@ script, ``profiles`` imports and exports, ``analysis`` computes statistics - so
 that the CLI and the background worker produce exactly the same report.
 No Flask, no database.
 """
-# STUB - interface only; implementation lands once profiling/profiles/analysis exist.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from webapp.analysis import complexity_with_runtime, static_metrics, summarize
+from webapp.profiles import Profile, ProfileFormatError, get_exporter, load_profile
+from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
+
+# Artifact name -> (exporter name, options). Every report offers these downloads.
+PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "profile.speedscope.json": ("speedscope", {}),
+    "profile.collapsed.txt": ("collapsed", {}),
+}
+OUTPUT_TAIL_BYTES = 64_000  # how much of the script's stdout/stderr a report keeps
 
 
 @dataclass
 class Report:
-    """What a finished job stores: ``summary`` is the report.json document,
-    ``artifacts`` maps an artifact name to its bytes:
-    ``profile.speedscope.json``, ``profile.collapsed.txt`` (and later
-    ``flame.json``, ``flamegraph.svg``), plus ``stdout.txt`` / ``stderr.txt`` tails."""
+    """What a finished job stores.
+
+    ``summary`` is the report.json document; ``artifacts`` maps an artifact name
+    (``profile.speedscope.json``, ``profile.collapsed.txt``, ``stdout.txt``, ...)
+    to its bytes."""
 
     summary: dict[str, Any]
     artifacts: dict[str, bytes] = field(default_factory=dict)
@@ -28,17 +41,92 @@ class Report:
 
 def profile_script(
     script: Path,
-    options: "RunOptions",  # webapp.profiling.RunOptions
+    options: RunOptions,
     job_dir: Path,
     *,
     display_name: str | None = None,
+    limits: Limits | None = None,
     launcher=None,
-    on_progress: Callable[[float], None] | None = None,  # elapsed seconds, ~every 0.2 s
-    should_stop: Callable[[], bool] | None = None,  # polled; True stops the run early (cancel)
+    on_progress: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Report:
-    raise NotImplementedError
+    """Run ``script`` under py-spy in ``job_dir`` and build its report.
+
+    Raises ``OptionsError`` before starting when the options are invalid; every
+    other way a run can end is described by the summary's ``outcome``."""
+    name = display_name or script.name
+    source = script.read_bytes()
+    result = run_script(
+        script, options, job_dir, limits=limits or Limits(), launcher=launcher,
+        on_progress=on_progress, should_stop=should_stop,
+    )
+    profile, sample_count = _read_run_profile(result)
+    outcome = finalize_outcome(result, sample_count)
+    summary: dict[str, Any] = {"script_name": name, "kind": "run"}
+    summary["static_metrics"] = static_metrics(source.decode("utf-8", errors="replace"), name)
+    summary["options"] = dataclasses.asdict(options)
+    summary["sandboxed"] = result.sandboxed
+    summary["elapsed_s"] = round(result.elapsed_s, 3)
+    artifacts = {
+        "stdout.txt": tail(result.stdout_path, OUTPUT_TAIL_BYTES).encode(),
+        "stderr.txt": tail(result.stderr_path, OUTPUT_TAIL_BYTES).encode(),
+    }
+    produced = profile is not None and profile.sample_count > 0
+    if profile is not None:
+        profile.name = name
+        summary.update(summarize(profile))
+        summary["function_complexity"] = complexity_with_runtime(
+            summary["static_metrics"], summary["hot_functions"], result.script_path
+        )
+        artifacts.update(_render_artifacts(profile))
+    else:
+        summary.update(_empty_runtime())
+    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": outcome.message}
+    return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
 
 def import_profile(data: bytes, filename: str) -> Report:
-    """Raises webapp.profiles.ProfileFormatError with a user-facing message."""
-    raise NotImplementedError
+    """Build a report from an existing profile file; ProfileFormatError when it is not one."""
+    profile = load_profile(data, filename)
+    if profile.sample_count == 0:
+        raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
+    summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
+    summary.update(summarize(profile))
+    summary["function_complexity"] = []
+    summary["outcome"] = {
+        "status": "finished",
+        "exit_code": None,
+        "message": f"Imported {profile.sample_count} samples from {filename}.",
+    }
+    return Report(summary=summary, artifacts=_render_artifacts(profile), produced_profile=True)
+
+
+def _read_run_profile(result) -> tuple[Profile | None, int | None]:
+    """py-spy's file as a Profile without the runner's frames; (None, None) if unreadable."""
+    if result.profile_path is None:
+        return None, None
+    try:
+        raw = load_profile(result.profile_path.read_bytes(), result.profile_path.name)
+    except (ProfileFormatError, OSError):
+        return None, None
+
+    def without_runner(frames):
+        cut = runner_frame_count([f.file for f in frames], result.script_path)
+        return None if cut is None else frames[cut:]
+
+    profile = raw.restacked(without_runner)
+    return profile, profile.sample_count
+
+
+def _render_artifacts(profile: Profile) -> dict[str, bytes]:
+    return {
+        artifact: get_exporter(exporter, **options).render(profile)
+        for artifact, (exporter, options) in PROFILE_ARTIFACTS.items()
+    }
+
+
+def _empty_runtime() -> dict[str, Any]:
+    return {
+        "total_samples": 0, "unique_functions": 0, "hot_functions": [], "threads": [],
+        "duration_s": 0.0, "interval_s": 0.0, "function_complexity": [],
+    }

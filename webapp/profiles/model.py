@@ -165,6 +165,30 @@ class Profile:
                 first_line[key] = frame.line
         return self.mapped(lambda f: Frame(f.name, f.file, first_line.get(f.function_key, 0)))
 
+    def restacked(self, rewrite: Callable[[list[Frame]], list[Frame] | None]) -> Profile:
+        """A new profile whose stacks are ``rewrite(frames of stack)``; ``None`` drops
+        those samples. Used to cut the runner's own frames off the root of each stack,
+        which depends on a frame's position, not only on the frame."""
+        result = Profile(
+            name=self.name,
+            interval_s=self.interval_s,
+            start_s=self.start_s,
+            end_s=self.end_s,
+        )
+        new_stack_of: list[int | None] = []
+        for stack_id in range(len(self.stacks)):
+            frames = rewrite(self.frame_stack(stack_id))
+            new_stack_of.append(
+                None if frames is None else result.intern_stack(tuple(result.intern_frame(f) for f in frames))
+            )
+        for thread in self.threads:
+            copy = result.add_thread(thread.name, thread.process)
+            for stack_id, count in thread.runs():
+                new_id = new_stack_of[stack_id]
+                if new_id is not None:
+                    copy.append(new_id, count)
+        return result
+
 
 class ProfileFormatError(ValueError):
     """A file could not be read as a profile; the message is meant for the user."""

@@ -1,0 +1,258 @@
+"""Importer for speedscope JSON files of sampled profiles.
+
+Reads what ``py-spy record --format speedscope`` writes and what our own
+speedscope exporter writes (which adds a ``"flamedeck"`` field so that
+re-import is exact). Evented and memory ("bytes") profiles are skipped.
+
+py-spy specifics handled here:
+
+* thread profiles are named ``Thread 6466 "MainThread"``, or with
+  ``--subprocesses`` ``Process 6696 Thread 6696 "MainThread"``: the quoted name
+  becomes :attr:`Thread.name` (``"Thread 6466"`` when empty) and the process
+  becomes :attr:`Thread.process` (``"pid 6696"``);
+* with ``--subprocesses`` every stack starts with synthetic frames named like
+  ``process 6696:"/path/python script.py"``; they leak host paths and command
+  lines, so they are dropped;
+* every weight is one sampling interval, so weights become sample counts.
+
+Large files go through :mod:`.speedscope_scan`, which never decodes a stack
+it has already seen; anything unusual falls back to a plain ``orjson.loads``.
+Both roads end in the same :func:`_build`, so they give identical Profiles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import orjson
+
+from webapp.profiles.importers.base import Importer, head_and_tail, name_from_filename
+from webapp.profiles.importers.runs import LengthMismatch, collect_runs, fill_thread
+from webapp.profiles.importers.speedscope_columns import ParsedColumns, ScannedColumns, WeightColumn
+from webapp.profiles.importers.speedscope_frames import FrameTable
+from webapp.profiles.importers.speedscope_scan import FastPathUnsuitable, scan_file
+from webapp.profiles.model import Profile, ProfileFormatError, Thread
+
+SCHEMA_MARK = b"speedscope.app/file-format-schema.json"
+UTF8_BOM = b"\xef\xbb\xbf"
+JSON_WHITESPACE = b" \t\r\n"
+# Files at least this big are read by the byte scanner; smaller ones by orjson.loads.
+FAST_PATH_MIN_BYTES = 1024 * 1024
+# Used when a file says nothing about its sampling interval (no time weights at all).
+DEFAULT_INTERVAL_S = 0.01
+FLAMEDECK_KEY = "flamedeck"
+FLAMEDECK_FORMAT_VERSION = 1
+SECONDS_PER_UNIT = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}
+COUNT_UNIT = "none"  # weights are already sample counts
+SKIPPED_UNITS = {"bytes"}  # memory profiles: nothing to show as time
+Columns = ParsedColumns | ScannedColumns
+PYSPY_THREAD_NAME = re.compile(r'(?:Process (\d+) )?Thread (\d+) "(.*)"', re.DOTALL)
+
+
+class SpeedscopeImporter(Importer):
+    """speedscope JSON (py-spy's output, our own export, other tools' sampled profiles)."""
+
+    name = "speedscope"
+    description = "speedscope JSON (for example from `py-spy record --format speedscope`)"
+
+    def recognizes(self, data: bytes, filename: str = "") -> bool:
+        """A JSON object naming speedscope's schema near its start or end."""
+        head, tail = head_and_tail(data)
+        starts_like_json = head.removeprefix(UTF8_BOM).lstrip().startswith(b"{")
+        return starts_like_json and (SCHEMA_MARK in head or SCHEMA_MARK in tail)
+
+    def load(self, data: bytes, filename: str = "") -> Profile:
+        """See :func:`read_speedscope`."""
+        return read_speedscope(data, filename)
+
+
+def read_speedscope(
+    data: bytes, filename: str = "", *, fast_path_min_bytes: int = FAST_PATH_MIN_BYTES
+) -> Profile:
+    """Read a speedscope file; the byte scanner for big files, orjson for the rest."""
+    data = data.removeprefix(UTF8_BOM)  # the same object when there is none
+    if not _ends_like_an_object(data):
+        raise ProfileFormatError(
+            "This speedscope file ends in the middle of its data, so it was probably cut off "
+            "while being written or uploaded. Record or upload it again."
+        )
+    if len(data) >= fast_path_min_bytes:
+        try:
+            return read_scanned(data, filename)
+        except FastPathUnsuitable:
+            pass  # an unusual layout: the generic parser copes with it
+    return read_parsed(data, filename)
+
+
+def _ends_like_an_object(data: bytes) -> bool:
+    """Does the last non-whitespace byte close a JSON object? (no copy of big data)"""
+    end = len(data)
+    while end and data[end - 1] in JSON_WHITESPACE:
+        end -= 1
+    return end > 0 and data[end - 1] == ord("}")
+
+
+def read_scanned(data: bytes, filename: str = "") -> Profile:
+    """The fast road: scan the raw bytes (see speedscope_scan); FastPathUnsuitable if it can't."""
+    scanned = scan_file(data)
+    return _build(scanned.document, filename, ScannedColumns(data, scanned))
+
+
+def read_parsed(data: bytes, filename: str = "") -> Profile:
+    """The generic road: ``orjson.loads`` the whole file, then build the Profile."""
+    return _build(_parse_whole(data), filename, ParsedColumns())
+
+
+def _parse_whole(data: bytes) -> object:
+    """orjson.loads with a user-facing error."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise ProfileFormatError(
+            f"This file looks like a speedscope profile but is not valid JSON (it breaks at "
+            f"byte {error.pos}). It may be damaged or cut off; export or upload it again."
+        ) from error
+
+
+@dataclass(slots=True)
+class _Metadata:
+    """What our own exporter adds under the top-level ``"flamedeck"`` key."""
+
+    interval_s: float | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+    merged_profile: int | None = None
+    threads: list[tuple[str, str]] | None = None
+
+
+def _read_metadata(document: dict) -> _Metadata:
+    """Our export's extra field; anything malformed in it is ignored, not fatal."""
+    raw = document.get(FLAMEDECK_KEY)
+    meta = _Metadata()
+    if not isinstance(raw, dict) or raw.get("version") != FLAMEDECK_FORMAT_VERSION:
+        return meta
+    interval = raw.get("interval_s")
+    if type(interval) in (int, float) and interval > 0:
+        meta.interval_s = float(interval)
+    if type(raw.get("start_s")) in (int, float) and type(raw.get("end_s")) in (int, float):
+        meta.start_s, meta.end_s = float(raw["start_s"]), float(raw["end_s"])
+    if type(raw.get("merged_profile")) is int:
+        meta.merged_profile = raw["merged_profile"]
+    threads = raw.get("threads")
+    if isinstance(threads, list) and all(isinstance(t, dict) for t in threads):
+        names = [(t.get("name"), t.get("process", "")) for t in threads]
+        if all(isinstance(n, str) and isinstance(p, str) for n, p in names):
+            meta.threads = names
+    return meta
+
+
+def _sampled_profiles(document: object) -> tuple[list[tuple[int, dict]], _Metadata]:
+    """(index in the file, profile) of the sampled profiles worth importing, and our metadata."""
+    if not isinstance(document, dict) or not isinstance(document.get("profiles"), list):
+        raise ProfileFormatError(
+            "This speedscope file has no list of profiles, so there is nothing to show. "
+            "Check that it was written by a profiler such as py-spy."
+        )
+    meta = _read_metadata(document)
+    chosen = []
+    for position, item in enumerate(document["profiles"]):
+        if position == meta.merged_profile or not isinstance(item, dict) or item.get("type") != "sampled":
+            continue
+        unit = item.get("unit")
+        if unit in SKIPPED_UNITS:
+            continue
+        if unit != COUNT_UNIT and unit not in SECONDS_PER_UNIT:
+            raise ProfileFormatError(
+                f"Profile {position + 1} of this speedscope file has the unknown unit {unit!r}; "
+                f"expected one of {', '.join(sorted([*SECONDS_PER_UNIT, COUNT_UNIT]))}."
+            )
+        chosen.append((position, item))
+    if not chosen:
+        raise ProfileFormatError(
+            "This speedscope file holds no sampled CPU profile (only evented or memory "
+            "profiles, or none at all). flamedeck shows sampled profiles such as py-spy's."
+        )
+    if meta.threads is not None and len(meta.threads) != len(chosen):
+        meta.threads = None
+    return chosen, meta
+
+
+def _number(item: dict, key: str) -> float:
+    """A numeric field of a profile; 0 when absent (tolerated: only the time axis needs it)."""
+    value = item.get(key, 0)
+    return float(value) if type(value) in (int, float) else 0.0
+
+
+def _thread_identity(item: dict, position: int) -> tuple[str, str]:
+    """(thread name, process) from a profile's name, py-spy style when it matches."""
+    label = item.get("name") if isinstance(item.get("name"), str) else ""
+    match = PYSPY_THREAD_NAME.fullmatch(label)
+    if match is None:
+        return label or f"Thread {position + 1}", ""
+    pid, tid, quoted = match.groups()
+    return quoted or f"Thread {tid}", f"pid {pid}" if pid else ""
+
+
+def _profile_name(document: dict, filename: str) -> str:
+    """The file's own name when it has one, else the upload's file name."""
+    name = document.get("name")
+    return name if isinstance(name, str) and name.strip() else name_from_filename(filename)
+
+
+def _interval_s(chosen: list[tuple[int, dict]], weights: list[WeightColumn], meta: _Metadata) -> float:
+    """Seconds per sample: ours when we wrote the file, else the smallest weight (py-spy: all equal)."""
+    if meta.interval_s:
+        return meta.interval_s
+    candidates = [
+        min(column.distinct_positive) * SECONDS_PER_UNIT[item["unit"]]
+        for (_, item), column in zip(chosen, weights)
+        if item["unit"] in SECONDS_PER_UNIT and column.distinct_positive
+    ]
+    return min(candidates, default=DEFAULT_INTERVAL_S)
+
+
+def _build(document: object, filename: str, columns: Columns) -> Profile:
+    """The Profile for a parsed (or skeleton) document; ``columns`` reads its arrays."""
+    chosen, meta = _sampled_profiles(document)
+    columns.check_placeholders(document)
+    weights = [columns.weights(item, position) for position, item in chosen]
+    timed = [(item, SECONDS_PER_UNIT[item["unit"]]) for _, item in chosen if item["unit"] in SECONDS_PER_UNIT]
+    profile = Profile(
+        name=_profile_name(document, filename),
+        interval_s=_interval_s(chosen, weights, meta),
+        start_s=min((_number(item, "startValue") * factor for item, factor in timed), default=0.0),
+        end_s=max((_number(item, "endValue") * factor for item, factor in timed), default=0.0),
+    )
+    if meta.start_s is not None:
+        profile.start_s, profile.end_s = meta.start_s, meta.end_s
+    frames = FrameTable(document.get("shared"), profile)
+    for order, ((position, item), column) in enumerate(zip(chosen, weights)):
+        name, process = meta.threads[order] if meta.threads else _thread_identity(item, order)
+        _read_thread(profile.add_thread(name, process), item, position, column, columns, frames)
+    return profile
+
+
+def _read_thread(
+    thread: Thread, item: dict, position: int, weights: WeightColumn, columns: Columns, frames: FrameTable
+) -> None:
+    """Fill ``thread`` from profile number ``position`` of the file."""
+    seconds_per_unit = SECONDS_PER_UNIT.get(item["unit"])
+    scale = seconds_per_unit / frames.profile.interval_s if seconds_per_unit else 1.0
+    try:
+        runs = collect_runs(columns.stack_chunks(item, position), weights.counts(scale), weights.count)
+    except LengthMismatch:
+        raise columns.length_mismatch(position) from None
+    except TypeError as error:  # a sample holding lists or objects: unhashable
+        raise ProfileFormatError(
+            f"A sample of profile {position + 1} of this speedscope file is not a list of "
+            "frame numbers, so the file is damaged. Export it again."
+        ) from error
+    stack_of_key = frames.stack_ids(columns.decode(runs.keys, position), position)
+    try:
+        fill_thread(thread, runs, stack_of_key)
+    except OverflowError as error:
+        raise ProfileFormatError(
+            f"Profile {position + 1} of this speedscope file repeats one stack more often "
+            "than flamedeck can count. Check that it holds CPU samples."
+        ) from error
