@@ -18,11 +18,16 @@ from webapp.analysis import complexity_with_runtime, static_metrics, summarize
 from webapp.profiles import Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
-# Artifact name -> (exporter name, options). Every report offers these downloads.
-PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "profile.speedscope.json": ("speedscope", {}),
-    "profile.collapsed.txt": ("collapsed", {}),
+# Artifact name -> exporter name. Every report offers these downloads; flame.json
+# feeds the page's flamegraph.
+PROFILE_ARTIFACTS: dict[str, str] = {
+    "profile.speedscope.json": "speedscope",
+    "profile.collapsed.txt": "collapsed",
+    "flame.json": "flame-tree",
+    "flamegraph.svg": "svg",
 }
+# Exporters that colour frames by origin need to know which file is the user's script.
+KNOWS_SCRIPT_FILE = {"flame-tree", "svg"}
 OUTPUT_TAIL_BYTES = 64_000  # how much of the script's stdout/stderr a report keeps
 
 
@@ -78,7 +83,7 @@ def profile_script(
         summary["function_complexity"] = complexity_with_runtime(
             summary["static_metrics"], summary["hot_functions"], result.script_path
         )
-        artifacts.update(_render_artifacts(profile))
+        artifacts.update(_render_artifacts(profile, result.script_path))
     else:
         summary.update(_empty_runtime())
     summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": outcome.message}
@@ -118,11 +123,12 @@ def _read_run_profile(result) -> tuple[Profile | None, int | None]:
     return profile, profile.sample_count
 
 
-def _render_artifacts(profile: Profile) -> dict[str, bytes]:
-    return {
-        artifact: get_exporter(exporter, **options).render(profile)
-        for artifact, (exporter, options) in PROFILE_ARTIFACTS.items()
-    }
+def _render_artifacts(profile: Profile, script_file: str | None = None) -> dict[str, bytes]:
+    artifacts = {}
+    for artifact, exporter in PROFILE_ARTIFACTS.items():
+        options = {"script_file": script_file} if exporter in KNOWS_SCRIPT_FILE else {}
+        artifacts[artifact] = get_exporter(exporter, **options).render(profile)
+    return artifacts
 
 
 def _empty_runtime() -> dict[str, Any]:

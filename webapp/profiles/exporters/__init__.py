@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.exporters.collapsed import CollapsedExporter
+from webapp.profiles.exporters.flame_tree import FlameTreeExporter
 from webapp.profiles.exporters.speedscope import SpeedscopeExporter
+from webapp.profiles.exporters.svg import SvgExporter
 
 EXPORTERS: dict[str, type[Exporter]] = {
     SpeedscopeExporter.name: SpeedscopeExporter,
     CollapsedExporter.name: CollapsedExporter,
+    FlameTreeExporter.name: FlameTreeExporter,
+    SvgExporter.name: SvgExporter,
 }
 
 
@@ -27,4 +31,12 @@ def get_exporter(name: str, **options) -> Exporter:
     return exporter_class(**options)
 
 
-__all__ = ["EXPORTERS", "CollapsedExporter", "Exporter", "SpeedscopeExporter", "get_exporter"]
+__all__ = [
+    "EXPORTERS",
+    "CollapsedExporter",
+    "Exporter",
+    "FlameTreeExporter",
+    "SpeedscopeExporter",
+    "SvgExporter",
+    "get_exporter",
+]
