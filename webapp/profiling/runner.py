@@ -1,0 +1,161 @@
+"""Run one user script as ``__main__`` and record how it ended. Executed by the target Python as a file.
+
+Command line (built by ``webapp.profiling.recording``)::
+
+    python -B runner.py STATUS_FD STDOUT_FD STDERR_FD SCRIPT [ARG ...]
+
+* STDOUT_FD / STDERR_FD are inherited pipe ends; they become fds 1 and 2, so the
+  script's output - and its children's - reaches the size-capped copier in the worker.
+* The script is compiled under its own path and executed in a fresh ``__main__``
+  module, so a profile shows the script's frames directly under this file's frames
+  (drop frames whose file is ``RUNNER_PATH``), with no runpy frames in between.
+* STATUS_FD (an inherited socket, so a sandbox needs no writable host directory)
+  first gives one byte when py-spy has attached (the runner waits for it), then
+  receives JSON lines: ``{"kind": "started"}`` just before the script runs, then,
+  when the process exits normally, one of ``{"kind": "exited", "exit_code": 0}``,
+  ``{"kind": "exited", "exit_code": 1, "exit_message": "..."}`` (``sys.exit("...")``)
+  or ``{"kind": "raised", "exit_code": 1, "exception_type": "ValueError",
+  "message": "..."}``. "started" alone means the process was killed or called
+  ``os._exit``; nothing at all means the script never started.
+
+Stdlib only and no ``webapp`` imports: this file runs in the target interpreter,
+possibly inside a sandbox that sees nothing else of the application.
+"""
+
+import atexit
+import builtins
+import json
+import os
+import sys
+import types
+
+RUNNER_PATH = os.path.abspath(__file__)
+MAX_MESSAGE_CHARS = 2000  # an exception message longer than this is cut in the status file
+PR_SET_PDEATHSIG = 1
+SIGKILL = 9
+EXIT_PARENT_GONE = 125  # the profiler or the worker went away before the script started
+
+
+def main(argv):
+    """Run the script named in argv and exit the way the script did."""
+    status_fd, stdout_fd, stderr_fd = (int(fd) for fd in argv[1:4])
+    script, *args = argv[4:]
+    _redirect(stdout_fd, 1)
+    _redirect(stderr_fd, 2)
+    os.set_inheritable(status_fd, False)  # programs the script starts must not hold it open
+    _die_with_parent()
+    _wait_for_go(status_fd)
+    _send(status_fd, {"kind": "started"})
+    ending = {}
+    atexit.register(_write_status, status_fd, ending, os.getpid())
+    sys.exit(_run(script, args, ending))
+
+
+def _redirect(fd, target):
+    if fd != target:
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _die_with_parent():
+    """Get SIGKILL if the profiler dies, so a crashed worker leaves no script running."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    except (ImportError, OSError, AttributeError):
+        return  # best effort: the worker's process-group kill still applies
+    if os.getppid() != parent:
+        os._exit(EXIT_PARENT_GONE)
+
+
+def _wait_for_go(status_fd):
+    """Block until the worker has seen py-spy attach (see webapp/profiling/gate.py)."""
+    try:
+        go = os.read(status_fd, 1)
+    except OSError:
+        return  # a plain pipe, not the gate's socket: nothing to wait for
+    if not go:
+        os._exit(EXIT_PARENT_GONE)  # the worker gave up on this run
+
+
+def _run(script, args, ending):
+    """Execute the script like ``python script args``; fill ``ending``; return the exit code."""
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    module = types.ModuleType("__main__")
+    module.__file__ = script
+    module.__builtins__ = builtins
+    sys.modules["__main__"] = module
+    try:
+        with open(script, "rb") as source_file:
+            source = source_file.read()
+        exec(compile(source, script, "exec"), module.__dict__)
+    except SystemExit as exit_request:
+        ending.update(_exit_record(exit_request.code))
+        return exit_request.code
+    except BaseException as error:  # noqa: BLE001 - whatever the script raised is its result
+        ending.update(_raised_record(error))
+        _print_traceback(error)
+        return 1
+    ending.update(kind="exited", exit_code=0)
+    return 0
+
+
+def _exit_record(code):
+    """Mirror what Python does with ``sys.exit(code)``."""
+    if code is None:
+        return {"kind": "exited", "exit_code": 0}
+    if isinstance(code, int):
+        return {"kind": "exited", "exit_code": int(code)}
+    return {"kind": "exited", "exit_code": 1, "exit_message": _text(code)}
+
+
+def _raised_record(error):
+    kind = type(error)
+    name = kind.__qualname__
+    if kind.__module__ not in ("builtins", "__main__"):
+        name = f"{kind.__module__}.{name}"
+    return {"kind": "raised", "exit_code": 1, "exception_type": name, "message": _text(error)}
+
+
+def _text(value):
+    try:
+        text = str(value)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not hide how the script ended
+        text = f"<unprintable {type(value).__name__}>"
+    return text[:MAX_MESSAGE_CHARS]
+
+
+def _print_traceback(error):
+    """Print the traceback as Python would, minus this file's frames."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == RUNNER_PATH:
+        tb = tb.tb_next
+    sys.excepthook(type(error), error.with_traceback(tb), tb)
+
+
+def _write_status(status_fd, ending, runner_pid):
+    """Runs last at exit (after threads and the script's own atexit handlers)."""
+    if os.getpid() != runner_pid or not ending:
+        return  # a child forked by the script is exiting, not the script itself
+    _send(status_fd, ending)
+    try:
+        os.close(status_fd)
+    except OSError:
+        pass
+
+
+def _send(status_fd, record):
+    """Write one JSON line to the status pipe."""
+    data = (json.dumps(record) + "\n").encode("utf-8")
+    try:
+        while data:
+            data = data[os.write(status_fd, data) :]
+    except OSError:
+        pass  # the script closed the pipe: the worker sees no ending
+
+
+if __name__ == "__main__":
+    main(sys.argv)
