@@ -1,0 +1,53 @@
+"""flamedeck: profile Python scripts with py-spy and share the reports.
+
+``create_app()`` builds the web application; nothing reads configuration at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the FLAMEDECK_* settings, overridden by ``test_config``."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from webapp import config, views
+    from webapp.jobs import JobQueue, make_huey
+    from webapp.store import Store, default_database_url
+
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(config.load_settings())
+    if test_config:
+        app.config.update(test_config)
+
+    data_dir = Path(app.config["DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATA_DIR"] = str(data_dir)
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.ensure_secret_key(data_dir)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"]
+    app.config["DATABASE_URL"] = app.config["DATABASE_URL"] or default_database_url(data_dir)
+    if app.config["EXAMPLES_DIR"] == config.BY_NAME["EXAMPLES_DIR"].default:
+        # The default means the examples shipped with flamedeck, wherever it is started from.
+        app.config["EXAMPLES_DIR"] = str(PROJECT_ROOT / "examples")
+    # The API is used with curl and has no cookies; only the HTML forms need a CSRF token.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+    store = Store(app.config["DATABASE_URL"], sqlite_busy_timeout_s=app.config["SQLITE_BUSY_TIMEOUT_S"])
+    store.create_schema()
+    settings = {key: app.config[key] for key in config.BY_NAME}
+    app.extensions["flamedeck.store"] = store
+    app.extensions["flamedeck.queue"] = JobQueue(make_huey(settings), store, settings)
+
+    csrf = CSRFProtect(app)
+    views.register(app, csrf)
+    return app

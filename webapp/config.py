@@ -1,0 +1,166 @@
+"""Every setting of the web app and its workers, in one declarative table.
+
+Each setting is read from the environment variable ``FLAMEDECK_<NAME>``; its type
+is the type of its default. The README's settings table is generated from this
+table (``python -m webapp.config --markdown``) and a test keeps the two in step.
+Nothing here runs at import time except building the table itself.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "FLAMEDECK_"
+SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (without the prefix), default, unit and meaning."""
+
+    name: str
+    default: Any
+    unit: str
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Where things live
+    Setting("DATA_DIR", "instance", "path",
+            "Directory for the SQLite database, the SQLite queue, the secret key and job scratch space."),
+    Setting("DATABASE_URL", "", "URL",
+            "SQLAlchemy URL of the report database; empty means a SQLite file in DATA_DIR."),
+    Setting("REDIS_URL", "", "URL",
+            "Redis URL for the job queue; empty means a SQLite queue file in DATA_DIR."),
+    Setting("SECRET_KEY", "", "text",
+            "Key that signs the CSRF tokens; empty means one is generated once and kept in DATA_DIR."),
+    Setting("EXAMPLES_DIR", "examples", "path",
+            "Directory whose .py files are offered as example scripts."),
+    # Input limits
+    Setting("MAX_UPLOAD_BYTES", 64 * 1024 * 1024, "bytes",
+            "Largest request accepted (a script or a profile to import); larger requests get 413."),
+    Setting("MAX_SCRIPT_BYTES", 1024 * 1024, "bytes",
+            "Largest script accepted, uploaded or pasted; larger scripts get 413."),
+    Setting("MAX_DURATION_S", 60, "s", "Longest time limit a user may ask for."),
+    Setting("DEFAULT_DURATION_S", 10, "s", "Time limit pre-filled in the form and used when none is given."),
+    Setting("MAX_RATE_HZ", 1000, "Hz", "Highest sampling rate a user may ask for."),
+    Setting("DEFAULT_RATE_HZ", 100, "Hz", "Sampling rate pre-filled in the form and used when none is given."),
+    Setting("MAX_ARGS", 32, "arguments", "Most command-line arguments a script may be given."),
+    Setting("MAX_ARG_CHARS", 1000, "characters", "Longest single argument a script may be given."),
+    # Queue and job lifecycle
+    Setting("MAX_QUEUED", 50, "jobs", "Waiting jobs beyond which new submissions get 503 with Retry-After."),
+    Setting("RETRY_AFTER_S", 30, "s", "Value of the Retry-After header sent with that 503."),
+    Setting("MAX_ATTEMPTS", 3, "attempts", "Times a job is started before a dying worker makes it fail."),
+    Setting("JOB_LEASE_S", 30, "s",
+            "How long a worker's claim on a job lasts without a heartbeat before the reaper takes it back."),
+    Setting("HEARTBEAT_INTERVAL_S", 1.0, "s",
+            "How often a running job renews its lease, saves its progress and checks for cancellation."),
+    Setting("REAPER_INTERVAL_S", 10, "s", "How often the reaper looks for expired leases and stale queued jobs."),
+    Setting("QUEUED_STALE_S", 300, "s", "A job still queued after this long is put on the queue again."),
+    Setting("QUEUE_POLL_INTERVAL_S", 0.1, "s", "How often an idle worker polls the SQLite queue for a new job."),
+    Setting("WORKERS", 2, "threads", "Jobs one worker process runs at the same time."),
+    Setting("SQLITE_BUSY_TIMEOUT_S", 10.0, "s", "How long a SQLite write waits for another writer to finish."),
+    Setting("HOT_FUNCTION_ROWS", 50, "rows",
+            "Hot functions listed on a report page (all of them are in the downloads and the API)."),
+    # The web server started by `flamedeck serve`
+    Setting("HOST", "127.0.0.1", "address", "Address `flamedeck serve` listens on."),
+    Setting("PORT", 8000, "port", "Port `flamedeck serve` listens on."),
+    Setting("WEB_PROCESSES", 2, "processes", "gunicorn worker processes started by `flamedeck serve`."),
+    Setting("WEB_THREADS", 4, "threads", "Threads per gunicorn worker process."),
+    Setting("WEB_TIMEOUT_S", 120, "s", "gunicorn kills a request that takes longer (imports of big profiles)."),
+    Setting("SHUTDOWN_GRACE_S", 10, "s",
+            "On stop, how long `flamedeck serve` waits for its children before killing them."),
+)
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+class ConfigError(ValueError):
+    """A setting's environment variable holds a value of the wrong type."""
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """All settings: the environment's ``FLAMEDECK_*`` value if set, else the default."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env_var)
+        values[setting.name] = setting.default if raw is None or raw == "" else _parse(setting, raw)
+    return values
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    kind = type(setting.default)
+    if kind is str:
+        return raw
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{setting.env_var} must be {noun} ({setting.unit}), not {raw!r}.") from None
+    if value < 0:
+        raise ConfigError(f"{setting.env_var} must not be negative, not {raw!r}.")
+    return value
+
+
+def ensure_secret_key(data_dir: Path) -> str:
+    """The key kept in ``data_dir``, generated (readable by the owner only) on first use."""
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        # Written aside, then linked into place: several processes starting at once
+        # all end up with the one key that won, never with a half-written file.
+        draft = data_dir / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(SECRET_KEY_BYTES) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
+
+
+def profiling_limits(settings: Mapping[str, Any]):
+    """The limits of one profiling run (webapp.profiling.Limits) that are settings here."""
+    from webapp.profiling import Limits
+
+    return Limits(max_duration_s=settings["MAX_DURATION_S"], max_rate_hz=settings["MAX_RATE_HZ"],
+                  max_args=settings["MAX_ARGS"], max_arg_chars=settings["MAX_ARG_CHARS"])
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown, for the README."""
+    rows = [
+        "| Environment variable | Default | Unit | Meaning |",
+        "|---|---|---|---|",
+    ]
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default != "" else "(empty)"
+        rows.append(f"| `{setting.env_var}` | {default} | {setting.unit} | {setting.help} |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """``python -m webapp.config --markdown`` prints the README's settings table."""
+    if argv != ["--markdown"]:
+        print("usage: python -m webapp.config --markdown", file=sys.stderr)
+        return 2
+    sys.stdout.write(settings_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,160 @@
+"""Running one job: claim the row, keep the lease alive, run the pipeline, store the results."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from webapp.jobs.reaper import JOBS_SUBDIR, job_dir_name
+from webapp.config import profiling_limits
+from webapp.store import CANCELLED, DONE, FAILED, Report, Store
+from webapp.store.lifecycle import claim, finish, renew_lease, release
+
+UNEXPECTED_ERROR_MESSAGE = (
+    "The profiler failed unexpectedly ({error}). This is a bug in flamedeck; "
+    "try again, and report it if it happens again."
+)
+
+CANCELLED_EARLY_MESSAGE = "The run was cancelled before any samples were recorded."
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    """Runs the job of one report id; safe to call twice for the same id."""
+
+    def __init__(self, store: Store, settings: dict[str, Any], shutting_down: threading.Event,
+                 enqueue: Callable[[int], bool]):
+        self.store = store
+        self.settings = settings
+        self.shutting_down = shutting_down
+        self.enqueue = enqueue
+
+    def run(self, report_id: int) -> None:
+        """The Huey task: does nothing unless it wins the claim on a queued report."""
+        lease_s = self.settings["JOB_LEASE_S"]
+        with self.store.writing() as session:
+            lease_token = claim(session, report_id, lease_s)
+        if lease_token is None:
+            return  # a duplicate delivery, a cancelled job, or another worker has it
+        with self.store.reading() as session:
+            report = session.get(Report, report_id)
+        heartbeat = _HeartbeatThread(self.store, report_id, lease_token, lease_s,
+                                     self.settings["HEARTBEAT_INTERVAL_S"])
+        job_dir = Path(self.settings["DATA_DIR"]) / JOBS_SUBDIR / job_dir_name(report_id, lease_token)
+        should_stop = _StopCheck(heartbeat, self.shutting_down)
+        heartbeat.start()
+        try:
+            status, outcome, summary, artifacts = self._profile(report, job_dir, heartbeat, should_stop)
+        finally:
+            heartbeat.stop()
+            shutil.rmtree(job_dir, ignore_errors=True)
+        if should_stop.stopped_for_shutdown and not heartbeat.cancel_requested:
+            # Interrupted because this worker is shutting down, not because a user asked:
+            # whatever the interrupted run produced is not the job's result.
+            self._hand_back(report_id, lease_token)
+            return
+        with self.store.writing() as session:
+            stored = finish(session, report_id, lease_token, status=status, outcome=outcome,
+                            summary=summary, artifacts=artifacts)
+        if not stored:
+            log.warning("report %s: lease lost before the results were stored; discarded", report_id)
+
+    def _profile(self, report: Report, job_dir: Path, heartbeat: _HeartbeatThread, should_stop: _StopCheck):
+        from webapp import pipeline
+        from webapp.profiling import OptionsError, RunOptions
+
+        try:
+            job_dir.mkdir(parents=True, exist_ok=True)
+            script = job_dir / report.script_name
+            script.write_text(report.script_source or "", encoding="utf-8")
+            result = pipeline.profile_script(
+                script, RunOptions(**report.options), job_dir, display_name=report.script_name,
+                limits=profiling_limits(self.settings), on_progress=heartbeat.set_progress,
+                should_stop=should_stop,
+            )
+        except OptionsError as error:  # the limits were lowered after this job was queued
+            return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
+        except Exception as error:
+            log.exception("report %s: pipeline failed", report.id)
+            outcome = {"status": "error", "exit_code": None,
+                       "message": UNEXPECTED_ERROR_MESSAGE.format(error=type(error).__name__)}
+            return FAILED, outcome, None, {}
+        outcome = result.summary.get("outcome") or {}
+        if outcome.get("status") == "cancelled":
+            status = CANCELLED
+        elif heartbeat.cancel_requested and not result.produced_profile:
+            # Stopped so early that py-spy wrote nothing usable: that is the cancel, not an error.
+            status, outcome = CANCELLED, {"status": "cancelled", "exit_code": None,
+                                          "message": CANCELLED_EARLY_MESSAGE}
+            result.summary["outcome"] = outcome
+        else:
+            status = DONE if result.produced_profile else FAILED
+        return status, outcome, result.summary, result.artifacts
+
+    def _hand_back(self, report_id: int, lease_token: str) -> None:
+        # The worker is stopping: the job was not at fault, so it goes back to the
+        # queue without using up an attempt and runs again when a worker starts.
+        with self.store.writing() as session:
+            released = release(session, report_id, lease_token)
+        if released:
+            self.enqueue(report_id)
+            log.info("report %s handed back to the queue (worker stopping)", report_id)
+
+
+class _StopCheck:
+    """The pipeline's should_stop: a user's cancel, a lost lease, or this worker shutting down."""
+
+    def __init__(self, heartbeat: _HeartbeatThread, shutting_down: threading.Event):
+        self.heartbeat = heartbeat
+        self.shutting_down = shutting_down
+        self.stopped_for_shutdown = False
+
+    def __call__(self) -> bool:
+        if self.heartbeat.cancel_requested or self.heartbeat.lease_lost:
+            return True
+        if self.shutting_down.is_set():
+            self.stopped_for_shutdown = True
+            return True
+        return False
+
+
+class _HeartbeatThread(threading.Thread):
+    """Renews the lease every interval, saves progress, and notices cancel requests."""
+
+    def __init__(self, store: Store, report_id: int, lease_token: str, lease_s: float, interval_s: float):
+        super().__init__(name=f"heartbeat-{report_id}", daemon=True)
+        self.store = store
+        self.report_id = report_id
+        self.lease_token = lease_token
+        self.lease_s = lease_s
+        self.interval_s = interval_s
+        self.progress_s = 0.0
+        self.cancel_requested = False
+        self.lease_lost = False
+        self._stopped = threading.Event()
+
+    def set_progress(self, elapsed_s: float) -> None:
+        """The pipeline's on_progress callback: remember, the next beat saves it."""
+        self.progress_s = elapsed_s
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.interval_s):
+            try:
+                with self.store.writing() as session:
+                    beat = renew_lease(session, self.report_id, self.lease_token, self.lease_s, self.progress_s)
+            except Exception:  # a busy database: try again at the next beat
+                log.exception("report %s: heartbeat failed", self.report_id)
+                continue
+            self.cancel_requested = beat.cancel_requested
+            if not beat.lease_held:
+                self.lease_lost = True
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()

@@ -1,0 +1,76 @@
+"""The two tables: reports (one row per job or import) and their artifacts.
+
+Times are UTC epoch seconds (floats): they compare the same way in SQLite and
+PostgreSQL and need no time-zone handling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Report.status values. "queued" and "running" are pending; the others are final.
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+PENDING_STATUSES = (QUEUED, RUNNING)
+FINAL_STATUSES = (DONE, FAILED, CANCELLED)
+
+# Report.kind values.
+SCRIPT, IMPORT = "script", "import"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Report(Base):
+    """A profiling job (kind "script") or an imported profile (kind "import")."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    script_name: Mapped[str] = mapped_column(String(255))
+    script_source: Mapped[str | None] = mapped_column(Text, nullable=True)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    created_at: Mapped[float] = mapped_column(Float)
+    enqueued_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress_s: Mapped[float] = mapped_column(Float, default=0.0)  # script time elapsed so far
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # {status, exit_code, message}
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # report.json
+
+    artifacts: Mapped[list[Artifact]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", lazy="raise"
+    )
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_STATUSES
+
+
+class Artifact(Base):
+    """One downloadable file of a report, stored gzip-compressed."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("report_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)  # uncompressed
+    sha256: Mapped[str] = mapped_column(String(64))  # of the uncompressed bytes: the ETag
+    gzip_data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship(back_populates="artifacts")

@@ -1,0 +1,18 @@
+"""Blueprints: pages and htmx partials, downloads, the JSON API, the bundled speedscope."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from webapp.views import api, downloads, errors, pages, reports, security, speedscope
+
+
+def register(app: Flask, csrf: CSRFProtect) -> None:
+    """Attach every blueprint, the error pages and the security headers to ``app``."""
+    for blueprint in (pages.bp, reports.bp, downloads.bp, speedscope.bp, api.bp):
+        app.register_blueprint(blueprint)
+    # API clients (curl, CI) send no cookies, so there is no session for CSRF to ride on.
+    csrf.exempt(api.bp)
+    errors.init_app(app)
+    security.init_app(app)

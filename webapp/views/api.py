@@ -1,0 +1,72 @@
+"""JSON API v1: the same handlers as the form, for curl and CI."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, url_for
+
+from webapp.store import Report
+from webapp.store.lifecycle import request_cancel
+from webapp.views.presenters import artifact_url, report_context, speedscope_url
+from webapp.views.reports import load_report
+from webapp.views.services import get_store
+from webapp.views.submission import BadInput, create_report
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/reports")
+def create():
+    """Submit a script (file, code or example) or a profile to import: 202 with the report's links."""
+    try:
+        report = create_report(request.form, request.files)
+    except BadInput as error:
+        return jsonify(error=error.message), error.status_code, error.headers
+    return jsonify(_links(report) | {"status": report.status}), 202, {"Location": _links(report)["api_url"]}
+
+
+@bp.get("/reports/<token>")
+def show(token: str):
+    """A report's status and outcome; when done, its summary and artifact URLs."""
+    return jsonify(describe(load_report(token)))
+
+
+@bp.post("/reports/<token>/cancel")
+def cancel(token: str):
+    """Cancel a queued job, or ask a running one to stop."""
+    report = load_report(token)
+    with get_store().writing() as session:
+        request_cancel(session, report.id)
+    return jsonify(describe(load_report(token))), 202
+
+
+def describe(report: Report) -> dict:
+    """The API document of a report."""
+    context = report_context(report)
+    document = _links(report) | {
+        "status": report.status,
+        "kind": report.kind,
+        "script_name": report.script_name,
+        "options": report.options,
+        "created_at": report.created_at,
+        "started_at": report.started_at,
+        "finished_at": report.finished_at,
+        "attempts": report.attempts,
+        "queue_position": context["queue_position"] or None,
+        "progress": context["progress"],
+        "outcome": context["outcome"] or None,
+    }
+    if not report.is_pending:
+        document["summary"] = report.summary
+        document["artifacts"] = {name: artifact_url(report.token, name, external=True)
+                                 for name in context["artifact_names"]}
+        if context["speedscope_url"]:
+            document["speedscope_url"] = request.host_url.rstrip("/") + speedscope_url(report.token)
+    return document
+
+
+def _links(report: Report) -> dict:
+    return {
+        "id": report.token,
+        "url": url_for("reports.show", token=report.token, _external=True),
+        "api_url": url_for("api.show", token=report.token, _external=True),
+    }

@@ -1,0 +1,56 @@
+"""The home page: the form to profile a script or import a profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, url_for
+
+from webapp.views.rendering import is_htmx, page_or_partial
+from webapp.views.submission import BadInput, create_report, list_examples
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    """Show the profile and import forms."""
+    return page_or_partial("index.html", "pages/_submit.html", **_form_context())
+
+
+@bp.post("/reports")
+def submit():
+    """Create a report from the form; 303 to its page (htmx: swap its status box in)."""
+    try:
+        report = create_report(request.form, request.files)
+    except BadInput as error:
+        return render_index_with_error(error.message, error.status_code, error.headers)
+    url = url_for("reports.show", token=report.token)
+    if not is_htmx():
+        return redirect(url, 303)
+    from webapp.views.reports import render_report
+
+    # Replace the whole main area with the report region and put its link in the address bar.
+    return render_report(report, partial=True), 200, {
+        "HX-Push-Url": url, "HX-Retarget": "#main", "HX-Reswap": "innerHTML",
+    }
+
+
+def render_index_with_error(message: str, status_code: int, headers: dict[str, str] | None = None):
+    """The form again, with the sentence saying what was wrong, and the error status."""
+    # After a 413 the body was never read; reading the form now would fail the same way.
+    readable = request.content_length is None or request.content_length <= current_app.config["MAX_UPLOAD_BYTES"]
+    form = request.form if readable else {}
+    error_for = "import" if readable and request.files.get("profile") else "script"
+    body = page_or_partial("index.html", "pages/_submit.html", error=message, error_for=error_for,
+                           **_form_context(form))
+    return body, status_code, headers or {}
+
+
+def _form_context(form=None) -> dict:
+    config = current_app.config
+    return {
+        "examples": sorted(path.stem for path in list_examples().values()),
+        "values": form or {},
+        "defaults": {"duration": config["DEFAULT_DURATION_S"], "rate": config["DEFAULT_RATE_HZ"]},
+        "limits": {"duration": config["MAX_DURATION_S"], "rate": config["MAX_RATE_HZ"],
+                   "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"]},
+    }

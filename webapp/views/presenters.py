@@ -1,0 +1,115 @@
+"""What a report template needs, computed from the row and its summary (no HTML here)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from flask import current_app, url_for
+
+from webapp.store import CANCELLED, DONE, FAILED, QUEUED, Report
+from webapp.store.artifacts import list_artifacts, load_artifact, plain_bytes
+from webapp.store.lifecycle import queue_position
+from webapp.views.services import get_store
+
+OUTPUT_ARTIFACTS = ("stdout.txt", "stderr.txt")
+SPEEDSCOPE_ARTIFACT = "profile.speedscope.json"
+FLAME_ARTIFACT = "flame.json"
+# Artifacts offered as downloads on the page; others (flame.json, for the flamegraph) are for scripts.
+DOWNLOAD_LABELS = {
+    "profile.speedscope.json": "Speedscope profile (.speedscope.json)",
+    "profile.collapsed.txt": "Collapsed stacks (.collapsed.txt)",
+    "flamegraph.svg": "Flamegraph (.svg)",
+    "report.json": "Summary (report.json)",
+    "stdout.txt": "Script output (stdout)",
+    "stderr.txt": "Script errors (stderr)",
+}
+FLAG_LABELS = {"idle": "idle threads", "gil": "GIL only", "native": "native frames",
+               "subprocesses": "subprocesses", "nonblocking": "non-blocking"}
+STATUS_LABELS = {QUEUED: "Queued", "running": "Running", DONE: "Done", FAILED: "Failed", CANCELLED: "Cancelled"}
+
+
+def report_context(report: Report) -> dict[str, Any]:
+    """Everything the report templates show."""
+    with get_store().reading() as session:
+        position = queue_position(session, report)
+        artifacts = list_artifacts(session, report.id) if not report.is_pending else []
+        output = {name: _text_artifact(session, report.id, name)
+                  for name in OUTPUT_ARTIFACTS if any(a.name == name for a in artifacts)}
+    summary = report.summary or {}
+    hot_functions = summary.get("hot_functions") or []
+    names = {artifact.name for artifact in artifacts}
+    page_url = url_for("reports.show", token=report.token)
+    return {
+        "report": report,
+        "status_label": STATUS_LABELS.get(report.status, report.status),
+        "queue_position": position,
+        "progress": _progress(report),
+        "created": _format_time(report.created_at),
+        "options_text": describe_options(report.options),
+        "outcome": report.outcome or summary.get("outcome") or {},
+        "summary": summary,
+        "hot_functions": [dict(row, where=display_file(row.get("file", ""), report.script_name))
+                          for row in hot_functions[:current_app.config["HOT_FUNCTION_ROWS"]]],
+        "hot_functions_hidden": max(len(hot_functions) - current_app.config["HOT_FUNCTION_ROWS"], 0),
+        "static": summary.get("static_metrics"),
+        "complexity": summary.get("function_complexity") or [],
+        "unsandboxed": summary.get("sandboxed") is False,
+        "threads": summary.get("threads") or [],
+        "output": output,
+        "downloads": [(DOWNLOAD_LABELS[a.name], a, artifact_url(report.token, a.name))
+                      for a in artifacts if a.name in DOWNLOAD_LABELS],
+        "artifact_names": sorted(names),
+        "speedscope_url": speedscope_url(report.token) if SPEEDSCOPE_ARTIFACT in names else None,
+        "flame_url": artifact_url(report.token, FLAME_ARTIFACT) if FLAME_ARTIFACT in names else None,
+        "share_url": url_for("reports.show", token=report.token, _external=True),
+        "page_url": page_url,
+    }
+
+
+def artifact_url(token: str, name: str, *, external: bool = False) -> str:
+    """Where an artifact of a report is downloaded."""
+    return url_for("downloads.artifact", token=token, name=name, _external=external)
+
+
+def speedscope_url(token: str) -> str:
+    """The bundled speedscope viewer, loading this report's profile from this same site."""
+    profile = artifact_url(token, SPEEDSCOPE_ARTIFACT)
+    return url_for("speedscope.asset", path="index.html") + "#profileURL=" + quote(profile, safe="")
+
+
+def display_file(path: str, script_name: str) -> str:
+    """How a frame's file is shown: the script by its own name, other files by their last two parts."""
+    parts = (path or "").replace("\\", "/").split("/")
+    if parts[-1] == script_name:
+        return script_name  # its real path is the job's scratch directory: noise to a reader
+    return "/".join(parts[-2:]) if len(parts) > 2 else path or ""
+
+
+def describe_options(options: dict[str, Any] | None) -> str:
+    """A short human summary of the run options, e.g. '10 s at 100 Hz, GIL only'."""
+    if not options:
+        return ""
+    parts = [f"{options.get('duration_s')} s at {options.get('rate_hz')} Hz"]
+    parts += [label for flag, label in FLAG_LABELS.items() if options.get(flag)]
+    if options.get("args"):
+        parts.append("args: " + " ".join(options["args"]))
+    return ", ".join(parts)
+
+
+def _progress(report: Report) -> dict[str, float]:
+    limit_s = float((report.options or {}).get("duration_s") or 0)
+    elapsed_s = min(report.progress_s or 0.0, limit_s) if limit_s else report.progress_s or 0.0
+    return {"elapsed_s": round(elapsed_s, 1), "limit_s": limit_s}
+
+
+def _format_time(epoch_s: float | None) -> str:
+    if epoch_s is None:
+        return ""
+    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _text_artifact(session, report_id: int, name: str) -> str:
+    artifact = load_artifact(session, report_id, name)
+    return plain_bytes(artifact).decode("utf-8", errors="replace") if artifact else ""

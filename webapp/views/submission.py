@@ -1,0 +1,179 @@
+"""Turning a submitted form (HTML or API, same fields) into a stored report.
+
+Every rejection is a ``BadInput`` with a full sentence and a status code, raised
+before anything is written, so a bad submission never leaves a row behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+
+from webapp.store import DONE, FAILED, IMPORT, SCRIPT, Report
+from webapp.store.lifecycle import count_queued, insert_finished, insert_queued
+from webapp.views.bad_input import BadInput
+from webapp.views.options import parse_options
+from webapp.views.services import get_queue, get_store
+
+SCRIPT_SUFFIX = ".py"
+SCRIPT_SOURCES = ("script", "code", "example")
+PASTED_SCRIPT_NAME = "pasted_code.py"
+MAX_FILE_NAME_CHARS = 100  # a display name, not a limit on what users may upload
+
+
+@dataclass(frozen=True)
+class ScriptSubmission:
+    """A script to profile: its file name, its source, and validated options."""
+
+    script_name: str
+    source: str
+    options: object  # webapp.profiling.RunOptions
+
+
+def create_report(form: MultiDict | ImmutableMultiDict, files: MultiDict) -> Report:
+    """Validate the fields and store the report: queued for a script, finished for an import."""
+    profile = _given_file(files, "profile")
+    if profile is not None:
+        if any(_given(form, files, name) for name in SCRIPT_SOURCES):
+            raise BadInput("Give either a script to profile or a profile to import, not both.")
+        return _import_profile(profile)
+    submission = _script_submission(form, files)
+    return _enqueue_script(submission)
+
+
+def _script_submission(form, files) -> ScriptSubmission:
+    # The HTML form says which of its three inputs is meant (the others may hold
+    # leftovers); API clients send only the one they mean.
+    chosen = form.get("source")
+    candidates = (chosen,) if chosen in SCRIPT_SOURCES else SCRIPT_SOURCES
+    given = [name for name in candidates if _given(form, files, name)]
+    if not given:
+        raise BadInput("Choose a .py file to upload, paste some code, or pick an example script.")
+    if len(given) > 1:
+        raise BadInput("Give only one script: upload a file, paste code, or pick an example, not several.")
+    if given[0] == "script":
+        name, source = _uploaded_script(files["script"])
+    elif given[0] == "code":
+        name, source = PASTED_SCRIPT_NAME, form["code"]
+        _check_script_size(source.encode("utf-8"))
+        if "\0" in source:
+            raise BadInput("The pasted code contains NUL characters, so it is not Python source.")
+    else:
+        name, source = _example_script(form["example"])
+    return ScriptSubmission(name, source, parse_options(form, current_app.config))
+
+
+def _given(form, files, name: str) -> bool:
+    if name == "script":
+        return _given_file(files, "script") is not None
+    return bool(form.get(name, "").strip())
+
+
+def _given_file(files, name: str) -> FileStorage | None:
+    upload = files.get(name)
+    return upload if upload is not None and upload.filename else None
+
+
+def _uploaded_script(upload: FileStorage) -> tuple[str, str]:
+    name = safe_file_name(upload.filename)
+    if not name.endswith(SCRIPT_SUFFIX):
+        raise BadInput(
+            f"'{name}' is not a Python script: only .py files can be profiled. "
+            "To share an existing profile, use the import form instead."
+        )
+    data = upload.read()
+    _check_script_size(data)
+    if not data.strip():
+        raise BadInput(f"The uploaded file '{name}' is empty. Choose a Python script with some code in it.")
+    return name, _decode_text(data, name)
+
+
+def _check_script_size(data: bytes) -> None:
+    limit = current_app.config["MAX_SCRIPT_BYTES"]
+    if len(data) > limit:
+        raise BadInput(
+            f"The script is {len(data):,} bytes; scripts are limited to {limit:,} bytes. "
+            "Profile a smaller script.", 413,
+        )
+
+
+def _decode_text(data: bytes, name: str) -> str:
+    if b"\0" in data:
+        raise BadInput(f"'{name}' looks like a binary file, not Python source. Upload the .py source file.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInput(
+            f"'{name}' is not UTF-8 text (invalid byte at position {error.start}). "
+            "Save the script as UTF-8 and upload it again."
+        ) from None
+
+
+def _example_script(requested: str) -> tuple[str, str]:
+    examples = list_examples()
+    name = requested.strip()
+    if not name.endswith(SCRIPT_SUFFIX):
+        name += SCRIPT_SUFFIX
+    if name not in examples:
+        offered = ", ".join(sorted(path.stem for path in examples.values())) or "none are installed"
+        raise BadInput(f"There is no example script called '{requested.strip()}'. The examples are: {offered}.")
+    return name, examples[name].read_text(encoding="utf-8")
+
+
+def list_examples() -> dict[str, Path]:
+    """The example scripts offered in the form, by file name."""
+    directory = Path(current_app.config["EXAMPLES_DIR"])
+    if not directory.is_dir():
+        return {}
+    return {path.name: path for path in sorted(directory.glob("*" + SCRIPT_SUFFIX))
+            if path.is_file() and not path.name.startswith("_")}
+
+
+def safe_file_name(filename: str | None) -> str:
+    """The last path part of a client-supplied file name, limited to a harmless length."""
+    name = PurePath((filename or "").replace("\\", "/")).name
+    name = "".join(character for character in name if character.isprintable()).strip() or "script.py"
+    return name[-MAX_FILE_NAME_CHARS:]
+
+
+def _enqueue_script(submission: ScriptSubmission) -> Report:
+    store, max_queued = get_store(), current_app.config["MAX_QUEUED"]
+    with store.writing() as session:
+        if count_queued(session) >= max_queued:
+            retry_after_s = current_app.config["RETRY_AFTER_S"]
+            raise BadInput(
+                f"Too many jobs are waiting ({max_queued} or more). Please try again in about "
+                f"{retry_after_s} seconds.", 503, {"Retry-After": str(retry_after_s)},
+            )
+        report = insert_queued(
+            session, kind=SCRIPT, script_name=submission.script_name, script_source=submission.source,
+            options=dataclasses.asdict(submission.options),
+        )
+    # Committed before enqueueing: a worker that gets the id always finds the row.
+    get_queue().enqueue(report.id)
+    return report
+
+
+def _import_profile(upload: FileStorage) -> Report:
+    name = safe_file_name(upload.filename)
+    data = upload.read()
+    if not data.strip():
+        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a .speedscope.json file written by py-spy.")
+    from webapp import pipeline  # imported here: the importers are only needed for imports
+    from webapp.profiles import ProfileFormatError
+
+    try:
+        result = pipeline.import_profile(data, name)
+    except ProfileFormatError as error:
+        raise BadInput(str(error)) from None
+    outcome = result.summary.get("outcome") or {"status": "finished", "exit_code": None,
+                                                "message": "The profile was imported."}
+    with get_store().writing() as session:
+        return insert_finished(
+            session, kind=IMPORT, status=DONE if result.produced_profile else FAILED, script_name=name,
+            options=None, outcome=outcome, summary=result.summary, artifacts=result.artifacts,
+        )

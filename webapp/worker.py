@@ -1,0 +1,32 @@
+"""``flamedeck worker``: the Huey consumer that runs profiling jobs and the reaper."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def main(argv: list[str]) -> int:
+    """Run the consumer until SIGINT/SIGTERM; jobs in progress are handed back to the queue."""
+    from webapp import create_app
+
+    parser = argparse.ArgumentParser(prog="flamedeck worker", description="Run profiling jobs from the queue.")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="jobs run at the same time (default: FLAMEDECK_WORKERS)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    app = create_app()
+    workers = args.workers if args.workers is not None else app.config["WORKERS"]
+    if workers < 1:
+        parser.error("--workers must be at least 1")
+    consumer = app.extensions["flamedeck.queue"].create_consumer(workers)
+    consumer.run()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
