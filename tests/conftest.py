@@ -20,6 +20,22 @@ def _become_subreaper() -> bool:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def sandbox_user_can_reach_tmp_paths(tmp_path_factory):
+    """Jobs run as the unprivileged sandbox user, who must traverse (not list) the
+    directories down to a job's data directory; pytest creates its base as 0700."""
+    base = tmp_path_factory.getbasetemp()
+    for directory in (base, base.parent):
+        directory.chmod(0o711)
+
+
+@pytest.fixture(autouse=True)
+def sandbox_user_can_reach_tmp_path(request):
+    """The same for each test's own ``tmp_path`` (created 0700), when the test uses one."""
+    if "tmp_path" in request.fixturenames:
+        request.getfixturevalue("tmp_path").chmod(0o711)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def no_process_left_behind():
     """Fail the run if any process started by the suite is still alive at the end."""
     assert _become_subreaper(), "could not become a child subreaper"

@@ -81,7 +81,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEB_TIMEOUT_S", 120, "s", "gunicorn kills a request that takes longer (imports of big profiles)."),
     Setting("SHUTDOWN_GRACE_S", 10, "s",
             "On stop, how long `flamedeck serve` waits for its children before killing them."),
+    # One profiling run
+    Setting("MAX_OUTPUT_BYTES", 1_000_000, "bytes",
+            "Script output kept per stream (stdout, stderr); the rest is dropped and the report says so."),
+    Setting("GRACE_S", 10.0, "s",
+            "After the time limit, how long py-spy may take to write its file before the run is killed."),
 )
+
+
+def _sandbox_settings() -> tuple[Setting, ...]:
+    # The sandbox library owns its limits (names, units, defaults); they become settings here.
+    from webapp.profiling.sandbox_settings import SANDBOX_SETTINGS, sandbox_defaults
+
+    defaults = sandbox_defaults()
+    return tuple(Setting(name, defaults[name], unit, help) for name, unit, help in SANDBOX_SETTINGS)
+
+
+SETTINGS += _sandbox_settings()
 
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -138,7 +154,8 @@ def profiling_limits(settings: Mapping[str, Any]):
     from webapp.profiling import Limits
 
     return Limits(max_duration_s=settings["MAX_DURATION_S"], max_rate_hz=settings["MAX_RATE_HZ"],
-                  max_args=settings["MAX_ARGS"], max_arg_chars=settings["MAX_ARG_CHARS"])
+                  max_args=settings["MAX_ARGS"], max_arg_chars=settings["MAX_ARG_CHARS"],
+                  max_output_bytes=settings["MAX_OUTPUT_BYTES"], grace_s=settings["GRACE_S"])
 
 
 def settings_markdown() -> str:

@@ -9,6 +9,7 @@ No Flask, no database.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,18 +53,21 @@ def profile_script(
     display_name: str | None = None,
     limits: Limits | None = None,
     launcher=None,
+    python: str | None = None,
     on_progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Report:
     """Run ``script`` under py-spy in ``job_dir`` and build its report.
 
+    ``launcher`` and ``python`` come from the sandbox (see ``webapp.jobs.sandboxing``);
+    without them the script runs as a plain child of py-spy, as on a developer's machine.
     Raises ``OptionsError`` before starting when the options are invalid; every
     other way a run can end is described by the summary's ``outcome``."""
     name = display_name or script.name
     source = script.read_bytes()
     result = run_script(
         script, options, job_dir, limits=limits or Limits(), launcher=launcher,
-        on_progress=on_progress, should_stop=should_stop,
+        python=python or sys.executable, on_progress=on_progress, should_stop=should_stop,
     )
     profile, sample_count = _read_run_profile(result)
     outcome = finalize_outcome(result, sample_count)

@@ -21,6 +21,16 @@ def main(argv: list[str]) -> int:
     workers = args.workers if args.workers is not None else app.config["WORKERS"]
     if workers < 1:
         parser.error("--workers must be at least 1")
+    from webapp.jobs.sandboxing import job_sandbox
+    from webapp.profiling.sandbox import SandboxUnavailable
+
+    try:  # choose before taking any job: a required sandbox that does not work stops the worker
+        _launcher, warning = job_sandbox(app.config)
+    except SandboxUnavailable as error:
+        logging.getLogger("webapp.worker").error("%s", error)
+        return 2
+    if warning:
+        logging.getLogger("webapp.worker").warning("%s", warning)
     consumer = app.extensions["flamedeck.queue"].create_consumer(workers)
     consumer.run()
     return 0

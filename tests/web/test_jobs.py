@@ -79,5 +79,5 @@ def test_a_job_interrupted_by_its_worker_stopping_goes_back_to_the_queue_unspent
     queue.runner.run(report_id)
     with store.reading() as session:
         row = session.get(Report, report_id)
-    assert (row.status, row.attempts, row.lease_token, row.summary) == (QUEUED, 0, None, None)
+    assert (row.status, row.attempts, row.lease_token, row.summary) == (QUEUED, 0, None, None), row.outcome
     assert queue.huey.pending_count() == waiting_before + 1

@@ -66,18 +66,22 @@ class JobRunner:
 
     def _profile(self, report: Report, job_dir: Path, heartbeat: _HeartbeatThread, should_stop: _StopCheck):
         from webapp import pipeline
+        from webapp.jobs.sandboxing import job_sandbox
         from webapp.profiling import OptionsError, RunOptions
+        from webapp.profiling.sandbox import SandboxUnavailable
 
         try:
             job_dir.mkdir(parents=True, exist_ok=True)
             script = job_dir / report.script_name
             script.write_text(report.script_source or "", encoding="utf-8")
+            launcher, _warning = job_sandbox(self.settings)
             result = pipeline.profile_script(
                 script, RunOptions(**report.options), job_dir, display_name=report.script_name,
-                limits=profiling_limits(self.settings), on_progress=heartbeat.set_progress,
-                should_stop=should_stop,
+                limits=profiling_limits(self.settings), launcher=launcher, python=launcher.python,
+                on_progress=heartbeat.set_progress, should_stop=should_stop,
             )
-        except OptionsError as error:  # the limits were lowered after this job was queued
+        except (OptionsError, SandboxUnavailable) as error:
+            # Limits lowered after this job was queued, or a sandbox that stopped working.
             return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
         except Exception as error:
             log.exception("report %s: pipeline failed", report.id)

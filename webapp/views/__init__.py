@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
+
+from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.views import api, downloads, errors, pages, reports, security, speedscope
 
@@ -16,3 +18,5 @@ def register(app: Flask, csrf: CSRFProtect) -> None:
     csrf.exempt(api.bp)
     errors.init_app(app)
     security.init_app(app)
+    # Every page says so when scripts run without isolation (the API adds it to its JSON).
+    app.context_processor(lambda: {"sandbox_warning": sandbox_warning(current_app.config)})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.store import Report
 from webapp.store.lifecycle import request_cancel
@@ -21,7 +23,8 @@ def create():
         report = create_report(request.form, request.files)
     except BadInput as error:
         return jsonify(error=error.message), error.status_code, error.headers
-    return jsonify(_links(report) | {"status": report.status}), 202, {"Location": _links(report)["api_url"]}
+    document = _links(report) | {"status": report.status} | _warning()
+    return jsonify(document), 202, {"Location": _links(report)["api_url"]}
 
 
 @bp.get("/reports/<token>")
@@ -54,7 +57,7 @@ def describe(report: Report) -> dict:
         "queue_position": context["queue_position"] or None,
         "progress": context["progress"],
         "outcome": context["outcome"] or None,
-    }
+    } | _warning()
     if not report.is_pending:
         document["summary"] = report.summary
         document["artifacts"] = {name: artifact_url(report.token, name, external=True)
@@ -62,6 +65,12 @@ def describe(report: Report) -> dict:
         if context["speedscope_url"]:
             document["speedscope_url"] = request.host_url.rstrip("/") + speedscope_url(report.token)
     return document
+
+
+def _warning() -> dict:
+    """``{"warning": ...}`` when scripts run without isolation on this server, else nothing."""
+    warning = sandbox_warning(current_app.config)
+    return {"warning": warning} if warning else {}
 
 
 def _links(report: Report) -> dict:

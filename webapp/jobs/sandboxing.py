@@ -1,0 +1,35 @@
+"""The sandbox this process runs jobs in, chosen once from the FLAMEDECK_SANDBOX* settings.
+
+Choosing runs bubblewrap's self-test (a fraction of a second), so the choice is
+made on first use and kept for the life of the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from webapp.profiling.sandbox import SandboxLimits, SandboxUnavailable, choose_launcher
+
+_lock = threading.Lock()
+_chosen: dict[tuple, tuple[Any, str | None]] = {}
+
+
+def job_sandbox(settings: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """(launcher, warning) for these settings; raises SandboxUnavailable when the
+    required sandbox cannot work here. ``warning`` is None when scripts are isolated."""
+    limits = SandboxLimits.from_settings(settings)
+    key = (settings["SANDBOX"], limits)
+    with _lock:
+        if key not in _chosen:
+            _chosen[key] = choose_launcher(settings["SANDBOX"], limits)
+        return _chosen[key]
+
+
+def sandbox_warning(settings: Mapping[str, Any]) -> str | None:
+    """The sentence every page and API response shows when scripts run unisolated here."""
+    try:
+        return job_sandbox(settings)[1]
+    except SandboxUnavailable as error:
+        return str(error)
