@@ -6,7 +6,7 @@ request to ``process_data`` (sorting and summing), ``compute_intensive_work``
 ``is_prime`` in a loop). The naive ``fibonacci`` and ``is_prime`` should top
 the hot-function table; ``fibonacci`` also shows recursion counted once.
 
-Run:  python server_simulation.py --runtime 3
+Run:  python server_simulation.py --runtime 2.5
 """
 
 import argparse
@@ -75,7 +75,7 @@ def serve(runtime_s, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runtime", type=float, default=3.0, help="seconds to run (default 3)")
+    parser.add_argument("--runtime", type=float, default=2.5, help="seconds to run (default 2.5)")
     parser.add_argument("--seed", type=int, default=42, help="random seed for the request mix")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -32,8 +32,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     data_dir = Path(app.config["DATA_DIR"]).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    # Search-only for others: the sandbox user reaches its job directory below, nothing else.
-    data_dir.chmod(0o711)
+    # Private: the database, queue and key. Jobs run elsewhere (JOBS_DIR).
+    data_dir.chmod(0o700)
     app.config["DATA_DIR"] = str(data_dir)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.ensure_secret_key(data_dir)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"]
@@ -59,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _owner_only(data_dir: Path) -> None:
     """Database, queue and key files readable by the server's user only, never by the
-    sandbox user that runs scripts (it may traverse ``data_dir`` to reach its job)."""
+    sandbox user that runs scripts, even if DATA_DIR is made reachable."""
     for path in data_dir.iterdir():
         if path.is_file():
             path.chmod(0o600)

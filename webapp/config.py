@@ -45,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Redis URL for the job queue; empty means a SQLite queue file in DATA_DIR."),
     Setting("SECRET_KEY", "", "text",
             "Key that signs the CSRF tokens; empty means one is generated once and kept in DATA_DIR."),
+    Setting("JOBS_DIR", "", "path",
+            "Scratch space of running jobs; empty means a directory per installation under the system temp dir."),
     Setting("EXAMPLES_DIR", "examples", "path",
             "Directory whose .py files are offered as example scripts."),
     # Input limits

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +16,27 @@ from sqlalchemy import select
 from webapp.store import RUNNING, Report, Store
 from webapp.store.lifecycle import reap_expired, touch_stale_queued
 
-JOBS_SUBDIR = "jobs"
+JOBS_ROOT_NAME = "flamedeck-jobs"
 
 log = logging.getLogger(__name__)
+
+
+def jobs_dir(settings: dict[str, Any]) -> Path:
+    """Where this installation's job scratch directories go.
+
+    Not under DATA_DIR by default: the sandbox user must be able to reach its job
+    directory, and DATA_DIR often sits under a private home directory (``/root``).
+    The system temp dir is reachable by everyone; one subdirectory per DATA_DIR keeps
+    two installations on one machine from sweeping each other's jobs."""
+    if settings["JOBS_DIR"]:
+        root = Path(settings["JOBS_DIR"])
+    else:
+        installation = hashlib.sha256(str(Path(settings["DATA_DIR"]).resolve()).encode()).hexdigest()[:12]
+        root = Path(tempfile.gettempdir()) / JOBS_ROOT_NAME / installation
+    root.mkdir(parents=True, exist_ok=True)
+    for directory in (root.parent, root) if not settings["JOBS_DIR"] else (root,):
+        directory.chmod(0o711)  # search-only for the sandbox user; it cannot list other jobs
+    return root
 
 
 def job_dir_name(report_id: int, lease_token: str) -> str:
@@ -33,7 +53,7 @@ def reap(store: Store, settings: dict[str, Any], enqueue: Callable[[int], bool])
         enqueue(report_id)
     if expired or stale:
         log.info("reaper re-queued %s (lease expired) and %s (queued too long)", expired, stale)
-    sweep_job_dirs(store, Path(settings["DATA_DIR"]) / JOBS_SUBDIR, settings["JOB_LEASE_S"])
+    sweep_job_dirs(store, jobs_dir(settings), settings["JOB_LEASE_S"])
     return expired + stale
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from webapp.jobs.reaper import JOBS_SUBDIR, job_dir_name
+from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
 from webapp.store import CANCELLED, DONE, FAILED, Report, Store
 from webapp.store.lifecycle import claim, finish, renew_lease, release
@@ -45,7 +45,7 @@ class JobRunner:
             report = session.get(Report, report_id)
         heartbeat = _HeartbeatThread(self.store, report_id, lease_token, lease_s,
                                      self.settings["HEARTBEAT_INTERVAL_S"])
-        job_dir = Path(self.settings["DATA_DIR"]) / JOBS_SUBDIR / job_dir_name(report_id, lease_token)
+        job_dir = jobs_dir(self.settings) / job_dir_name(report_id, lease_token)
         should_stop = _StopCheck(heartbeat, self.shutting_down)
         heartbeat.start()
         try:
