@@ -19,6 +19,20 @@ def _become_subreaper() -> bool:
     return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run: Playwright's sync API allows one
+    running instance per thread, so every browser test shares this one."""
+    from playwright.sync_api import sync_playwright
+
+    from flamegraph.support import CHROMIUM_ARGS, CHROMIUM_PATH  # tests/ is on sys.path under pytest
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def sandbox_user_can_reach_tmp_paths(tmp_path_factory):
     """Jobs run as the unprivileged sandbox user, who must traverse (not list) the

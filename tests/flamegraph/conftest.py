@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from .support import ARTIFACTS_DIR, CHROMIUM_ARGS, CHROMIUM_PATH, VIEWPORT, Harness
+from .support import ARTIFACTS_DIR, VIEWPORT, Harness
 
 
 @pytest.fixture(scope="session")
@@ -17,16 +17,6 @@ def harness(tmp_path_factory):
     served = Harness(tmp_path_factory.mktemp("harness"))
     yield served
     served.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class PageProblems:
@@ -65,13 +55,18 @@ def page(browser, context_options, request):
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        ARTIFACTS_DIR.mkdir(exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-        try:
-            page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"), full_page=True)
-        except Exception as error:  # a crashed page must not hide the test's own failure
-            print(f"could not save a screenshot: {error}")
+        save_screenshot(page, request.node.nodeid)
     context.close()
+
+
+def save_screenshot(page, name: str) -> None:
+    """Leave a full-page screenshot of ``page`` in test-artifacts/, named after ``name``."""
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    file_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    try:
+        page.screenshot(path=str(ARTIFACTS_DIR / f"{file_name}.png"), full_page=True)
+    except Exception as error:  # a crashed page must not hide the test's own failure
+        print(f"could not save a screenshot: {error}")
 
 
 @pytest.hookimpl(hookwrapper=True)

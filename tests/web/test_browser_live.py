@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from .live import PROJECT_ROOT, free_port, serve
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EXAMPLE = PROJECT_ROOT / "examples" / "server_simulation.py"
 SPEEDSCOPE_SCHEMA = PROJECT_ROOT / "static" / "vendor" / "speedscope" / "file-format-schema.json"
 REPORT_TIMEOUT_MS = 60_000
@@ -25,15 +23,6 @@ SPEEDSCOPE_LOAD_TIMEOUT_S = 20
 def server(tmp_path_factory):
     with serve(tmp_path_factory.mktemp("browser"), free_port(), workers=1) as (_process, base_url):
         yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def watch_console(page) -> list[str]:
