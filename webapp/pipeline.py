@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp.analysis import complexity_with_runtime, static_metrics, summarize
-from webapp.profiles import Profile, ProfileFormatError, get_exporter, load_profile
+from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
 # Artifact name -> exporter name. Every report offers these downloads; flame.json
@@ -71,6 +71,8 @@ def profile_script(
     )
     profile, sample_count = _read_run_profile(result)
     outcome = finalize_outcome(result, sample_count)
+    if profile is not None:
+        profile = _as_shared(profile, result.script_path, name, keep_processes=options.subprocesses)
     summary: dict[str, Any] = {"script_name": name, "kind": "run"}
     summary["static_metrics"] = static_metrics(source.decode("utf-8", errors="replace"), name)
     summary["options"] = dataclasses.asdict(options)
@@ -82,12 +84,11 @@ def profile_script(
     }
     produced = profile is not None and profile.sample_count > 0
     if profile is not None:
-        profile.name = name
         summary.update(summarize(profile))
         summary["function_complexity"] = complexity_with_runtime(
-            summary["static_metrics"], summary["hot_functions"], result.script_path
+            summary["static_metrics"], summary["hot_functions"], name
         )
-        artifacts.update(_render_artifacts(profile, result.script_path))
+        artifacts.update(_render_artifacts(profile, name))
     else:
         summary.update(_empty_runtime())
     summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": outcome.message}
@@ -125,6 +126,19 @@ def _read_run_profile(result) -> tuple[Profile | None, int | None]:
 
     profile = raw.restacked(without_runner)
     return profile, profile.sample_count
+
+
+def _as_shared(profile: Profile, script_path: str, name: str, *, keep_processes: bool) -> Profile:
+    """The profile as a report shows it to anyone with the link: the script's frames name
+    the script, not the server's scratch directory; and a process label only when the
+    user asked for subprocesses (a sandboxed script is a grandchild of py-spy, which
+    then labels its process although there is only one)."""
+    shared = profile.mapped(lambda f: Frame(f.name, name, f.line) if f.file == script_path else f)
+    shared.name = name
+    if not keep_processes:
+        for thread in shared.threads:
+            thread.process = ""
+    return shared
 
 
 def _render_artifacts(profile: Profile, script_file: str | None = None) -> dict[str, bytes]:
