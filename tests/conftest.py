@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
+SPEEDSCOPE_SCHEMA = Path(__file__).resolve().parent.parent / "static/vendor/speedscope/file-format-schema.json"
 PR_SET_CHILD_SUBREAPER = 36
 LEFTOVER_WAIT_S = 5.0
 
@@ -17,6 +20,15 @@ def _become_subreaper() -> bool:
     this process instead of init, so the final check below can see them."""
     libc = ctypes.CDLL(None, use_errno=True)
     return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+@pytest.fixture(scope="session")
+def speedscope_validator():
+    """A validator for the file-format schema shipped in the npm package speedscope."""
+    import jsonschema
+
+    assert SPEEDSCOPE_SCHEMA.exists(), f"{SPEEDSCOPE_SCHEMA} is missing: run .ci/setup --test"
+    return jsonschema.Draft7Validator(json.loads(SPEEDSCOPE_SCHEMA.read_text()))
 
 
 @pytest.fixture(scope="session")

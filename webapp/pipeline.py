@@ -122,7 +122,8 @@ def _read_run_profile(result) -> tuple[Profile | None, int | None]:
 
     def without_runner(frames):
         cut = runner_frame_count([f.file for f in frames], result.script_path)
-        return None if cut is None else frames[cut:]
+        # Nothing left once the runner's frames are cut: the runner itself, not the script.
+        return None if cut is None or cut == len(frames) else frames[cut:]
 
     profile = raw.restacked(without_runner)
     return profile, profile.sample_count

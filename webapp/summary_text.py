@@ -47,7 +47,8 @@ def _runtime_lines(summary: dict[str, Any]) -> list[str]:
     lines.append(f"Total samples: {summary.get('total_samples', 0)}  Unique functions: {summary.get('unique_functions', 0)}")
     threads = summary.get("threads") or []
     if len(threads) > 1:
-        lines.append("Threads: " + ", ".join(f"{t['name']} ({t['samples']})" for t in threads))
+        labels = (f"{t.get('process', '')} {t['name']}".strip() for t in threads)
+        lines.append("Threads: " + ", ".join(f"{label} ({t['samples']})" for label, t in zip(labels, threads)))
     hot = summary.get("hot_functions") or []
     if hot:
         lines.append(f"Top {min(len(hot), TOP_FUNCTIONS_SHOWN)} hot functions (self / total):")

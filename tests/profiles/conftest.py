@@ -11,7 +11,6 @@ from webapp.profiles import Profile
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-SCHEMA_PATH = ROOT / "static" / "vendor" / "speedscope" / "file-format-schema.json"
 PYSPY_FILES = {
     "single": FIXTURES / "pyspy-single.speedscope.json",
     "threads": FIXTURES / "pyspy-threads.speedscope.json",
@@ -39,16 +38,6 @@ def runs_by_thread(profile: Profile) -> list[tuple[str, str, list[tuple[tuple, i
 def pyspy_bytes():
     """``pyspy_bytes("threads")`` -> the bytes of a real py-spy 0.4.3 speedscope file."""
     return lambda name: PYSPY_FILES[name].read_bytes()
-
-
-@pytest.fixture(scope="session")
-def speedscope_validator():
-    """A jsonschema validator for speedscope's own file-format schema."""
-    jsonschema = pytest.importorskip("jsonschema")
-    if not SCHEMA_PATH.exists():
-        pytest.skip(f"{SCHEMA_PATH} is missing: run .ci/setup to install the speedscope package")
-    schema = json.loads(SCHEMA_PATH.read_text())
-    return jsonschema.Draft7Validator(schema)
 
 
 @pytest.fixture(scope="session")

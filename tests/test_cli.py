@@ -1,0 +1,86 @@
+"""The `flamedeck` command, as a user runs it: profile a script, import a profile, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAMEDECK = [sys.executable, "-m", "webapp.cli"]
+PYSPY_FILE = ROOT / "tests/fixtures/pyspy-threads.speedscope.json"
+
+
+def flamedeck(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*FLAMEDECK, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_profile_prints_the_summary_and_writes_three_files(tmp_path, speedscope_validator):
+    done = flamedeck("profile", str(ROOT / "examples/server_simulation.py"), "--duration", "3",
+                     "--rate", "200", "--", "--runtime", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "=== Static metrics: server_simulation.py ===" in out
+    assert "Functions: " in out and "Complexity score: " in out
+    assert "=== Runtime profile (py-spy, 200 Hz" in out
+    assert "Top 10 hot functions (self / total):" in out
+    assert "Outcome: The script finished normally" in out
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == ["server_simulation.collapsed.txt", "server_simulation.report.json",
+                       "server_simulation.speedscope.json"]
+    speedscope = json.loads((tmp_path / "server_simulation.speedscope.json").read_text())
+    speedscope_validator.validate(speedscope)
+    report = json.loads((tmp_path / "server_simulation.report.json").read_text())
+    assert report["outcome"]["status"] == "finished" and report["outcome"]["exit_code"] == 0
+    hot = report["hot_functions"]
+    assert {"is_prime", "fibonacci", "process_data"} <= {f["name"] for f in hot}
+    assert [f["self_samples"] for f in hot] == sorted((f["self_samples"] for f in hot), reverse=True)
+    assert set(hot[0]) >= {"name", "file", "line", "self_samples", "total_samples", "self_percent", "total_percent"}
+    assert report["static_metrics"]["functions"] >= 5
+    assert report["total_samples"] > 0 and report["threads"][0]["samples"] > 0
+    assert report["options"]["rate_hz"] == 200 and report["options"]["args"] == ["--runtime", "1"]
+    # The first hot function of the summary is the first of report.json.
+    assert f"1. {hot[0]['name']}" in out
+
+
+def test_import_writes_the_same_files_without_static_metrics(tmp_path, speedscope_validator):
+    done = flamedeck("import", str(PYSPY_FILE), "--output-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "=== Imported profile" in done.stdout and "Static metrics" not in done.stdout
+    stem = "pyspy-threads"
+    files = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert files == [f"{stem}.collapsed.txt", f"{stem}.report.json", f"{stem}.speedscope.json"]
+    speedscope_validator.validate(json.loads((tmp_path / "out" / f"{stem}.speedscope.json").read_text()))
+    report = json.loads((tmp_path / "out" / f"{stem}.report.json").read_text())
+    assert report["static_metrics"] is None and len(report["threads"]) >= 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["profile", "missing.py"], "missing.py is not a file"),
+        (["profile", "script.py", "--duration", "2.5"], "whole number of seconds"),
+        (["profile", "script.py", "--rate", "0"], "rate"),
+        (["profile", "script.py", "--native", "--nonblocking"], "native"),
+        (["import", "script.py"], "not in a profile format"),
+    ],
+)
+def test_bad_input_exits_non_zero_with_a_sentence(tmp_path, args, message):
+    (tmp_path / "script.py").write_text("print('hi')\n")
+    done = flamedeck(*args, cwd=tmp_path)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert not list(tmp_path.glob("*.json"))
+
+
+@pytest.mark.slow
+def test_a_run_without_samples_exits_non_zero_with_the_reason(tmp_path):
+    (tmp_path / "quick.py").write_text("print('hi')\n")
+    done = flamedeck("profile", "quick.py", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "The profiler took no samples" in done.stdout and "idle mode" in done.stdout
+    assert not list(tmp_path.glob("quick.*.json"))
