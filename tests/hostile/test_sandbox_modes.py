@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from dataclasses import fields
@@ -26,7 +27,10 @@ UNIT_SUFFIXES = ("_BYTES", "_S", "_CORES", "PROCESSES", "OPEN_FILES")
 
 @pytest.fixture(scope="module")
 def rlimits():
-    launcher, warning = choose_launcher("rlimits", TEST_SANDBOX)
+    # Without a pid namespace RLIMIT_NPROC counts every process and thread the sandbox user
+    # has on the machine (py-spy's threads, other jobs), so these tests, which are not about
+    # the process cap, give it room.
+    launcher, warning = choose_launcher("rlimits", dataclasses.replace(TEST_SANDBOX, processes=1024))
     return launcher, warning
 
 
