@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from webapp import config, views
     from webapp.jobs import JobQueue, make_huey
+    from webapp.migrations import prepare_schema
     from webapp.store import Store, default_database_url
 
     app = Flask(
@@ -44,8 +45,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The API is used with curl and has no cookies; only the HTML forms need a CSRF token.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
-    store = Store(app.config["DATABASE_URL"], sqlite_busy_timeout_s=app.config["SQLITE_BUSY_TIMEOUT_S"])
-    store.create_schema()
+    store = Store(app.config["DATABASE_URL"], sqlite_busy_timeout_s=app.config["SQLITE_BUSY_TIMEOUT_S"],
+                  pool_size=app.config["DATABASE_POOL_SIZE"], retry_delay_s=app.config["DATABASE_RETRY_DELAY_S"])
+    # SQLite is upgraded in place; a shared database must already be current (`flamedeck db upgrade`),
+    # otherwise this raises SchemaNotCurrent with that advice.
+    try:
+        prepare_schema(store.engine)
+    except BaseException:
+        store.dispose()
+        raise
     settings = {key: app.config[key] for key in config.BY_NAME}
     app.extensions["flamedeck.store"] = store
     app.extensions["flamedeck.queue"] = JobQueue(make_huey(settings), store, settings)

@@ -35,14 +35,19 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    # Create the data directory, the secret key and the tables once, before the children race to.
-    create_app().extensions["flamedeck.store"].dispose()
+    # Create the data directory, the secret key and the tables once (SQLite: migrated here,
+    # so `serve` upgrades the embedded database itself), before the children race to.
+    app, problem = build_app(create_app)
+    if problem:
+        print(f"flamedeck: {problem}", file=sys.stderr)
+        return 2
+    app.extensions["flamedeck.store"].dispose()
 
     stop_requested = threading.Event()
     for signum in STOP_SIGNALS:
         signal.signal(signum, lambda _signum, _frame: stop_requested.set())
 
-    web = _start(_gunicorn_command(args.host, args.port, config), death_signal=signal.SIGTERM)
+    web = _start(gunicorn_command(args.host, args.port, config), death_signal=signal.SIGTERM)
     worker = _start([sys.executable, "-m", "webapp.worker", "--workers", str(args.workers)],
                     death_signal=signal.SIGINT)
     print(f"flamedeck: serving on http://{args.host}:{args.port} with {args.workers} job worker(s); "
@@ -60,7 +65,24 @@ def main(argv: list[str]) -> int:
     return 1 if died else 0
 
 
-def _gunicorn_command(host: str, port: int, config: dict) -> list[str]:
+def build_app(create_app):
+    """(app, None), or (None, the sentence saying why the database cannot be used)."""
+    from sqlalchemy.exc import OperationalError
+
+    from webapp.migrations import SchemaNotCurrent
+
+    try:
+        return create_app(), None
+    except SchemaNotCurrent as error:
+        return None, str(error)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        return None, (f"cannot reach the database ({reason}). "
+                      "Check FLAMEDECK_DATABASE_URL and that the database server is running.")
+
+
+def gunicorn_command(host: str, port: int, config: dict) -> list[str]:
+    """The gunicorn command line of the web server, from the WEB_* settings."""
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                "--workers", str(config["WEB_PROCESSES"]), "--threads", str(config["WEB_THREADS"]),
                "--timeout", str(config["WEB_TIMEOUT_S"]), "--graceful-timeout", str(config["SHUTDOWN_GRACE_S"]),

@@ -11,13 +11,17 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def main(argv: list[str]) -> int:
     """Run the consumer until SIGINT/SIGTERM; jobs in progress are handed back to the queue."""
     from webapp import create_app
+    from webapp.serve import build_app
 
     parser = argparse.ArgumentParser(prog="flamedeck worker", description="Run profiling jobs from the queue.")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="jobs run at the same time (default: FLAMEDECK_WORKERS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    app = create_app()
+    app, problem = build_app(create_app)
+    if problem:
+        logging.getLogger("webapp.worker").error("%s", problem)
+        return 2
     workers = args.workers if args.workers is not None else app.config["WORKERS"]
     if workers < 1:
         parser.error("--workers must be at least 1")

@@ -11,6 +11,8 @@ from webapp import create_app
 from webapp.store import DONE, SCRIPT, Report
 from webapp.store.lifecycle import insert_finished
 
+from .backends import BACKENDS, backend_settings
+
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -19,10 +21,22 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Settings of each mode in turn: embedded ({}), then distributed (own PostgreSQL database, Redis queue)."""
+    with backend_settings(request.param) as settings:
+        yield settings
+
+
 @pytest.fixture
 def app(data_dir: Path):
     """The app on its own SQLite database and SQLite queue; nothing consumes the queue."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SERVER_NAME": "flamedeck.test"})
+    yield from make_app(data_dir)
+
+
+def make_app(data_dir: Path, **settings):
+    """An app for tests (a generator for fixtures: disposes of its pool at the end)."""
+    app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "SERVER_NAME": "flamedeck.test"} | settings)
     yield app
     app.extensions["flamedeck.store"].dispose()
 

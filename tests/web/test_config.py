@@ -13,8 +13,8 @@ from webapp import create_app
 from webapp.config import SETTINGS, ConfigError, load_settings, settings_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-UNIT_SUFFIXES = ("_BYTES", "_S", "_HZ", "_CHARS", "_CORES")
-COUNT_UNITS = {"jobs", "attempts", "threads", "processes", "arguments", "rows", "files"}
+UNIT_SUFFIXES = ("_BYTES", "_S", "_HZ", "_CHARS", "_CORES", "_DAYS")
+COUNT_UNITS = {"jobs", "attempts", "threads", "processes", "arguments", "rows", "files", "connections"}
 
 
 def test_environment_overrides_defaults_with_the_default_type():

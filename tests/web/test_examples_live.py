@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .backends import BACKENDS, backend_settings
 from .conftest import csrf_token
 from .live import app_config, consumer, wait_for
 from webapp import create_app
@@ -23,14 +24,18 @@ EXAMPLES = {
 CASES = [(name, way) for name in EXAMPLES for way in ("form", "api")]
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    """An app and a real consumer sharing one data directory; all examples submitted up front."""
-    data_dir = tmp_path_factory.mktemp("examples")
-    app = create_app(app_config(data_dir, MAX_QUEUED=20))
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request, tmp_path_factory):
+    """An app and a real consumer in each mode; all examples submitted up front."""
+    with backend_settings(request.param) as backend:
+        yield from _submit_all(tmp_path_factory.mktemp("examples"), backend)
+
+
+def _submit_all(data_dir, backend):
+    app = create_app(app_config(data_dir, MAX_QUEUED=20, **backend))
     client = app.test_client()
     token = csrf_token(client)
-    with consumer(data_dir, workers=3):
+    with consumer(data_dir, workers=3, **backend):
         submitted = {}
         for name, way in CASES:
             fields = {"example": name, **RUN_FIELDS, **EXAMPLES[name][0]}

@@ -8,10 +8,16 @@ import time
 import pytest
 from sqlalchemy import update
 
-from .conftest import insert_done_report
+from .conftest import insert_done_report, make_app
 from webapp.jobs.reaper import reap, sweep_job_dirs
 from webapp.store import DONE, QUEUED, SCRIPT, Report
 from webapp.store.lifecycle import claim, insert_queued
+
+
+@pytest.fixture
+def app(data_dir, backend):
+    """These rules must hold on SQLite and on PostgreSQL alike: the app in each mode in turn."""
+    yield from make_app(data_dir, **backend)
 
 
 def queued(store) -> int:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sqlalchemy import update
 
+from .conftest import make_app
 from webapp.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, SCRIPT, Report
 from webapp.store.artifacts import list_artifacts
 from webapp.store.lifecycle import (
     WORKER_DIED_MESSAGE, claim, finish, insert_queued, queue_position, reap_expired, release, renew_lease,
     request_cancel, touch_stale_queued,
 )
+
+@pytest.fixture
+def app(data_dir, backend):
+    """These rules must hold on SQLite and on PostgreSQL alike: the app in each mode in turn."""
+    yield from make_app(data_dir, **backend)
+
 
 OPTIONS = {"duration_s": 1, "rate_hz": 100}
 OUTCOME = {"status": "finished", "exit_code": 0, "message": "The script finished normally."}

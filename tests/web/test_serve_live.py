@@ -28,9 +28,9 @@ def wait_for_api(api_url: str, statuses: tuple[str, ...], timeout_s: float = 40)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_serve_profiles_a_script_and_stops_both_children_cleanly(tmp_path, stop_signal):
+def test_serve_profiles_a_script_and_stops_both_children_cleanly(tmp_path, stop_signal, backend):
     port = free_port()
-    with serve(tmp_path, port) as (process, base_url):
+    with serve(tmp_path, port, **backend) as (process, base_url):
         with urllib.request.urlopen(base_url + "/", timeout=10) as response:
             assert response.status == 200 and b"Profile a Python script" in response.read()
         status, created = http_json("POST", base_url + "/api/v1/reports",
@@ -47,9 +47,9 @@ def test_serve_profiles_a_script_and_stops_both_children_cleanly(tmp_path, stop_
         assert alive(children) == []
 
 
-def test_jobs_queued_when_serve_stops_complete_after_a_restart(tmp_path):
+def test_jobs_queued_when_serve_stops_complete_after_a_restart(tmp_path, backend):
     port = free_port()
-    with serve(tmp_path, port, workers=1) as (process, base_url):
+    with serve(tmp_path, port, workers=1, **backend) as (process, base_url):
         created = []
         for _ in range(3):
             status, document = http_json("POST", base_url + "/api/v1/reports",
@@ -58,13 +58,13 @@ def test_jobs_queued_when_serve_stops_complete_after_a_restart(tmp_path):
             created.append(document)
         wait_for_api(created[0]["api_url"], ("running",))
         assert stop(process, signal.SIGINT) == 0
-    app = create_app(app_config(tmp_path))
+    app = create_app(app_config(tmp_path, **backend))
     store = app.extensions["flamedeck.store"]
     try:
         with app.test_client() as client:
             states = [client.get(f"/api/v1/reports/{doc['id']}").get_json()["status"] for doc in created]
         assert "running" not in states and "queued" in states  # the running job was handed back
-        with serve(tmp_path, port, workers=1) as (_process, base_url):
+        with serve(tmp_path, port, workers=1, **backend) as (_process, base_url):
             for document in created:
                 final = wait_for_api(document["api_url"], ("done", "failed", "cancelled"))
                 assert final["status"] == "done", final["outcome"]

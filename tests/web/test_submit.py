@@ -62,7 +62,10 @@ def test_an_htmx_submission_swaps_the_status_box_in_and_pushes_the_link(client, 
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.headers["HX-Push-Url"] == f"/r/{report.token}"
-    assert body_region(body) and 'hx-trigger="every 1s"' in body
+    # The one-time delete token comes first, outside the region that polls (so it stays on screen).
+    notice, region = body.split("</section>", 1)
+    assert "Keep this delete token" in notice
+    assert body_region(region.strip()) and 'hx-trigger="every 1s"' in region
     assert "Position in the queue" in body and "<html" not in body
 
 

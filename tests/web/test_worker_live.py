@@ -29,9 +29,10 @@ LONG_SCRIPT = (
 
 
 @pytest.fixture
-def live_app(tmp_path):
+def live_app(tmp_path, backend):
+    """Builds apps on the test's data directory, in each mode in turn."""
     def build(**settings):
-        app = create_app(app_config(tmp_path, **settings))
+        app = create_app(app_config(tmp_path, **backend, **settings))
         apps.append(app)
         return app
 
@@ -64,10 +65,17 @@ def wait_until_gone(text: str, timeout_s: float = 5) -> None:
         time.sleep(0.1)
 
 
-def test_an_idle_worker_starts_a_new_job_within_0_2_s(live_app, tmp_path):
+def job_dir_prefix(app, report_id: int) -> str:
+    """What the command lines of a job's processes (py-spy, the sandbox, the script) contain."""
+    from webapp.jobs.reaper import jobs_dir
+
+    return f"{jobs_dir(app.config)}/{report_id}-"
+
+
+def test_an_idle_worker_starts_a_new_job_within_0_2_s(live_app, tmp_path, backend):
     app = live_app()
     store = app.extensions["flamedeck.store"]
-    with consumer(tmp_path, workers=1):
+    with consumer(tmp_path, workers=1, **backend):
         time.sleep(CONSUMER_IDLE_S)
         report_id = submit(app, SLEEPY_SCRIPT, duration_s=5)
         report = wait_for(store, report_id, (RUNNING, DONE, FAILED), timeout_s=10, poll_s=0.01)
@@ -76,33 +84,33 @@ def test_an_idle_worker_starts_a_new_job_within_0_2_s(live_app, tmp_path):
     assert report.status == DONE, report.outcome
 
 
-def test_a_job_whose_worker_is_killed_runs_again_and_completes(live_app, tmp_path):
+def test_a_job_whose_worker_is_killed_runs_again_and_completes(live_app, tmp_path, backend):
     app = live_app()
     store = app.extensions["flamedeck.store"]
-    with consumer(tmp_path, workers=1) as first:
+    with consumer(tmp_path, workers=1, **backend) as first:
         report_id = submit(app, LONG_SCRIPT, duration_s=6, args="1.5")
         wait_until_sampling(store, report_id)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
     # py-spy and the script die with their worker; the row still says running until the reaper looks.
-    wait_until_gone(f"jobs/{report_id}-")
+    wait_until_gone(job_dir_prefix(app, report_id))
     assert load(store, report_id).status == RUNNING
-    with consumer(tmp_path, workers=1):
+    with consumer(tmp_path, workers=1, **backend):
         report = wait_for(store, report_id, (DONE, FAILED, CANCELLED), timeout_s=40)
     assert report.status == DONE, report.outcome
     assert report.attempts == 2
     assert report.summary["total_samples"] > 0
 
 
-def test_a_job_whose_worker_keeps_dying_fails_with_the_worker_died_message(live_app, tmp_path):
+def test_a_job_whose_worker_keeps_dying_fails_with_the_worker_died_message(live_app, tmp_path, backend):
     app = live_app(MAX_ATTEMPTS=1)
     store = app.extensions["flamedeck.store"]
-    with consumer(tmp_path, workers=1, MAX_ATTEMPTS=1) as first:
+    with consumer(tmp_path, workers=1, MAX_ATTEMPTS=1, **backend) as first:
         report_id = submit(app, LONG_SCRIPT, duration_s=6, args="3")
         wait_until_sampling(store, report_id)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
-    with consumer(tmp_path, workers=1, MAX_ATTEMPTS=1):
+    with consumer(tmp_path, workers=1, MAX_ATTEMPTS=1, **backend):
         report = wait_for(store, report_id, (DONE, FAILED, CANCELLED), timeout_s=30)
     assert report.status == FAILED
     assert report.outcome["message"] == WORKER_DIED_MESSAGE.format(attempts=1)
@@ -111,10 +119,10 @@ def test_a_job_whose_worker_keeps_dying_fails_with_the_worker_died_message(live_
     assert "The worker running this job stopped 1 times" in page and "hx-trigger" not in page
 
 
-def test_cancel_stops_a_running_job(live_app, tmp_path):
+def test_cancel_stops_a_running_job(live_app, tmp_path, backend):
     app = live_app()
     store = app.extensions["flamedeck.store"]
-    with consumer(tmp_path, workers=1):
+    with consumer(tmp_path, workers=1, **backend):
         report_id = submit(app, LONG_SCRIPT, duration_s=30, args="30")
         wait_until_sampling(store, report_id)
         token = load(store, report_id).token
@@ -125,4 +133,4 @@ def test_cancel_stops_a_running_job(live_app, tmp_path):
         stopped_after_s = time.monotonic() - started
     assert report.status == CANCELLED, report.outcome
     assert stopped_after_s < 10
-    wait_until_gone(f"jobs/{report_id}-")
+    wait_until_gone(job_dir_prefix(app, report_id))

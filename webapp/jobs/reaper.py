@@ -1,4 +1,5 @@
-"""The reaper: no report stays "running" after its worker died, none stays "queued" forever."""
+"""The reaper: no report stays "running" after its worker died, none stays "queued" forever,
+and none outlives RETENTION_DAYS."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from webapp.store import RUNNING, Report, Store
+from webapp.store.deletion import delete_expired, retention_cutoff
 from webapp.store.lifecycle import reap_expired, touch_stale_queued
 
 JOBS_ROOT_NAME = "flamedeck-jobs"
@@ -45,16 +47,30 @@ def job_dir_name(report_id: int, lease_token: str) -> str:
 
 
 def reap(store: Store, settings: dict[str, Any], enqueue: Callable[[int], bool]) -> list[int]:
-    """Re-queue or fail jobs with an expired lease; re-enqueue jobs queued too long."""
-    with store.writing() as session:
-        expired = reap_expired(session, settings["MAX_ATTEMPTS"])
-        stale = touch_stale_queued(session, settings["QUEUED_STALE_S"])
+    """Re-queue or fail jobs with an expired lease; re-enqueue jobs queued too long; apply retention."""
+
+    def take_back(session):
+        return reap_expired(session, settings["MAX_ATTEMPTS"]), touch_stale_queued(session, settings["QUEUED_STALE_S"])
+
+    expired, stale = store.run_write(take_back)
     for report_id in expired + stale:
         enqueue(report_id)
     if expired or stale:
         log.info("reaper re-queued %s (lease expired) and %s (queued too long)", expired, stale)
+    remove_expired_reports(store, settings["RETENTION_DAYS"])
     sweep_job_dirs(store, jobs_dir(settings), settings["JOB_LEASE_S"])
     return expired + stale
+
+
+def remove_expired_reports(store: Store, retention_days: float, now: float | None = None) -> int:
+    """Delete finished reports older than ``retention_days`` (0: none), with their artifacts."""
+    cutoff = retention_cutoff(time.time() if now is None else now, retention_days)
+    if cutoff is None:
+        return 0
+    removed = store.run_write(lambda session: delete_expired(session, cutoff))
+    if removed:
+        log.info("retention: deleted %s reports older than %s days", removed, retention_days)
+    return removed
 
 
 def sweep_job_dirs(store: Store, jobs_dir: Path, min_age_s: float) -> None:

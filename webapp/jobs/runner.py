@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -37,12 +39,14 @@ class JobRunner:
     def run(self, report_id: int) -> None:
         """The Huey task: does nothing unless it wins the claim on a queued report."""
         lease_s = self.settings["JOB_LEASE_S"]
-        with self.store.writing() as session:
-            lease_token = claim(session, report_id, lease_s)
+
+        def claim_and_load(session):
+            lease = claim(session, report_id, lease_s, worker=worker_identity())
+            return lease, (session.get(Report, report_id) if lease else None)
+
+        lease_token, report = self.store.run_write(claim_and_load)
         if lease_token is None:
-            return  # a duplicate delivery, a cancelled job, or another worker has it
-        with self.store.reading() as session:
-            report = session.get(Report, report_id)
+            return  # a duplicate delivery, a cancelled or deleted job, or another worker has it
         heartbeat = _HeartbeatThread(self.store, report_id, lease_token, lease_s,
                                      self.settings["HEARTBEAT_INTERVAL_S"])
         job_dir = jobs_dir(self.settings) / job_dir_name(report_id, lease_token)
@@ -58,9 +62,9 @@ class JobRunner:
             # whatever the interrupted run produced is not the job's result.
             self._hand_back(report_id, lease_token)
             return
-        with self.store.writing() as session:
-            stored = finish(session, report_id, lease_token, status=status, outcome=outcome,
-                            summary=summary, artifacts=artifacts)
+        stored = self.store.run_write(lambda session: finish(
+            session, report_id, lease_token, status=status, outcome=outcome, summary=summary,
+            artifacts=artifacts))
         if not stored:
             log.warning("report %s: lease lost before the results were stored; discarded", report_id)
 
@@ -103,11 +107,15 @@ class JobRunner:
     def _hand_back(self, report_id: int, lease_token: str) -> None:
         # The worker is stopping: the job was not at fault, so it goes back to the
         # queue without using up an attempt and runs again when a worker starts.
-        with self.store.writing() as session:
-            released = release(session, report_id, lease_token)
+        released = self.store.run_write(lambda session: release(session, report_id, lease_token))
         if released:
             self.enqueue(report_id)
             log.info("report %s handed back to the queue (worker stopping)", report_id)
+
+
+def worker_identity() -> str:
+    """"host:pid" of this worker process, recorded on the reports it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class _StopCheck:
@@ -149,9 +157,9 @@ class _HeartbeatThread(threading.Thread):
     def run(self) -> None:
         while not self._stopped.wait(self.interval_s):
             try:
-                with self.store.writing() as session:
-                    beat = renew_lease(session, self.report_id, self.lease_token, self.lease_s, self.progress_s)
-            except Exception:  # a busy database: try again at the next beat
+                beat = self.store.run_write(lambda session: renew_lease(
+                    session, self.report_id, self.lease_token, self.lease_s, self.progress_s))
+            except Exception:  # a busy or unreachable database: try again at the next beat
                 log.exception("report %s: heartbeat failed", self.report_id)
                 continue
             self.cancel_requested = beat.cancel_requested

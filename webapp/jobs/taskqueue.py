@@ -18,7 +18,6 @@ from webapp.jobs.reaper import reap
 from webapp.jobs.runner import JobRunner
 from webapp.store import Store
 
-QUEUE_NAME = "flamedeck"
 SQLITE_QUEUE_FILE = "queue.db"
 
 log = logging.getLogger(__name__)
@@ -28,9 +27,9 @@ def make_huey(settings: dict[str, Any]) -> Huey:
     """RedisHuey when REDIS_URL is set, else SqliteHuey in its own file in DATA_DIR."""
     if settings["REDIS_URL"]:
         # Redis storage blocks on the queue (BRPOP), so idle workers wake at once.
-        return RedisHuey(QUEUE_NAME, url=settings["REDIS_URL"], results=False)
+        return RedisHuey(settings["QUEUE_NAME"], url=settings["REDIS_URL"], results=False)
     filename = Path(settings["DATA_DIR"]) / SQLITE_QUEUE_FILE
-    return SqliteHuey(QUEUE_NAME, filename=str(filename), results=False)
+    return SqliteHuey(settings["QUEUE_NAME"], filename=str(filename), results=False)
 
 
 class JobQueue:
@@ -66,6 +65,8 @@ class JobQueue:
             # notices a new job within QUEUE_POLL_INTERVAL_S on the SQLite queue.
             initial_delay=poll_s, backoff=1.0, max_delay=poll_s,
             check_worker_health=True,
+            # Running jobs get this long to stop py-spy and hand their job back (see stop below).
+            shutdown_timeout=self.settings["SHUTDOWN_GRACE_S"],
         )
         return consumer
 
@@ -91,5 +92,8 @@ class _Consumer(Consumer):
 
     def stop(self, graceful=False):
         # Running jobs see this through should_stop, stop py-spy, and hand their job back.
+        # Always wait for that (up to shutdown_timeout), also on SIGTERM, which Huey treats
+        # as "stop now": it is what systemd and Procfile runners send, and stopping without
+        # waiting would leave the jobs "running" until their lease expires, spending an attempt.
         self.shutting_down.set()
-        super().stop(graceful=graceful)
+        super().stop(graceful=True)

@@ -38,14 +38,15 @@ def new_report_token() -> str:
 
 
 def insert_queued(
-    session: Session, *, kind: str, script_name: str, script_source: str | None, options: dict[str, Any]
+    session: Session, *, kind: str, script_name: str, script_source: str | None, options: dict[str, Any],
+    delete_token_hash: str | None = None,
 ) -> Report:
     """Add a report in state "queued"; the caller commits before enqueueing its id."""
     now = time.time()
     report = Report(
         token=new_report_token(), kind=kind, status=QUEUED, script_name=script_name,
         script_source=script_source, options=options, created_at=now, enqueued_at=now,
-        progress_s=0.0, attempts=0, cancel_requested=False,
+        progress_s=0.0, attempts=0, cancel_requested=False, delete_token_hash=delete_token_hash,
     )
     session.add(report)
     session.flush()
@@ -67,15 +68,18 @@ def queue_position(session: Session, report: Report) -> int:
     return (ahead or 0) + 1
 
 
-def claim(session: Session, report_id: int, lease_s: float) -> str | None:
-    """Take a queued job: queued -> running with a fresh lease. None if someone else has it."""
+def claim(session: Session, report_id: int, lease_s: float, worker: str | None = None) -> str | None:
+    """Take a queued job: queued -> running with a fresh lease. None if someone else has it.
+
+    ``worker`` ("host:pid") is recorded so that one can tell which machine ran the job.
+    """
     lease_token = secrets.token_hex(LEASE_TOKEN_BYTES)
     now = time.time()
     result = session.execute(
         update(Report)
         .where(Report.id == report_id, Report.status == QUEUED, Report.cancel_requested.is_(False))
         .values(status=RUNNING, attempts=Report.attempts + 1, lease_token=lease_token,
-                lease_expires_at=now + lease_s, started_at=now, progress_s=0.0)
+                lease_expires_at=now + lease_s, started_at=now, progress_s=0.0, worker=worker)
     )
     return lease_token if result.rowcount == 1 else None
 
@@ -191,13 +195,14 @@ def release(session: Session, report_id: int, lease_token: str) -> bool:
 def insert_finished(
     session: Session, *, kind: str, status: str, script_name: str, options: dict[str, Any] | None,
     outcome: dict[str, Any], summary: dict[str, Any], artifacts: dict[str, bytes],
+    delete_token_hash: str | None = None,
 ) -> Report:
     """Add a report that needed no worker (an imported profile), with its artifacts."""
     now = time.time()
     report = Report(
         token=new_report_token(), kind=kind, status=status, script_name=script_name, script_source=None,
         options=options, created_at=now, started_at=now, finished_at=now, progress_s=0.0, attempts=0,
-        cancel_requested=False, outcome=outcome, summary=summary,
+        cancel_requested=False, outcome=outcome, summary=summary, delete_token_hash=delete_token_hash,
     )
     session.add(report)
     session.flush()

@@ -37,7 +37,7 @@ class Report(Base):
     script_source: Mapped[str | None] = mapped_column(Text, nullable=True)
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
-    created_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float, index=True)  # indexed for retention
     enqueued_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -47,6 +47,10 @@ class Report(Base):
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "host:pid" of the worker process that claimed the job last: which machine ran it.
+    worker: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # SHA-256 (hex) of the delete token shown once to the uploader; the token itself is never kept.
+    delete_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # {status, exit_code, message}
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # report.json

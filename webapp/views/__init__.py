@@ -7,16 +7,17 @@ from flask_wtf.csrf import CSRFProtect
 
 from webapp.jobs.sandboxing import sandbox_warning
 
-from webapp.views import api, downloads, errors, pages, reports, security, speedscope
+from webapp.views import api, deletion, downloads, errors, finished_cache, pages, reports, security, speedscope
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Attach every blueprint, the error pages and the security headers to ``app``."""
-    for blueprint in (pages.bp, reports.bp, downloads.bp, speedscope.bp, api.bp):
+    for blueprint in (pages.bp, reports.bp, deletion.bp, downloads.bp, speedscope.bp, api.bp):
         app.register_blueprint(blueprint)
     # API clients (curl, CI) send no cookies, so there is no session for CSRF to ride on.
     csrf.exempt(api.bp)
     errors.init_app(app)
+    finished_cache.init_app(app)
     security.init_app(app)
     # Every page says so when scripts run without isolation (the API adds it to its JSON).
     app.context_processor(lambda: {"sandbox_warning": sandbox_warning(current_app.config)})

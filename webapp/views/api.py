@@ -8,6 +8,8 @@ from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.store import Report
 from webapp.store.lifecycle import request_cancel
+from webapp.views.delete_tokens import DELETE_TOKEN_HEADER, refusal
+from webapp.views.deletion import delete
 from webapp.views.presenters import artifact_url, report_context, speedscope_url
 from webapp.views.reports import load_report
 from webapp.views.services import get_store
@@ -18,12 +20,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 @bp.post("/reports")
 def create():
-    """Submit a script (file, code or example) or a profile to import: 202 with the report's links."""
+    """Submit a script (file, code or example) or a profile to import: 202 with the report's links.
+
+    The response carries the report's delete token, the only time it is ever shown.
+    """
     try:
-        report = create_report(request.form, request.files)
+        created = create_report(request.form, request.files)
     except BadInput as error:
         return jsonify(error=error.message), error.status_code, error.headers
-    document = _links(report) | {"status": report.status} | _warning()
+    report = created.report
+    document = _links(report) | {"status": report.status, "delete_token": created.delete_token} | _warning()
     return jsonify(document), 202, {"Location": _links(report)["api_url"]}
 
 
@@ -40,6 +46,17 @@ def cancel(token: str):
     with get_store().writing() as session:
         request_cancel(session, report.id)
     return jsonify(describe(load_report(token))), 202
+
+
+@bp.delete("/reports/<token>")
+def remove(token: str):
+    """Delete a report and its files: 204 with the right X-Delete-Token header, else 403."""
+    report = load_report(token)
+    reason = refusal(report, request.headers.get(DELETE_TOKEN_HEADER))
+    if reason:
+        return jsonify(error=reason), 403
+    delete(report)
+    return "", 204
 
 
 def describe(report: Report) -> dict:

@@ -7,7 +7,8 @@ import re
 from flask import Blueprint, Response, abort, request
 
 from webapp.store.artifacts import load_artifact, plain_bytes
-from webapp.views.reports import load_report
+from webapp.views.finished_cache import find_report, get_cache
+from webapp.views.reports import NOT_FOUND_MESSAGE as NO_REPORT_MESSAGE
 from webapp.views.services import get_store
 
 bp = Blueprint("downloads", __name__, url_prefix="/r")
@@ -32,9 +33,10 @@ NOT_FOUND_MESSAGE = "This report has no file called '{name}'."
 @bp.get("/<token>/<name>")
 def artifact(token: str, name: str):
     """Send one artifact, compressed when the client accepts gzip."""
-    report = load_report(token)
-    with get_store().reading() as session:
-        stored = load_artifact(session, report.id, name)
+    report = find_report(token)
+    if report is None:
+        abort(404, NO_REPORT_MESSAGE)
+    stored = _artifact(token, report.id, name)
     if stored is None:
         abort(404, NOT_FOUND_MESSAGE.format(name=name))
     gzip_ok = request.accept_encodings["gzip"] > 0
@@ -58,6 +60,18 @@ def artifact(token: str, name: str):
         response = Response(plain_bytes(stored), content_type=content_type, headers=headers)
     response.set_etag(etag)
     return response
+
+
+def _artifact(token: str, report_id: int, name: str):
+    """The stored artifact (only ever written once, with its finished report), cached per process."""
+    key = ("artifact", token, report_id, name)
+    stored = get_cache().get(key)
+    if stored is None:
+        with get_store().reading() as session:
+            stored = load_artifact(session, report_id, name)
+        if stored is not None:
+            get_cache().put(key, stored, len(stored.gzip_data))
+    return stored
 
 
 def download_stem(script_name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from webapp.views.delete_tokens import remember
 from webapp.views.rendering import is_htmx, page_or_partial
 from webapp.views.submission import BadInput, create_report, list_examples
 
@@ -18,11 +19,16 @@ def index():
 
 @bp.post("/reports")
 def submit():
-    """Create a report from the form; 303 to its page (htmx: swap its status box in)."""
+    """Create a report from the form; 303 to its page (htmx: swap its status box in).
+
+    That page shows the delete token once; this browser keeps it for the Delete button.
+    """
     try:
-        report = create_report(request.form, request.files)
+        created = create_report(request.form, request.files)
     except BadInput as error:
         return render_index_with_error(error.message, error.status_code, error.headers)
+    report = created.report
+    remember(report.token, created.delete_token)
     url = url_for("reports.show", token=report.token)
     if not is_htmx():
         return redirect(url, 303)

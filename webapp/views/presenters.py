@@ -32,15 +32,13 @@ STATUS_LABELS = {QUEUED: "Queued", "running": "Running", DONE: "Done", FAILED: "
 
 def report_context(report: Report) -> dict[str, Any]:
     """Everything the report templates show."""
+    return header_context(report) | details_context(report)
+
+
+def header_context(report: Report) -> dict[str, Any]:
+    """What the header and the status box show: from the row alone (not its summary or artifacts)."""
     with get_store().reading() as session:
         position = queue_position(session, report)
-        artifacts = list_artifacts(session, report.id) if not report.is_pending else []
-        output = {name: _text_artifact(session, report.id, name)
-                  for name in OUTPUT_ARTIFACTS if any(a.name == name for a in artifacts)}
-    summary = report.summary or {}
-    hot_functions = summary.get("hot_functions") or []
-    names = {artifact.name for artifact in artifacts}
-    page_url = url_for("reports.show", token=report.token)
     return {
         "report": report,
         "status_label": STATUS_LABELS.get(report.status, report.status),
@@ -48,11 +46,28 @@ def report_context(report: Report) -> dict[str, Any]:
         "progress": _progress(report),
         "created": _format_time(report.created_at),
         "options_text": describe_options(report.options),
+        "outcome": report.outcome or {},
+        "share_url": url_for("reports.show", token=report.token, _external=True),
+        "page_url": url_for("reports.show", token=report.token),
+    }
+
+
+def details_context(report: Report) -> dict[str, Any]:
+    """What the finished report shows below its header: the summary's tables and the artifacts."""
+    with get_store().reading() as session:
+        artifacts = list_artifacts(session, report.id) if not report.is_pending else []
+        output = {name: _text_artifact(session, report.id, name)
+                  for name in OUTPUT_ARTIFACTS if any(a.name == name for a in artifacts)}
+    summary = report.summary or {}
+    hot_functions = summary.get("hot_functions") or []
+    names = {artifact.name for artifact in artifacts}
+    rows = current_app.config["HOT_FUNCTION_ROWS"]
+    return {
         "outcome": report.outcome or summary.get("outcome") or {},
         "summary": summary,
         "hot_functions": [dict(row, where=display_file(row.get("file", ""), report.script_name))
-                          for row in hot_functions[:current_app.config["HOT_FUNCTION_ROWS"]]],
-        "hot_functions_hidden": max(len(hot_functions) - current_app.config["HOT_FUNCTION_ROWS"], 0),
+                          for row in hot_functions[:rows]],
+        "hot_functions_hidden": max(len(hot_functions) - rows, 0),
         "static": summary.get("static_metrics"),
         "complexity": summary.get("function_complexity") or [],
         "unsandboxed": summary.get("sandboxed") is False,
@@ -63,8 +78,6 @@ def report_context(report: Report) -> dict[str, Any]:
         "artifact_names": sorted(names),
         "speedscope_url": speedscope_url(report.token) if SPEEDSCOPE_ARTIFACT in names else None,
         "flame_url": artifact_url(report.token, FLAME_ARTIFACT) if FLAME_ARTIFACT in names else None,
-        "share_url": url_for("reports.show", token=report.token, _external=True),
-        "page_url": page_url,
     }
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
-from sqlalchemy import select
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from markupsafe import Markup
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import defer
 
-from webapp.store import Report
+from webapp.store import FINAL_STATUSES, Report
 from webapp.store.lifecycle import request_cancel
-from webapp.views.presenters import report_context
+from webapp.views.delete_tokens import held_token, take_token_to_show
+from webapp.views.finished_cache import find_report, get_cache
+from webapp.views.presenters import details_context, header_context
 from webapp.views.rendering import is_htmx
 from webapp.views.services import get_store
 
@@ -15,11 +19,21 @@ bp = Blueprint("reports", __name__, url_prefix="/r")
 
 NOT_FOUND_MESSAGE = "There is no report at this address. Check the link, or profile a script to make a new report."
 
+# Columns a page view does not need once the finished report's tables are cached:
+# the script (up to MAX_SCRIPT_BYTES) and the summary (JSON, large for big profiles).
+HEAVY_COLUMNS = ("script_source", "summary")
+# Built once: every page view of a report that is not cached runs it.
+LIGHT_QUERY = select(Report).where(Report.token == bindparam("token")).options(
+    *(defer(getattr(Report, name), raiseload=True) for name in HEAVY_COLUMNS))
 
-def load_report(token: str) -> Report:
-    """The report with this token, or a 404 page."""
+
+def load_report(token: str, *, light: bool = False) -> Report:
+    """The report with this token, or a 404 page. ``light`` leaves out the script and the summary."""
     with get_store().reading() as session:
-        report = session.scalar(select(Report).where(Report.token == token))
+        if light:
+            report = session.scalar(LIGHT_QUERY, {"token": token})
+        else:
+            report = session.scalar(select(Report).where(Report.token == token))
     if report is None:
         abort(404, NOT_FOUND_MESSAGE)
     return report
@@ -27,23 +41,61 @@ def load_report(token: str) -> Report:
 
 def render_report(report: Report, *, partial: bool | None = None) -> str:
     """The report page, or (for htmx) the report region alone."""
-    from flask import render_template
-
-    context = report_context(report)
+    context = header_context(report) | _details(report)
+    context["can_delete"] = held_token(report.token) is not None
+    # Shown on the first view after submitting (the page, or the htmx swap), outside the
+    # region that polls, so it stays on screen until the reader leaves the page.
+    context["new_delete_token"] = take_token_to_show(report.token)
     if partial is None:
         partial = is_htmx()
     # A partial carries the page title too: htmx updates the document's title from it.
-    return render_template("reports/_report.html" if partial else "report.html", as_partial=partial, **context)
+    template = "reports/_report.html" if partial else "report.html"
+    if partial and context["new_delete_token"]:
+        template = "reports/_created.html"
+    return render_template(template, as_partial=partial, **context)
+
+
+def _details(report: Report) -> dict:
+    """The finished report's tables, rendered once per process (they never change), and what the
+    header needs from its summary. Nothing while the job is pending: the status box shows then."""
+    if report.is_pending:
+        return {}
+    key = ("details", report.token, report.id)
+    cached = get_cache().get(key)
+    if cached is None:
+        full = load_report(report.token) if inspect(report).unloaded & set(HEAVY_COLUMNS) else report
+        context = details_context(full)
+        html = Markup(render_template("reports/_details.html", report=full, **context))
+        cached = {"details_html": html, "outcome": context["outcome"], "unsandboxed": context["unsandboxed"]}
+        get_cache().put(key, cached, len(html))
+    return cached
 
 
 @bp.get("/<token>")
 def show(token: str):
     """Show a report; htmx polls this same URL for the region until the job ends."""
-    report = load_report(token)
-    response_headers = {}
+    # A finished report looks the same to every reader without its delete token: it is
+    # rendered once per process and served from memory.
+    found = find_report(token)
+    if found is None:
+        abort(404, NOT_FOUND_MESSAGE)
+    cacheable = found.status in FINAL_STATUSES and _same_for_every_reader(token)
+    key = ("page", token, found.id, request.host_url, is_htmx())
+    if cacheable and (page := get_cache().get(key)) is not None:
+        return page
+    report = load_report(token, light=True)
     if report.is_pending:
-        response_headers["Cache-Control"] = "no-store"
-    return render_report(report), 200, response_headers
+        return render_report(report), 200, {"Cache-Control": "no-store"}
+    page = render_report(report)
+    if cacheable:
+        get_cache().put(key, page, len(page))
+    return page
+
+
+def _same_for_every_reader(token: str) -> bool:
+    # The holder of the delete token sees a Delete button (with a CSRF token); a pending
+    # flash message is shown once, to one browser.
+    return held_token(token) is None and not session.get("_flashes")
 
 
 @bp.post("/<token>/cancel")

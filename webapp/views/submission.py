@@ -14,6 +14,7 @@ from flask import current_app
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
 from webapp.store import DONE, FAILED, IMPORT, SCRIPT, Report
+from webapp.store.deletion import new_delete_token
 from webapp.store.lifecycle import count_queued, insert_finished, insert_queued
 from webapp.views.bad_input import BadInput
 from webapp.views.options import parse_options
@@ -34,7 +35,15 @@ class ScriptSubmission:
     options: object  # webapp.profiling.RunOptions
 
 
-def create_report(form: MultiDict | ImmutableMultiDict, files: MultiDict) -> Report:
+@dataclass(frozen=True)
+class Created:
+    """A stored report and its delete token: the only moment the token exists in plain text."""
+
+    report: Report
+    delete_token: str
+
+
+def create_report(form: MultiDict | ImmutableMultiDict, files: MultiDict) -> Created:
     """Validate the fields and store the report: queued for a script, finished for an import."""
     profile = _given_file(files, "profile")
     if profile is not None:
@@ -140,8 +149,9 @@ def safe_file_name(filename: str | None) -> str:
     return name[-MAX_FILE_NAME_CHARS:]
 
 
-def _enqueue_script(submission: ScriptSubmission) -> Report:
+def _enqueue_script(submission: ScriptSubmission) -> Created:
     store, max_queued = get_store(), current_app.config["MAX_QUEUED"]
+    delete_token, delete_token_hash = new_delete_token()
     with store.writing() as session:
         if count_queued(session) >= max_queued:
             retry_after_s = current_app.config["RETRY_AFTER_S"]
@@ -151,14 +161,14 @@ def _enqueue_script(submission: ScriptSubmission) -> Report:
             )
         report = insert_queued(
             session, kind=SCRIPT, script_name=submission.script_name, script_source=submission.source,
-            options=dataclasses.asdict(submission.options),
+            options=dataclasses.asdict(submission.options), delete_token_hash=delete_token_hash,
         )
     # Committed before enqueueing: a worker that gets the id always finds the row.
     get_queue().enqueue(report.id)
-    return report
+    return Created(report, delete_token)
 
 
-def _import_profile(upload: FileStorage) -> Report:
+def _import_profile(upload: FileStorage) -> Created:
     name = safe_file_name(upload.filename)
     data = upload.read()
     if not data.strip():
@@ -172,8 +182,11 @@ def _import_profile(upload: FileStorage) -> Report:
         raise BadInput(str(error)) from None
     outcome = result.summary.get("outcome") or {"status": "finished", "exit_code": None,
                                                 "message": "The profile was imported."}
+    delete_token, delete_token_hash = new_delete_token()
     with get_store().writing() as session:
-        return insert_finished(
+        report = insert_finished(
             session, kind=IMPORT, status=DONE if result.produced_profile else FAILED, script_name=name,
             options=None, outcome=outcome, summary=result.summary, artifacts=result.artifacts,
+            delete_token_hash=delete_token_hash,
         )
+    return Created(report, delete_token)
