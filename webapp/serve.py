@@ -37,6 +37,8 @@ def main(argv: list[str]) -> int:
         parser.error("--workers must be at least 1")
     # Create the data directory, the secret key and the tables once (SQLite: migrated here,
     # so `serve` upgrades the embedded database itself), before the children race to.
+    from webapp.worker import build_app
+
     app, problem = build_app(create_app)
     if problem:
         print(f"flamedeck: {problem}", file=sys.stderr)
@@ -63,22 +65,6 @@ def main(argv: list[str]) -> int:
             break
     _stop_all(children, config["SHUTDOWN_GRACE_S"])
     return 1 if died else 0
-
-
-def build_app(create_app):
-    """(app, None), or (None, the sentence saying why the database cannot be used)."""
-    from sqlalchemy.exc import OperationalError
-
-    from webapp.migrations import SchemaNotCurrent
-
-    try:
-        return create_app(), None
-    except SchemaNotCurrent as error:
-        return None, str(error)
-    except OperationalError as error:
-        reason = str(error.orig or error).strip().splitlines()[0]
-        return None, (f"cannot reach the database ({reason}). "
-                      "Check FLAMEDECK_DATABASE_URL and that the database server is running.")
 
 
 def gunicorn_command(host: str, port: int, config: dict) -> list[str]:

@@ -11,7 +11,6 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def main(argv: list[str]) -> int:
     """Run the consumer until SIGINT/SIGTERM; jobs in progress are handed back to the queue."""
     from webapp import create_app
-    from webapp.serve import build_app
 
     parser = argparse.ArgumentParser(prog="flamedeck worker", description="Run profiling jobs from the queue.")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
@@ -38,6 +37,22 @@ def main(argv: list[str]) -> int:
     consumer = app.extensions["flamedeck.queue"].create_consumer(workers)
     consumer.run()
     return 0
+
+
+def build_app(create_app):
+    """(app, None), or (None, the sentence saying why the database cannot be used)."""
+    from sqlalchemy.exc import OperationalError
+
+    from webapp.migrations import SchemaNotCurrent
+
+    try:
+        return create_app(), None
+    except SchemaNotCurrent as error:
+        return None, str(error)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        return None, (f"cannot reach the database ({reason}). "
+                      "Check FLAMEDECK_DATABASE_URL and that the database server is running.")
 
 
 if __name__ == "__main__":
