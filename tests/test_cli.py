@@ -79,8 +79,9 @@ def test_bad_input_exits_non_zero_with_a_sentence(tmp_path, args, message):
 
 @pytest.mark.slow
 def test_a_run_without_samples_exits_non_zero_with_the_reason(tmp_path):
-    (tmp_path / "quick.py").write_text("print('hi')\n")
-    done = flamedeck("profile", "quick.py", cwd=tmp_path)
+    # Only waiting, sampled in GIL-only mode: a sleeping thread never holds the GIL.
+    (tmp_path / "quick.py").write_text("import time\ntime.sleep(1)\n")
+    done = flamedeck("profile", "quick.py", "--gil", cwd=tmp_path)
     assert done.returncode == 1
-    assert "The profiler took no samples" in done.stdout and "idle mode" in done.stdout
+    assert "The profiler took no samples" in done.stdout and "GIL-only mode" in done.stdout
     assert not list(tmp_path.glob("quick.*.json"))

@@ -38,7 +38,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     # Where things live
     Setting("DATA_DIR", "instance", "path",
-            "Directory for the SQLite database, the SQLite queue, the secret key and job scratch space."),
+            "Directory for the SQLite database, the SQLite queue and the secret key (owner-only)."),
     Setting("DATABASE_URL", "", "URL",
             "SQLAlchemy URL of the report database; empty means a SQLite file in DATA_DIR."),
     Setting("REDIS_URL", "", "URL",

@@ -117,3 +117,11 @@ def test_name_comes_from_the_file_name_when_the_file_has_none(pyspy_bytes):
     del document["name"]
     profile = load_profile(json.dumps(document).encode(), "uploads/bench.speedscope.json")
     assert profile.name == "bench"
+
+
+def test_a_file_of_a_run_without_samples_is_an_empty_profile_not_an_error():
+    # What py-spy writes when it took no sample: a valid file with an empty list.
+    data = (b'{"$schema":"https://www.speedscope.app/file-format-schema.json","profiles":[],'
+            b'"shared":{"frames":[]},"activeProfileIndex":null,"exporter":"py-spy@0.4.3","name":"py-spy profile"}')
+    profile = load_profile(data, "empty.speedscope.json")
+    assert profile.sample_count == 0 and profile.threads == []

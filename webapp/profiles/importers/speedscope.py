@@ -168,10 +168,12 @@ def _sampled_profiles(document: object) -> tuple[list[tuple[int, dict]], _Metada
                 f"expected one of {', '.join(sorted([*SECONDS_PER_UNIT, COUNT_UNIT]))}."
             )
         chosen.append((position, item))
-    if not chosen:
+    # An empty list is a valid file of a run that took no samples (py-spy writes one);
+    # the caller decides what "no samples" means. Only other kinds of profiles are refused.
+    if not chosen and document["profiles"]:
         raise ProfileFormatError(
             "This speedscope file holds no sampled CPU profile (only evented or memory "
-            "profiles, or none at all). flamedeck shows sampled profiles such as py-spy's."
+            "profiles). flamedeck shows sampled profiles such as py-spy's."
         )
     if meta.threads is not None and len(meta.threads) != len(chosen):
         meta.threads = None
