@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.flamegraph.support import CHROMIUM_ARGS, CHROMIUM_PATH  # noqa: E402  (needs the path above)
+from tests.flamegraph.support import CHROMIUM_ARGS, CHROMIUM_PATH, GRAPH  # noqa: E402  (needs the path above)
 from tests.web.live import free_port, serve  # noqa: E402
 
 SAMPLES_DEFAULT = 1_000_000
@@ -56,7 +56,6 @@ UPLOAD_HEADROOM_BYTES = 1024 * 1024  # the multipart envelope around the file
 SEARCH_TEXT = "step_1"
 SETTLE_MS = 500  # pause after the first drawing, as a person would, before clicking
 VIEWPORT = {"width": 1400, "height": 900}
-GRAPH = "document.getElementById('flamegraph').flamegraph"
 UPLOAD_NAME = "synthetic.speedscope.json"
 
 # speedscope draws frame names with fillText on a 2D canvas: note when the first one is painted.

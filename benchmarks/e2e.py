@@ -93,8 +93,8 @@ def main(argv: list[str]) -> int:
                       f"overhead {e2e - bare:+.3f} s", file=sys.stderr)
     overheads = [e2e - bare for bare, e2e in pairs]
     median = statistics.median(overheads)
-    print(f"| runs | median bare py-spy | median submit -> done | median overhead | target |")
-    print(f"|---|---|---|---|---|")
+    print("| runs | median bare py-spy | median submit -> done | median overhead | target |")
+    print("|---|---|---|---|---|")
     print(f"| {runs} | {statistics.median(b for b, _ in pairs):.2f} s | {statistics.median(e for _, e in pairs):.2f} s "
           f"| {median:+.2f} s | <= {TARGET_OVERHEAD_S} s |")
     return 0 if median <= TARGET_OVERHEAD_S else 1

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.flamegraph.support import CHROMIUM_ARGS, CHROMIUM_PATH  # noqa: E402  (needs the path above)
+from tests.flamegraph.support import CHROMIUM_ARGS, CHROMIUM_PATH, GRAPH  # noqa: E402  (needs the path above)
 from tests.web.live import free_port, http_json, serve  # noqa: E402
 
 OUTPUT_DEFAULT = ROOT / "static" / "img" / "report-screenshot.png"
@@ -35,7 +35,6 @@ REPORT_TIMEOUT_S = 60
 POLL_S = 0.5
 PAGE_TIMEOUT_MS = 30_000
 MAX_PNG_BYTES = 400 * 1024  # the README's image stays light
-GRAPH = "document.getElementById('flamegraph').flamegraph"
 
 
 def profile_example(base_url: str) -> str:

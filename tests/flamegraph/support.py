@@ -113,3 +113,46 @@ class Harness:
         self.server.server_close()
 
 
+# -- reading a page that shows the flamegraph (harness or the real app) -------------------------
+GRAPH = "document.getElementById('flamegraph').flamegraph"  # the controller mountFlamegraph returns
+
+
+def wait_until_drawn(page) -> None:
+    page.wait_for_function("() => performance.getEntriesByName('flamegraph:drawn').length > 0")
+
+
+def snapshot(page) -> dict:
+    return page.evaluate(f"{GRAPH}.snapshot()")
+
+
+def crumbs(page) -> list[str]:
+    return page.locator("#flamegraph .fg-crumb").all_text_contents()
+
+
+def is_drawn(page, label: str) -> bool:
+    return page.evaluate(f"(label) => {GRAPH}.locate(label) !== null", label)
+
+
+def centre_of(page, label: str) -> tuple[float, float]:
+    """Window coordinates of the middle of the frame labelled ``label``, scrolled into view."""
+    box = page.evaluate(f"(label) => {GRAPH}.locate(label)", label)
+    assert box is not None, f"{label!r} is not drawn"
+    middle = box["y"] + box["height"] / 2
+    if not 0 <= middle < page.viewport_size["height"]:
+        page.evaluate("(dy) => window.scrollBy(0, dy)", middle - page.viewport_size["height"] / 2)
+        box = page.evaluate(f"(label) => {GRAPH}.locate(label)", label)
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def canvas_signature(page) -> dict:
+    """How many canvas pixels are painted, and a checksum of the picture."""
+    return page.evaluate("""() => {
+        const canvas = document.querySelector('#flamegraph canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0, sum = 0;
+        for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i + 3] > 0) painted++;
+            sum = (sum * 31 + pixels[i] + 7 * pixels[i + 1] + 13 * pixels[i + 2] + pixels[i + 3]) % 1000000007;
+        }
+        return { painted, sum, total: pixels.length / 4 };
+    }""")

@@ -23,7 +23,7 @@ import pytest
 from web.live import PROJECT_ROOT, free_port, serve  # tests/web/live.py: real server processes
 
 from .conftest import PageProblems, save_screenshot
-from .support import VIEWPORT
+from .support import VIEWPORT, canvas_signature, centre_of, crumbs, is_drawn, snapshot, wait_until_drawn
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,6 @@ WORKER_FUNCTIONS = ("hash_blocks", "sort_lists", "count_primes", "multiply_matri
 REPORT_TIMEOUT_MS = 60_000
 SPEEDSCOPE_TIMEOUT_MS = 20_000
 PERCENT_TOLERANCE = 0.051  # the page rounds to one decimal; the table's figure is exact
-GRAPH = "document.getElementById('flamegraph').flamegraph"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 # Runs before any page script (and outside the page's CSP): remember every policy violation.
@@ -88,48 +87,6 @@ def report(page, report_url):
     yield page
     assert page.problems.errors == [] and page.problems.dialogs == []
     assert page.evaluate("window.__cspViolations") == []
-
-
-def wait_until_drawn(page) -> None:
-    page.wait_for_function("() => performance.getEntriesByName('flamegraph:drawn').length > 0")
-
-
-# -- reading the page ----------------------------------------------------------------------
-def snapshot(page) -> dict:
-    return page.evaluate(f"{GRAPH}.snapshot()")
-
-
-def crumbs(page) -> list[str]:
-    return page.locator("#flamegraph .fg-crumb").all_text_contents()
-
-
-def is_drawn(page, label: str) -> bool:
-    return page.evaluate(f"(label) => {GRAPH}.locate(label) !== null", label)
-
-
-def centre_of(page, label: str) -> tuple[float, float]:
-    """Window coordinates of the middle of the frame labelled ``label``, scrolled into view."""
-    box = page.evaluate(f"(label) => {GRAPH}.locate(label)", label)
-    assert box is not None, f"{label!r} is not drawn"
-    middle = box["y"] + box["height"] / 2
-    if not 0 <= middle < page.viewport_size["height"]:
-        page.evaluate("(dy) => window.scrollBy(0, dy)", middle - page.viewport_size["height"] / 2)
-        box = page.evaluate(f"(label) => {GRAPH}.locate(label)", label)
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def canvas_signature(page) -> dict:
-    """How many canvas pixels are painted, and a checksum of the picture."""
-    return page.evaluate("""() => {
-        const canvas = document.querySelector('#flamegraph canvas');
-        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        let painted = 0, sum = 0;
-        for (let i = 0; i < pixels.length; i += 4) {
-            if (pixels[i + 3] > 0) painted++;
-            sum = (sum * 31 + pixels[i] + 7 * pixels[i + 1] + 13 * pixels[i + 2] + pixels[i + 3]) % 1000000007;
-        }
-        return { painted, sum, total: pixels.length / 4 };
-    }""")
 
 
 def hot_function(page, name: str) -> dict:

@@ -14,10 +14,20 @@ from webapp.profiles.exporters.flame_tree import FlameTreeExporter
 from webapp.profiles.exporters.svg import SvgExporter, _colour
 from webapp.profiles.model import Frame, Profile
 
-from .support import SCRIPT, VIEWPORT, XSS_NAME, known_profile
+from .support import (
+    SCRIPT,
+    VIEWPORT,
+    XSS_NAME,
+    canvas_signature,
+    centre_of,
+    crumbs,
+    is_drawn,
+    known_profile,
+    snapshot,
+    wait_until_drawn,
+)
 
 pytestmark = pytest.mark.slow
-GRAPH = "document.getElementById('flamegraph').flamegraph"
 ROOT_LABEL = "All threads (200 samples)"
 
 
@@ -30,44 +40,12 @@ def open_graph(page, harness, request):
         name = re.sub(r"\W+", "_", request.node.name) + str(len(opened))
         flame_json = FlameTreeExporter(script_file).render(profile or known_profile())
         page.goto(harness.add_page(name, flame_json, script_file=script_file, rows=rows))
-        page.wait_for_function("() => performance.getEntriesByName('flamegraph:drawn').length > 0")
+        wait_until_drawn(page)
         opened.append(name)
         return page
 
     yield open_
     assert page.problems.errors == [] and page.problems.dialogs == []
-
-
-def snapshot(page) -> dict:
-    return page.evaluate(f"{GRAPH}.snapshot()")
-
-
-def centre_of(page, label: str) -> tuple[float, float]:
-    box = page.evaluate(f"(label) => {GRAPH}.locate(label)", label)
-    assert box is not None, f"{label!r} is not drawn"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def is_drawn(page, label: str) -> bool:
-    return page.evaluate(f"(label) => {GRAPH}.locate(label) !== null", label)
-
-
-def canvas_signature(page) -> dict:
-    """How many canvas pixels are painted, and a checksum of the picture."""
-    return page.evaluate("""() => {
-        const canvas = document.querySelector('#flamegraph canvas');
-        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        let painted = 0, sum = 0;
-        for (let i = 0; i < pixels.length; i += 4) {
-            if (pixels[i + 3] > 0) painted++;
-            sum = (sum * 31 + pixels[i] + 7 * pixels[i + 1] + 13 * pixels[i + 2] + pixels[i + 3]) % 1000000007;
-        }
-        return { painted, sum, total: pixels.length / 4 };
-    }""")
-
-
-def crumbs(page) -> list[str]:
-    return page.locator("#flamegraph .fg-crumb").all_text_contents()
 
 
 def test_flamegraph_is_drawn(open_graph):
@@ -175,7 +153,7 @@ def test_orientation_switch_is_remembered(open_graph):
     assert centre_of(page, ROOT_LABEL)[1] < centre_of(page, "main")[1], "icicle: root on top"
     assert page.evaluate("localStorage.getItem('flamedeck.flamegraph.orientation')") == "icicle"
     page.reload()
-    page.wait_for_function("() => performance.getEntriesByName('flamegraph:drawn').length > 0")
+    wait_until_drawn(page)
     assert snapshot(page)["orientation"] == "icicle"
     assert centre_of(page, ROOT_LABEL)[1] < centre_of(page, "main")[1]
 
