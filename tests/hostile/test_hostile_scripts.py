@@ -221,6 +221,22 @@ def test_ptrace_is_denied(run_hostile, normal_job_succeeds):
     normal_job_succeeds()
 
 
+def test_py_spy_inside_the_sandbox_is_out_of_the_scripts_reach(run_hostile, normal_job_succeeds):
+    run = run_hostile("attack_profiler.py", duration_s=5)
+    output = run.output()
+    assert "parent is py-spy" in output, output
+    for name in ("mem", "environ", "maps", "fd", "cwd/."):
+        assert f"{name} refused: Permission denied" in output, output
+    # SIGSTOP, SIGTERM and SIGKILL from inside never reach the pid namespace's first process:
+    # py-spy keeps sampling, and what it writes at the end replaces what the script wrote.
+    assert "still sampled" in output, output
+    assert run.result.outcome.status == FINISHED, run.result.outcome
+    profile = load_profile(run.result.profile_path.read_bytes(), run.result.profile_path.name)
+    assert profile.sample_count > 0
+    assert_nothing_left(str(run.job_dir))
+    normal_job_succeeds()
+
+
 def test_normal_job_is_profiled_without_host_paths(run_hostile):
     run = run_hostile("normal.py", duration_s=5)
     assert run.result.outcome.status == FINISHED, run.result.outcome

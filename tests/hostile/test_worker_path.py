@@ -63,9 +63,10 @@ class Listener:
         self.socket.close()
 
 
-def submit(base_url: str, script: str, *args: str, duration_s: int = 4) -> str:
+def submit(base_url: str, script: str, *args: str, duration_s: int = 4, idle: bool = False) -> str:
     status, document = http_json("POST", f"{base_url}/api/v1/reports", {
         "code": (SCRIPTS / script).read_text(), "duration": str(duration_s), "args": " ".join(args),
+        "idle": "on" if idle else "",
     })
     assert status == 202, document
     return document["id"]
@@ -115,7 +116,8 @@ def test_hostile_scripts_through_the_worker_change_nothing_outside_their_reports
                 "print_1gb": submit(base_url, "print_1gb.py"),
                 "daemon": submit(base_url, "daemon.py"),
                 "kill_parent": submit(base_url, "kill_parent.py"),
-                "sleep_forever": submit(base_url, "sleep_forever.py", duration_s=2),
+                # Idle mode: without it a script that only sleeps rightly has no samples.
+                    "sleep_forever": submit(base_url, "sleep_forever.py", duration_s=2, idle=True),
             }
             documents = {name: wait_until_ended(base_url, token) for name, token in tokens.items()}
 

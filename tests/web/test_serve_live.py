@@ -13,7 +13,7 @@ from webapp import create_app
 
 pytestmark = pytest.mark.slow
 
-SLEEPY_SCRIPT = "import time\ntime.sleep(1.5)\nprint('done')\n"
+SLEEPY_SCRIPT = "import time\ntime.sleep(1.5)\nprint('done')\n"  # submitted in idle mode: it only waits
 
 
 def wait_for_api(api_url: str, statuses: tuple[str, ...], timeout_s: float = 40) -> dict:
@@ -34,7 +34,7 @@ def test_serve_profiles_a_script_and_stops_both_children_cleanly(tmp_path, stop_
         with urllib.request.urlopen(base_url + "/", timeout=10) as response:
             assert response.status == 200 and b"Profile a Python script" in response.read()
         status, created = http_json("POST", base_url + "/api/v1/reports",
-                                    {"code": SLEEPY_SCRIPT, "duration": "5", "rate": "100"})
+                                    {"code": SLEEPY_SCRIPT, "duration": "5", "rate": "100", "idle": "on"})
         assert status == 202, created
         assert created["url"] == f"{base_url}/r/{created['id']}"
         document = wait_for_api(created["api_url"], ("done", "failed"))
@@ -53,7 +53,7 @@ def test_jobs_queued_when_serve_stops_complete_after_a_restart(tmp_path, backend
         created = []
         for _ in range(3):
             status, document = http_json("POST", base_url + "/api/v1/reports",
-                                         {"code": SLEEPY_SCRIPT, "duration": "5", "rate": "100"})
+                                         {"code": SLEEPY_SCRIPT, "duration": "5", "rate": "100", "idle": "on"})
             assert status == 202, document
             created.append(document)
         wait_for_api(created[0]["api_url"], ("running",))

@@ -21,8 +21,8 @@ from webapp.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Artifact, Rep
 
 pytestmark = pytest.mark.slow
 
-TINY_SCRIPT = "import time\ntime.sleep(0.3)\n"  # ~0.3 s of script: the 30-job run stays short
-SECOND_SCRIPT = "import time\ntime.sleep(1)\nprint('slept')\n"
+TINY_SCRIPT = "import time\ntime.sleep(0.3)\n"  # ~0.3 s of script, in idle mode: the 30-job run stays short
+SECOND_SCRIPT = "import time\ntime.sleep(1)\nprint('slept')\n"  # submitted in idle mode: it only waits
 SPIN_SCRIPT = (
     "import sys, time\n"
     "end = time.monotonic() + float(sys.argv[1])\n"
@@ -69,9 +69,10 @@ def reader(tmp_path):
         app.extensions["flamedeck.store"].dispose()
 
 
-def submit(base_url: str, code: str, duration_s: int = 5, args: str = "") -> str:
+def submit(base_url: str, code: str, duration_s: int = 5, args: str = "", idle: bool = False) -> str:
     status, document = http_json("POST", base_url + "/api/v1/reports",
-                                 {"code": code, "duration": str(duration_s), "rate": "100", "args": args})
+                                 {"code": code, "duration": str(duration_s), "rate": "100", "args": args,
+                                  "idle": "on" if idle else ""})
     assert status == 202, document
     return document["id"]
 
@@ -98,7 +99,7 @@ def test_thirty_jobs_on_three_worker_machines_run_exactly_once_each(distributed,
     workers = [cluster.start_worker(f"worker{index}", workers=2) for index in range(3)]
     store = reader(cluster)
     with ThreadPoolExecutor(max_workers=30) as pool:
-        tokens = list(pool.map(lambda _: submit(cluster.url, TINY_SCRIPT), range(30)))
+        tokens = list(pool.map(lambda _: submit(cluster.url, TINY_SCRIPT, idle=True), range(30)))
     ids = report_ids(store, tokens)
     rows = wait_until(lambda: all_final(store, ids), timeout_s=60, what="all 30 jobs finished")
 
@@ -194,7 +195,7 @@ def test_jobs_queued_when_everything_stops_complete_after_everything_starts_agai
         cluster.start_worker("worker1")
         cluster.start_worker("worker2")
         store = reader(cluster)
-        ids = report_ids(store, [submit(cluster.url, SECOND_SCRIPT) for _ in range(6)])
+        ids = report_ids(store, [submit(cluster.url, SECOND_SCRIPT, idle=True) for _ in range(6)])
         wait_until(lambda: any(load(store, i).status == RUNNING for i in ids), timeout_s=20, what="a job running")
         cluster.stop_all()
         states = [load(store, i).status for i in ids]
@@ -214,7 +215,7 @@ def test_workers_reconnect_after_postgresql_drops_every_connection(distributed, 
     cluster.start_worker("worker1", workers=2)
     cluster.start_worker("worker2", workers=2)
     store = reader(cluster)
-    ids = report_ids(store, [submit(cluster.url, SECOND_SCRIPT) for _ in range(8)])
+    ids = report_ids(store, [submit(cluster.url, SECOND_SCRIPT, idle=True) for _ in range(8)])
     wait_until(lambda: sum(load(store, i).status == RUNNING for i in ids) >= 2, timeout_s=20, what="jobs running")
     dropped = drop_connections(distributed["DATABASE_URL"])
     time.sleep(0.7)  # heartbeats and claims now meet dead connections

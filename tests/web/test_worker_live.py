@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 PICKUP_LIMIT_S = 0.2  # the promise: an idle worker starts a new job within 0.2 s
 CONSUMER_IDLE_S = 3.0  # long enough for Huey's default backoff to have grown past that
-SLEEPY_SCRIPT = "import time\ntime.sleep(1)\nprint('slept')\n"
+SLEEPY_SCRIPT = "import time\ntime.sleep(1)\nprint('slept')\n"  # submitted in idle mode: it only waits
 LONG_SCRIPT = (
     "import time\n"
     "def spin(seconds):\n"
@@ -42,9 +42,10 @@ def live_app(tmp_path, backend):
         app.extensions["flamedeck.store"].dispose()
 
 
-def submit(app, code: str, duration_s: int, args: str = "") -> int:
+def submit(app, code: str, duration_s: int, args: str = "", idle: bool = False) -> int:
     response = app.test_client().post("/api/v1/reports", data={"code": code, "duration": str(duration_s),
-                                                               "rate": "100", "args": args})
+                                                               "rate": "100", "args": args,
+                                                               "idle": "on" if idle else ""})
     assert response.status_code == 202, response.get_json()
     with app.extensions["flamedeck.store"].reading() as session:
         return session.query(Report.id).filter_by(token=response.get_json()["id"]).scalar()
@@ -77,7 +78,7 @@ def test_an_idle_worker_starts_a_new_job_within_0_2_s(live_app, tmp_path, backen
     store = app.extensions["flamedeck.store"]
     with consumer(tmp_path, workers=1, **backend):
         time.sleep(CONSUMER_IDLE_S)
-        report_id = submit(app, SLEEPY_SCRIPT, duration_s=5)
+        report_id = submit(app, SLEEPY_SCRIPT, duration_s=5, idle=True)
         report = wait_for(store, report_id, (RUNNING, DONE, FAILED), timeout_s=10, poll_s=0.01)
         assert report.started_at - report.enqueued_at < PICKUP_LIMIT_S
         report = wait_for(store, report_id, (DONE, FAILED), timeout_s=20)

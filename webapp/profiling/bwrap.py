@@ -1,44 +1,65 @@
-"""The bubblewrap launcher: the script runs in its own namespaces on a minimal read-only root.
+"""The bubblewrap launcher: py-spy and the script run in their own namespaces on a minimal read-only root.
 
-py-spy stays outside as the parent (unprivileged); it spawns::
+The worker spawns, as the unprivileged user::
 
-    sh (join the job's cgroup, open the seccomp fd, clear the environment)
+    sh (open the seccomp fds, clear the environment)
       -> bwrap --unshare-all ... (new user, pid, net, ipc, uts, cgroup namespaces)
-        -> prlimit (per-process rlimits) -> python runner.py ... script
+        -> py-spy record ... -> prlimit (per-process rlimits) -> python runner.py ... script
 
-and follows the script with ``--subprocesses`` (it samples across the pid
-namespace). Inside: ``/usr`` and the interpreter's prefix read-only, the runner
-and the script read-only at their own paths (so profile frames name them as
-usual), ``/proc`` of the new pid namespace, a read-only ``/dev`` with a
+py-spy runs inside, as the script's parent, because only from the script's own pid
+namespace can it match Python threads to the kernel's (idle detection, native
+stacks, thread names): sampled from outside, a sleeping script looked busy. What
+that costs and why it is safe (see the README's security model):
+
+* py-spy is not under the ``PROFILER_SYSCALLS`` part of the seccomp filter (it needs
+  ptrace); the runner adds that part on itself before the script runs, so the
+  script has the full filter and py-spy all but that part;
+* py-spy runs from an execute-only copy (``sealed_profiler``), so it is not
+  dumpable: the script cannot open its memory or descriptors under ``/proc``;
+* py-spy stays in the job cgroup's unlimited leaf (throttling it would lose
+  samples); the worker moves the runner into the limited leaf before letting the
+  script start (``ProfilerInside.confine_script``);
+* py-spy writes its file through one bound file, which the script could write too:
+  the profile of a sandboxed run is read as untrusted input, like an upload.
+
+Inside: ``/usr`` and the interpreter's prefix read-only, the runner, the script and
+py-spy read-only at their own paths (so profile frames name them as usual), the
+profile file, ``/proc`` of the new pid namespace, a read-only ``/dev`` with a
 size-capped ``/dev/shm``, a size-capped ``/tmp`` as working directory, and
-everything else read-only.
-Nothing else of the host: not ``/etc``, not the app, not the data directory,
-not even the job directory. When the first process of the pid namespace ends,
-the kernel kills every other one, so nothing a job starts outlives it.
+everything else read-only. Nothing else of the host: not ``/etc``, not the app,
+not the data directory, not the job directory. When the first process of the pid
+namespace ends, the kernel kills every other one, so nothing a job starts outlives it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .confinement import SECCOMP_FD, JobConfinement, ServiceUser, rlimit_command, script_of, script_python
-from .launch import LaunchSpec
-from .runner import RUNNER_PATH
+from .confinement import (
+    SCRIPT_SECCOMP_FILE, SECCOMP_FD, JobConfinement, ServiceUser, rlimit_command, script_of, script_python,
+)
+from .launch import LaunchSpec, ProfilerInside
+from .recording import PROFILE_NAME
+from .runner import RUNNER_PATH, SECCOMP_ENV
+from .sampler import find_pyspy
 from .sandbox_settings import SandboxLimits
-from .seccomp_filter import build_filter
+from .sealed_profiler import sealed_copy
+from .seccomp_filter import build_sandbox_filter, build_script_filter
 
 SANDBOX_HOSTNAME = "sandbox"
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+PROFILE_INSIDE = "/run/flamedeck/profile.speedscope.json"
+SCRIPT_FILTER_INSIDE = "/run/flamedeck/script-seccomp.bpf"
 # Top-level names that are symlinks into /usr on merged-/usr systems, or real directories on older ones.
 ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 
 @dataclass
 class BwrapLauncher:
-    """Runs each script inside bubblewrap, as ``user`` when the worker is root (see module doc)."""
+    """Runs py-spy and each script inside bubblewrap, as ``user`` when the worker is root (see module doc)."""
 
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     user: ServiceUser | None = None
@@ -52,32 +73,50 @@ class BwrapLauncher:
 
     def __post_init__(self) -> None:
         self.python = self.python or script_python(self.limits, self.user)
-        self.seccomp_program = build_filter()
+        self.sandbox_filter = build_sandbox_filter()
+        self.script_filter = build_script_filter()
+        pyspy = find_pyspy()
+        self.pyspy = sealed_copy(pyspy) if pyspy else ""
 
     def launch(self, runner_argv: list[str], job_dir: Path) -> LaunchSpec:
-        """Wrap the runner command line in the sandbox; the spec's cleanup removes the job's cgroup."""
+        """py-spy and the runner inside the sandbox; the spec's cleanup removes the job's cgroup."""
         script = script_of(runner_argv)
         confinement = JobConfinement(self.limits, self.user, Path(job_dir), runner_argv[0])
         confinement.hand_over_script(script)
-        spec = self.spec(runner_argv, confinement, extra_files=[RUNNER_PATH, script])
-        return replace(spec, env=confinement.profiler_env())
-
-    def spec(self, command: list[str], confinement: JobConfinement, extra_files: list[str]) -> LaunchSpec:
-        """The launch spec for any command (the self-test uses it without the runner)."""
-        seccomp = confinement.write_seccomp(self.seccomp_program) if self.seccomp_program else ""
-        inner = [self.bwrap, *self.bwrap_args(command[0], extra_files, seccomp=bool(seccomp)), "--",
-                 *rlimit_command(self.limits), *command]
+        prefix = self.sandbox_command(
+            confinement, runner_argv[0], [RUNNER_PATH, script, self.pyspy],
+            writable={str(Path(job_dir) / PROFILE_NAME): PROFILE_INSIDE},
+        )
         return LaunchSpec(
-            argv=confinement.wrap(inner, seccomp=seccomp, clear_env=True),
+            argv=[*rlimit_command(self.limits), *runner_argv],
             preexec_fn=confinement.preexec,
-            needs_subprocesses=True,
             cleanup=confinement.cleanup,
+            profiler_inside=ProfilerInside(prefix, self.pyspy, PROFILE_INSIDE, confinement.confine),
         )
 
-    def bwrap_args(self, python: str, extra_files: list[str], *, seccomp: bool) -> list[str]:
+    def sandbox_command(
+        self, confinement: JobConfinement, python: str, read_only: list[str], writable: dict[str, str] | None = None
+    ) -> list[str]:
+        """The command line that runs what follows it in the sandbox (the self-test uses it too)."""
+        sandbox_filter = confinement.write_seccomp(self.sandbox_filter) if self.sandbox_filter else ""
+        script_filter = (
+            confinement.write_seccomp(self.script_filter, SCRIPT_SECCOMP_FILE) if self.script_filter else ""
+        )
+        args = self.bwrap_args(python, read_only, writable or {}, seccomp=bool(sandbox_filter))
+        if script_filter:
+            args = ["--ro-bind", script_filter, SCRIPT_FILTER_INSIDE, "--setenv", SECCOMP_ENV, SCRIPT_FILTER_INSIDE,
+                    *args]
+        return confinement.wrap([self.bwrap, *args, "--"], seccomp=sandbox_filter, clear_env=True, join_box=False)
+
+    def bwrap_args(
+        self, python: str, read_only: list[str], writable: dict[str, str], *, seccomp: bool
+    ) -> list[str]:
         """bwrap's options: namespaces, environment, file system, seccomp."""
         args = [
             "--unshare-all", "--unshare-user", "--disable-userns",
+            # What follows is the pid namespace's first process: the kernel delivers to it only
+            # the signals it handles (py-spy: SIGINT), so the script cannot kill or stop it.
+            "--as-pid-1",
             "--die-with-parent", "--new-session", "--hostname", SANDBOX_HOSTNAME,
             "--setenv", "PATH", SANDBOX_PATH, "--setenv", "HOME", "/tmp",
             "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
@@ -86,14 +125,16 @@ class BwrapLauncher:
             "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
             *_python_args(python),
         ]
-        for path in extra_files:
+        for path in read_only:
             args += ["--ro-bind", path, path]
+        for host, inside in writable.items():
+            args += ["--bind", host, inside]
         args += [
             "--proc", "/proc",
             "--dev", "/dev",
             "--size", str(self.limits.shm_bytes), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",  # not recursive: /dev/shm stays writable, within its size
-            "--remount-ro", "/",  # bwrap's root is an uncapped tmpfs: only /tmp and /dev/shm stay writable
+            "--remount-ro", "/",  # bwrap's root is an uncapped tmpfs: only /tmp, /dev/shm and the profile stay writable
             "--chdir", "/tmp",
         ]
         if seccomp:

@@ -4,14 +4,16 @@ Layout, the same on cgroup v1 (per controller hierarchy) and v2 (one hierarchy):
 
     <parent>/flamedeck-<job>/        the job; removed afterwards
     <parent>/flamedeck-<job>/spy     py-spy (no limits: throttling it would lose samples)
-    <parent>/flamedeck-<job>/box     the sandbox, with the limits
+    <parent>/flamedeck-<job>/box     the script and what it starts, with the limits
 
 ``<parent>`` is the worker's own cgroup unless the operator names a delegated
-one. py-spy is moved into ``spy`` before it drops privileges; the sandbox's
-first process moves itself from ``spy`` into ``box`` (``JOIN_SHELL``), which
-cgroup v2 allows an unprivileged user only inside a subtree it owns - hence
-the two leaves and the ``chown``. When nothing is writable, there is no cgroup
-and the rlimits alone apply.
+one. py-spy is moved into ``spy`` before it drops privileges. The script's first
+process gets into ``box`` either by itself, from ``spy`` (the join shell of
+``confinement``; cgroup v2 allows that to an unprivileged user only inside a
+subtree it owns - hence the two leaves and the ``chown``), or, when py-spy runs
+inside bubblewrap and the script is out of reach of the join shell, moved there
+by the worker before the script starts. When nothing is writable, there is no
+cgroup and the rlimits alone apply.
 """
 
 from __future__ import annotations
@@ -30,10 +32,6 @@ JOB_PREFIX = "flamedeck-"
 KILL_ROUNDS = 50  # a fork bomb can refill the group between two reads of cgroup.procs
 KILL_ROUND_PAUSE_S = 0.02
 
-# Run as the first process of the sandbox command: "$@" is
-#   <procs file> ... -- <command...>
-# It writes its own pid into each procs file, then becomes the command.
-JOIN_SHELL = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """What both launchers share: the unprivileged user, resource limits, the job's cgroup and the join wrapper.
 
-The command py-spy spawns starts with a tiny ``/bin/sh`` wrapper (``JOIN_SHELL``)
-that runs as the unprivileged user, outside any sandbox: it moves itself into the
-job's cgroup, opens the seccomp program on fd ``SECCOMP_FD`` for bubblewrap, then
-execs the rest. A shell, not Python, so py-spy never mistakes it for the script.
+A confined command starts with a tiny ``/bin/sh`` wrapper (``JOIN_SHELL``) that runs
+as the unprivileged user, outside any sandbox: it moves itself into the job's
+cgroup (unless the worker does that later), opens the seccomp program on fd
+``SECCOMP_FD`` for bubblewrap, then execs the rest. A shell, not Python, so py-spy never mistakes it for the script.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from .recording import PROFILE_NAME
 from .runner import RUNNER_PATH
 from .sandbox_settings import SandboxLimits
 
-SECCOMP_FD = 9
+SECCOMP_FD = 9  # dash opens single-digit descriptors only; the recording keeps its own above 9
 SECCOMP_FILE = "sandbox-seccomp.bpf"
+SCRIPT_SECCOMP_FILE = "script-seccomp.bpf"
 PROFILER_TMP = "profiler-tmp"  # py-spy's TMPDIR, inside the job directory
 SCRIPT_AFTER_RUNNER = 4  # runner.py's arguments: STATUS_FD STDOUT_FD STDERR_FD SCRIPT [ARG ...]
 FALLBACK_PYTHON = "/usr/bin/python3"
@@ -149,7 +150,7 @@ class JobConfinement:
             f"{os.getpid()}-{secrets.token_hex(6)}", caps, owner, limits.cgroup_parent
         )
         self._spy_procs = [str(p) for p in self.cgroup.leaf_procs("spy")] if self.cgroup else []
-        self.seccomp_path: Path | None = None
+        self.seccomp_paths: list[Path] = []
 
     def _hand_over(self, user: ServiceUser) -> None:
         """Give the user what py-spy writes - its profile file and a scratch directory - not the
@@ -174,18 +175,26 @@ class JobConfinement:
         scratch = self.job_dir / PROFILER_TMP
         return {"TMPDIR": str(scratch if scratch.is_dir() else self.job_dir)}
 
-    def write_seccomp(self, program: bytes) -> str:
-        """Store the filter where the wrapper can open it; returns its path."""
-        self.seccomp_path = self.job_dir / SECCOMP_FILE
-        self.seccomp_path.write_bytes(program)
-        self.seccomp_path.chmod(0o644)
-        return str(self.seccomp_path)
+    def write_seccomp(self, program: bytes, name: str = SECCOMP_FILE) -> str:
+        """Store a filter where the wrapper can open it; returns its path."""
+        path = self.job_dir / name
+        path.write_bytes(program)
+        path.chmod(0o644)
+        self.seccomp_paths.append(path)
+        return str(path)
 
-    def wrap(self, command: list[str], *, seccomp: str = "", clear_env: bool = False) -> list[str]:
-        """The join wrapper around ``command``."""
-        box = [str(p) for p in self.cgroup.leaf_procs("box")] if self.cgroup else []
+    def wrap(
+        self, command: list[str], *, seccomp: str = "", clear_env: bool = False, join_box: bool = True
+    ) -> list[str]:
+        """The join wrapper around ``command``; ``join_box=False`` leaves joining to ``confine``."""
+        box = [str(p) for p in self.cgroup.leaf_procs("box")] if self.cgroup and join_box else []
         return [SHELL, "-c", JOIN_SHELL, "flamedeck-join", seccomp, "clear" if clear_env else "keep",
                 *box, "--", *command]
+
+    def confine(self, pid: int) -> None:
+        """From the worker: move process ``pid`` (a host pid) into the job's limited cgroup."""
+        for procs in self.cgroup.leaf_procs("box") if self.cgroup else []:
+            procs.write_text(str(pid))
 
     def preexec(self) -> None:
         """In py-spy's process, still as the worker's user: enter the job cgroup, then drop privileges."""
@@ -206,8 +215,9 @@ class JobConfinement:
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None
-        if self.seccomp_path is not None:
-            self.seccomp_path.unlink(missing_ok=True)
+        for path in self.seccomp_paths:
+            path.unlink(missing_ok=True)
+        self.seccomp_paths = []
 
 
 def tool_missing() -> str | None:

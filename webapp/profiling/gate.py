@@ -38,15 +38,17 @@ class StartGate:
         """A descriptor to read the runner's status lines from (the caller owns it)."""
         return os.dup(self._worker_fd)
 
-    def open_if_attached(self, log_path: Path, now: float, waited_s: float, timeout_s: float) -> bool:
-        """Let the script start once py-spy says it samples (or after ``timeout_s``); True once open."""
-        if self.opened_at is None and (waited_s >= timeout_s or _attached(log_path)):
-            try:
-                os.write(self._worker_fd, GO)
-            except OSError:
-                pass  # the runner is gone already; py-spy's exit will end the run
-            self.opened_at = now
-        return self.opened_at is not None
+    def ready(self, log_path: Path, waited_s: float, timeout_s: float) -> bool:
+        """True once py-spy says it samples (or ``timeout_s`` has passed) and the gate is still closed."""
+        return self.opened_at is None and (waited_s >= timeout_s or _attached(log_path))
+
+    def open(self, now: float) -> None:
+        """Let the script start."""
+        try:
+            os.write(self._worker_fd, GO)
+        except OSError:
+            pass  # the runner is gone already; py-spy's exit will end the run
+        self.opened_at = now
 
     def close(self) -> None:
         """Close the worker's end (the runner's end is closed once py-spy has it)."""

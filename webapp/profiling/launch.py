@@ -1,8 +1,12 @@
 """The sandbox seam: how the command py-spy spawns is wrapped before it runs.
 
-py-spy is the parent and stays outside any sandbox; it spawns whatever argv a
-``Launcher`` returns. ``DirectLauncher`` runs the runner as is, with modest rlimits;
-a bubblewrap launcher wraps the same runner argv in ``bwrap ...``.
+py-spy is always the runner's parent, so that it sees the script's threads as the
+kernel numbers them in the script's own pid namespace (from any other namespace it
+cannot tell waiting threads from running ones, unwind native stacks or read thread
+names). py-spy spawns whatever argv a ``Launcher`` returns. ``DirectLauncher`` runs
+the runner as is, with modest rlimits; a launcher that confines without namespaces
+wraps the runner argv; the bubblewrap launcher also puts py-spy itself inside the
+sandbox (``ProfilerInside``).
 
 What a launcher must preserve (the recording relies on it):
 * the runner argv, in order, at the end of the returned argv;
@@ -33,10 +37,27 @@ class LaunchSpec:
     argv: list[str]
     preexec_fn: Callable[[], None] | None = None
     env: dict[str, str] | None = None
-    # The script is a descendant of what py-spy spawns (e.g. bwrap -> python): record with --subprocesses.
-    needs_subprocesses: bool = False
     # Called once after the run, when every process of it is gone (e.g. removes the job's cgroup).
     cleanup: Callable[[], None] | None = None
+    # None: py-spy is started directly. Else it runs inside the sandbox this describes.
+    profiler_inside: ProfilerInside | None = None
+
+
+@dataclass(frozen=True)
+class ProfilerInside:
+    """py-spy runs inside the sandbox, as the runner's parent.
+
+    The worker starts ``[*prefix, pyspy, "record", ..., "--output", profile_path,
+    "--", *argv]``. Once py-spy has attached, and before the script is let go, the
+    worker finds py-spy and the runner by their host pids (see
+    ``processes.find_profiled``) and calls ``confine_script(runner_pid)``, which puts
+    the runner under the limits py-spy must not share (a cgroup's CPU and memory caps).
+    """
+
+    prefix: list[str]  # the sandbox command, ending where py-spy's own command line starts
+    pyspy: str  # py-spy's path inside the sandbox
+    profile_path: str  # where py-spy writes its file, inside (the job's profile file, bound)
+    confine_script: Callable[[int], None] | None = None
 
 
 class Launcher(Protocol):

@@ -36,6 +36,8 @@ _NOT_ATTACHED = re.compile(
     r"|No python processes found"  # with --subprocesses (always, inside the bwrap sandbox)
 )
 _SAMPLES = re.compile(r"Samples: (\d+)")
+# Below this share of the moments py-spy looked at, a run is said to have mostly waited.
+MOSTLY_WAITING_PERCENT = 10.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class RunEvidence:
     gil: bool
     grace_s: float
     elapsed_s: float
+    rate_hz: int = 100
 
 
 def samples_in_log(log: str) -> int | None:
@@ -87,7 +90,7 @@ def classify(evidence: RunEvidence, sample_count: int | None) -> Outcome:
     if sample_count == 0:
         return _nothing_sampled(evidence, "no_samples")
     if evidence.stopped_by == TIME_LIMIT:
-        return Outcome(
+        outcome = Outcome(
             TIME_LIMIT,
             None,
             f"The script was still running when the {evidence.duration_s} s time limit was reached, "
@@ -95,7 +98,29 @@ def classify(evidence: RunEvidence, sample_count: int | None) -> Outcome:
             "Choose a longer duration to profile more of it.",
             reason=TIME_LIMIT,
         )
-    return _script_ending(evidence)
+    else:
+        outcome = _script_ending(evidence)
+    return _noting_waits(outcome, evidence, sample_count)
+
+
+def _noting_waits(outcome: Outcome, ev: RunEvidence, sample_count: int | None) -> Outcome:
+    """Say so when py-spy found the script running at only a few of the moments it looked.
+
+    A script that only waits rarely gets no sample at all: py-spy (on its own as well)
+    now and then takes a thread woken for a moment, or restarting its wait after being
+    paused, for a running one - 0 to 12 samples in 2 s of sleep at 100 Hz, measured.
+    Those samples are real py-spy output and stay; the sentence keeps them from passing
+    for where the time went.
+    """
+    looked = ev.elapsed_s * ev.rate_hz
+    if sample_count is None or ev.idle or looked <= 0 or 100 * sample_count / looked >= MOSTLY_WAITING_PERCENT:
+        return outcome
+    share = 100 * sample_count / looked
+    note = (
+        f" py-spy found it running at only {sample_count} of about {looked:.0f} sampling moments "
+        f"({share:.0f} %): it spent the rest waiting. {_waiting_hint(ev)}"
+    ).rstrip()
+    return replace(outcome, message=outcome.message + note)
 
 
 def corrupted(preliminary: Outcome, log: str) -> Outcome:

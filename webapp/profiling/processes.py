@@ -79,6 +79,31 @@ def kill_leftovers(session_id: int, token: str) -> list[int]:
     return killed
 
 
+def find_profiled(root_pid: int, profiler_name: str) -> tuple[int, int] | None:
+    """(py-spy's pid, the runner's pid) among the descendants of ``root_pid``, or None.
+
+    For a py-spy started inside a sandbox: the worker knows only the pid of the
+    sandbox's outer process. py-spy is the descendant whose command name is
+    ``profiler_name``, the runner its child. Called before the script is let go,
+    so nothing the script does can stand in for either.
+    """
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for pid in _proc_pids():
+        info = _stat(pid)
+        if info is not None and info["state"] not in ("Z", "X"):
+            children.setdefault(info["ppid"], []).append(pid)
+            names[pid] = info["name"]
+    waiting = list(children.get(root_pid, []))
+    while waiting:
+        pid = waiting.pop()
+        if names.get(pid) == profiler_name:
+            spawned = sorted(children.get(pid, []))
+            return (pid, spawned[0]) if spawned else None
+        waiting.extend(children.get(pid, []))
+    return None
+
+
 def _scan(session_id: int, token: str, killed: set[int]) -> tuple[list[int], list[int]]:
     """Live processes of the run, and zombies of the run whose parent is this process."""
     marker = f"{RUN_TOKEN_ENV}={token}".encode()
@@ -110,7 +135,7 @@ def _proc_pids() -> Iterator[int]:
 
 
 def _stat(pid: int) -> dict[str, object] | None:
-    """State, parent, group and session of a process from /proc/<pid>/stat."""
+    """Command name, state, parent, group and session of a process from /proc/<pid>/stat."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat_file:
             text = stat_file.read().decode("ascii", "replace")
@@ -118,7 +143,7 @@ def _stat(pid: int) -> dict[str, object] | None:
         return None
     # The command name (field 2) may contain spaces and parentheses: split after the last ")".
     fields = text[text.rindex(")") + 2 :].split()
-    return {"state": fields[0], "ppid": int(fields[1]), "pgrp": int(fields[2]), "session": int(fields[3])}
+    return {"name": text[text.index("(") + 1 : text.rindex(")")], "state": fields[0], "ppid": int(fields[1]), "pgrp": int(fields[2]), "session": int(fields[3])}
 
 
 def _has_env(pid: int, marker: bytes) -> bool:

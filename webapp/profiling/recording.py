@@ -28,7 +28,7 @@ from .gate import StartGate, read_status
 from .launch import DirectLauncher, Launcher, LaunchSpec
 from .options import Limits, RunOptions, validate
 from .outcome import CANCELLED, ERROR, TIME_LIMIT, Outcome, RunEvidence, classify, corrupted, samples_in_log
-from .processes import RUN_TOKEN_ENV, die_with_parent, kill_group, kill_leftovers
+from .processes import RUN_TOKEN_ENV, die_with_parent, find_profiled, kill_group, kill_leftovers
 from .runner import RUNNER_PATH
 from .sampler import find_pyspy, record_command
 
@@ -41,6 +41,7 @@ STDERR_TAIL_BYTES = 4000  # end of the script's stderr quoted in an Outcome's de
 MAX_STATUS_BYTES = 64_000  # the runner's status JSON (its message is capped at 2000 characters)
 OUTPUT_DRAIN_TIMEOUT_S = 2.0  # after the run, how long to wait for the output pipes to close
 EXIT_CHECK_INTERVAL_S = 0.05  # how often the worker notices that py-spy has exited
+SIGINT_REPEAT_S = 0.5  # how often py-spy inside the sandbox is asked again to stop (see _interrupt_profiler)
 # Only these variables of the worker reach the script: the worker's own environment
 # holds secrets (database URL, secret key) that a script could otherwise print.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
@@ -149,6 +150,8 @@ class _Recording:
         self.gate = StartGate()
         self.stopped_by: str | None = None
         self.profiler_killed = False
+        self.profiler_pid: int | None = None  # py-spy's pid, where it is not the process we started
+        self.sandbox_problem: str | None = None  # why the script could not be confined; it never ran
 
     def run(self, python: str, launcher: Launcher, on_progress, should_stop) -> None:
         """Start py-spy, watch it, clean up, and fill in the result."""
@@ -199,11 +202,12 @@ class _Recording:
                 os.close(fd)
 
     def _start(self, spec: LaunchSpec, pass_fds: list[int]) -> subprocess.Popen:
-        profile = self.job_dir / PROFILE_NAME
-        command = record_command(self.pyspy, self.options, profile)
-        if spec.needs_subprocesses and "--subprocesses" not in command:
-            command.append("--subprocesses")  # the script is a grandchild (e.g. inside bwrap)
-        command = [*command, "--", *spec.argv]
+        inside = spec.profiler_inside
+        if inside is None:
+            command = [*record_command(self.pyspy, self.options, str(self.job_dir / PROFILE_NAME)), "--", *spec.argv]
+        else:
+            command = [*inside.prefix, *record_command(inside.pyspy, self.options, inside.profile_path),
+                       "--", *spec.argv]
         with open(self.job_dir / LOG_NAME, "wb") as log:
             return subprocess.Popen(
                 command,
@@ -242,9 +246,17 @@ class _Recording:
                     self.profiler_killed = True
                     kill_group(process.pid)
                     process.wait()
+                elif self.spec.profiler_inside is not None and now - last_asked >= SIGINT_REPEAT_S:
+                    last_asked = now  # see _interrupt_profiler: a SIGINT it had no handler for was dropped
+                    self._interrupt_profiler(process)
                 continue
-            running = self.gate.open_if_attached(log, now, now - launched, self.limits.attach_timeout_s)
-            elapsed = now - self.gate.opened_at if running else 0.0
+            if self.gate.ready(log, now - launched, self.limits.attach_timeout_s):
+                if not self._confine_script(process):
+                    kill_group(process.pid)
+                    process.wait()
+                    break
+                self.gate.open(now)
+            elapsed = now - self.gate.opened_at if self.gate.opened_at is not None else 0.0
             if now - last_poll >= interval:
                 last_poll = now
                 if on_progress is not None:
@@ -254,8 +266,48 @@ class _Recording:
             if self.stopped_by is None and elapsed >= self.options.duration_s:
                 self.stopped_by = TIME_LIMIT
             if self.stopped_by is not None:
-                process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT; never SIGTERM it
-                asked_at = now
+                self._interrupt_profiler(process)
+                asked_at = last_asked = now
+
+    def _confine_script(self, process: subprocess.Popen) -> bool:
+        """Where py-spy runs inside the sandbox: find it and the runner, and put the runner
+        under the limits py-spy must not share. False (and why) when that cannot be done."""
+        inside = self.spec.profiler_inside if self.spec else None
+        if inside is None:
+            return True
+        found = find_profiled(process.pid, os.path.basename(inside.pyspy))
+        if found is None:
+            self.sandbox_problem = "py-spy or the runner was not found in the sandbox's processes"
+            return False
+        self.profiler_pid, runner_pid = found
+        try:
+            if inside.confine_script is not None:
+                inside.confine_script(runner_pid)
+        except OSError as error:
+            self.sandbox_problem = f"the runner could not be moved into the job's cgroup ({error.strerror or error})"
+            return False
+        return True
+
+    def _interrupt_profiler(self, process: subprocess.Popen) -> None:
+        """SIGINT py-spy, wherever it runs: it writes its file then. Never SIGTERM it.
+
+        py-spy installs its SIGINT handler only after it says it samples (measured: one
+        time in three it had none yet right after). Outside a sandbox the signal then kills
+        it, as before py-spy attached. Inside, py-spy is the pid namespace's first process, to
+        which the kernel delivers only the signals it handles: an early SIGINT is dropped, so
+        it is repeated until py-spy exits; and with the script not started yet there is
+        nothing to write, so the run is simply killed.
+        """
+        pid = process.pid
+        if self.spec is not None and self.spec.profiler_inside is not None:
+            if self.profiler_pid is None:  # stopped before py-spy attached
+                kill_group(process.pid)
+                return
+            pid = self.profiler_pid
+        try:
+            os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
     def _stop_everything(self, process: subprocess.Popen) -> None:
         if process.poll() is None:  # only after an exception: the normal path waited for py-spy
@@ -282,6 +334,7 @@ class _Recording:
             python=python,
             duration_s=self.options.duration_s,
             idle=self.options.idle,
+            rate_hz=self.options.rate_hz,
             gil=self.options.gil,
             grace_s=self.limits.grace_s,
             elapsed_s=result.elapsed_s,
@@ -289,6 +342,9 @@ class _Recording:
         result.outcome = classify(result.evidence, samples_in_log(result.profiler_log))
         usable = written and returncode == 0 and not self.profiler_killed
         result.profile_path = profile if usable else None
+        if self.sandbox_problem is not None:
+            result.outcome = _sandbox_failed(self.sandbox_problem)
+            result.profile_path = None
 
 
 def _prepare_child(parent_pid: int, launcher_preexec: Callable[[], None] | None) -> None:
@@ -299,6 +355,16 @@ def _prepare_child(parent_pid: int, launcher_preexec: Callable[[], None] | None)
     if launcher_preexec is not None:
         launcher_preexec()
     die_with_parent(parent_pid)
+
+
+def _sandbox_failed(problem: str) -> Outcome:
+    return Outcome(
+        ERROR,
+        None,
+        f"The sandbox could not be set up for this run ({problem}), so the script was not started. "
+        "Try again; if it keeps happening, the server's operator should check the worker's log.",
+        reason="sandbox_failed",
+    )
 
 
 def _profiler_unusable(pyspy: str, error: OSError) -> Outcome:

@@ -4,6 +4,11 @@ Command line (built by ``webapp.profiling.recording``)::
 
     python -B runner.py STATUS_FD STDOUT_FD STDERR_FD SCRIPT [ARG ...]
 
+* When ``SECCOMP_ENV`` names a file (the bubblewrap sandbox binds one), the
+  seccomp program read from it is installed on this process
+  before the script runs, and the variable is removed: the script may not use
+  the syscalls py-spy, its parent, needs (see ``seccomp_filter``). If that
+  fails, the script is not run (exit ``EXIT_NOT_CONFINED``).
 * STDOUT_FD / STDERR_FD are inherited pipe ends; they become fds 1 and 2, so the
   script's output - and its children's - reaches the size-capped copier in the worker.
 * The script is compiled under its own path and executed in a fresh ``__main__``
@@ -27,6 +32,7 @@ import builtins
 import json
 import os
 import sys
+import threading  # noqa: F401 - registers "MainThread" before py-spy first looks the main thread's name up
 import types
 
 RUNNER_PATH = os.path.abspath(__file__)
@@ -34,6 +40,13 @@ MAX_MESSAGE_CHARS = 2000  # an exception message longer than this is cut in the 
 PR_SET_PDEATHSIG = 1
 SIGKILL = 9
 EXIT_PARENT_GONE = 125  # the profiler or the worker went away before the script started
+EXIT_NOT_CONFINED = 126  # the sandbox asked for a syscall filter that could not be installed
+SECCOMP_ENV = "FLAMEDECK_SCRIPT_SECCOMP"
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+BPF_INSTRUCTION_BYTES = 8  # sizeof(struct sock_filter)
+MAX_FILTER_BYTES = 65536
 
 
 def main(argv):
@@ -44,6 +57,7 @@ def main(argv):
     _redirect(stderr_fd, 2)
     os.set_inheritable(status_fd, False)  # programs the script starts must not hold it open
     _die_with_parent()
+    _confine_syscalls()
     _wait_for_go(status_fd)
     _send(status_fd, {"kind": "started"})
     ending = {}
@@ -68,6 +82,40 @@ def _die_with_parent():
         return  # best effort: the worker's process-group kill still applies
     if os.getppid() != parent:
         os._exit(EXIT_PARENT_GONE)
+
+
+def _confine_syscalls():
+    """Install the sandbox's script filter, if it passed one; never run the script unconfined."""
+    path = os.environ.pop(SECCOMP_ENV, None)
+    if path is None:
+        return
+    try:
+        with open(path, "rb") as program:
+            install_seccomp(program.read(MAX_FILTER_BYTES))
+    except (ValueError, OSError, ImportError, AttributeError) as error:
+        os.write(2, f"flamedeck: the sandbox's syscall filter could not be installed ({error}); "
+                    "the script was not run.\n".encode())
+        os._exit(EXIT_NOT_CONFINED)
+
+
+def install_seccomp(program):
+    """Add a BPF seccomp program (an array of struct sock_filter) to this process's filters."""
+    import ctypes
+
+    if not program or len(program) % BPF_INSTRUCTION_BYTES:
+        raise ValueError("the seccomp program is empty or cut short")
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    instructions = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // BPF_INSTRUCTION_BYTES, ctypes.cast(instructions, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    zero = ctypes.c_ulong(0)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    if libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(fprog), zero, zero) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
 
 
 def _wait_for_go(status_fd):

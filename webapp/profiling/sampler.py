@@ -20,7 +20,7 @@ def find_pyspy() -> str | None:
     return shutil.which(PYSPY_NAME)
 
 
-def record_command(pyspy: str, options: RunOptions, profile_path: Path) -> list[str]:
+def record_command(pyspy: str, options: RunOptions, profile_path: str | Path) -> list[str]:
     """``py-spy record`` arguments up to (not including) ``--`` and the command to profile.
 
     Speedscope is the only capture format (lossless, safely escaped). No ``--duration``:

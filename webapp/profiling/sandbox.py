@@ -20,6 +20,7 @@ from .confinement import (
     tool_missing,
 )
 from .launch import LaunchSpec
+from .runner import RUNNER_PATH
 from .sandbox_settings import SANDBOX_MODES, SANDBOX_SETTINGS, SandboxLimits, sandbox_defaults
 
 __all__ = [
@@ -34,11 +35,17 @@ NO_SANDBOX_WARNING = (
     "Profile only scripts you trust."
 )
 SELF_TEST_OUTPUT = "flamedeck-sandbox-ok"
-# Run inside the sandbox by the self-test: prints the marker only if ptrace is denied (seccomp active).
+# Run inside the sandbox by the self-test: prints the marker only if both seccomp filters work -
+# bubblewrap's denies unshare, and the runner's, installed as before a script, denies ptrace.
 SELF_TEST_CODE = (
-    "import ctypes\n"
-    "denied = ctypes.CDLL(None, use_errno=True).ptrace(0, 0, None, None) != 0\n"
-    "print('{marker}' if denied or not {seccomp} else 'seccomp-not-applied')\n"
+    "import ctypes, sys\n"
+    "sys.path.insert(0, {runner_dir!r})\n"
+    "import runner\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "sandbox_filter = libc.unshare(0) != 0\n"
+    "runner._confine_syscalls()\n"
+    "script_filter = libc.ptrace(0, 0, None, None) != 0\n"
+    "print('{marker}' if (sandbox_filter and script_filter) or not {seccomp} else 'seccomp-not-applied')\n"
 )
 
 
@@ -112,16 +119,17 @@ def bwrap_problem(launcher: BwrapLauncher) -> str | None:
     if missing:
         return f"the program {missing} is missing."
     python = launcher.python
-    code = SELF_TEST_CODE.format(marker=SELF_TEST_OUTPUT, seccomp=launcher.seccomp_program is not None)
+    seccomp = launcher.sandbox_filter is not None and launcher.script_filter is not None
+    code = SELF_TEST_CODE.format(marker=SELF_TEST_OUTPUT, seccomp=seccomp, runner_dir=os.path.dirname(RUNNER_PATH))
     with tempfile.TemporaryDirectory(prefix="flamedeck-sandbox-check-") as job_dir:
         try:
             confinement = JobConfinement(launcher.limits, launcher.user, Path(job_dir), python)
         except SandboxUnavailable as error:
             return str(error)
-        spec = launcher.spec([python, "-I", "-c", code], confinement, extra_files=[])
+        command = [*launcher.sandbox_command(confinement, python, [RUNNER_PATH]), python, "-I", "-c", code]
         try:
             done = subprocess.run(
-                spec.argv, preexec_fn=spec.preexec_fn, cwd=job_dir, stdin=subprocess.DEVNULL,
+                command, preexec_fn=confinement.preexec, cwd=job_dir, stdin=subprocess.DEVNULL,
                 capture_output=True, timeout=launcher.limits.self_test_timeout_s,
             )
         except subprocess.TimeoutExpired:

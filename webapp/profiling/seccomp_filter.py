@@ -1,4 +1,12 @@
-"""The seccomp filter bubblewrap installs in the sandbox: deny what a profiled script never needs.
+"""The sandbox's seccomp filters: deny what a profiled script never needs.
+
+Two filters, stacked (the kernel applies every filter a process has):
+
+* the *sandbox* filter, installed by bubblewrap on everything inside - py-spy too -
+  denies ``DENIED_SYSCALLS`` except ``PROFILER_SYSCALLS``;
+* the *script* filter, installed by the runner on itself just before the script
+  runs, denies ``PROFILER_SYSCALLS``: py-spy, the script's parent, must read and
+  pause the script, and the script must not do the same to anything.
 
 Built with libseccomp (Debian ``libseccomp2``) through ``ctypes`` so that this
 package keeps to the standard library; libseccomp resolves syscall numbers for
@@ -33,6 +41,10 @@ DENIED_SYSCALLS = (
     "adjtimex", "clock_adjtime", "vhangup", "uselib", "fanotify_init", "lookup_dcookie",
 )
 
+# What py-spy needs to sample the script (``--native`` and blocking mode pause it with ptrace).
+PROFILER_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev")
+SANDBOX_DENIED = tuple(name for name in DENIED_SYSCALLS if name not in PROFILER_SYSCALLS)
+
 _ACT_ALLOW = 0x7FFF0000
 _ACT_ERRNO = 0x00050000
 
@@ -66,9 +78,20 @@ def seccomp_available() -> bool:
     return _libseccomp() is not None
 
 
-@lru_cache(maxsize=1)
-def build_filter() -> bytes | None:
-    """The compiled BPF program (bwrap's ``--seccomp`` format), or None without libseccomp."""
+def build_sandbox_filter() -> bytes | None:
+    """The filter bubblewrap installs on the whole sandbox (see module doc)."""
+    return build_filter(SANDBOX_DENIED)
+
+
+def build_script_filter() -> bytes | None:
+    """The filter the runner installs on itself before the script runs (see module doc)."""
+    return build_filter(PROFILER_SYSCALLS)
+
+
+@lru_cache(maxsize=4)
+def build_filter(denied: tuple[str, ...] = DENIED_SYSCALLS) -> bytes | None:
+    """The compiled BPF program denying ``denied`` with EPERM (an array of ``struct
+    sock_filter``, bwrap's ``--seccomp`` format), or None without libseccomp."""
     lib = _libseccomp()
     if lib is None:
         return None
@@ -76,7 +99,7 @@ def build_filter() -> bytes | None:
     if not ctx:
         return None
     try:
-        for name in DENIED_SYSCALLS:
+        for name in denied:
             number = lib.seccomp_syscall_resolve_name(name.encode())
             if number < 0:  # not a syscall on this architecture
                 continue
