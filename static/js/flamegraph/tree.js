@@ -107,6 +107,8 @@ export class FlameData {
     this.names = doc.frames.name;
     this.frameFile = doc.frames.file;
     this.lines = doc.frames.line;
+    // 1 where a frame's function has a known definition line (older documents: unknown)
+    this.defined = doc.frames.defined || [];
     this.frameOrigin = Int32Array.from(doc.frames.origin);
     if (scriptFile) this.markScript(scriptFile);
     this.sharedTrees = new Map();
