@@ -60,7 +60,7 @@ def test_the_download_holds_everything_pyspy_recorded(tmp_path, speedscope_valid
     assert [p["name"] for p in real] == [PROCESS_PREFIX.sub("", p["name"]) for p in theirs["profiles"]]
     assert ours["profiles"][-1]["name"] == "All threads"
     assert ours["activeProfileIndex"] == 0  # speedscope opens on the first real thread
-    assert any('"MainThread"' in p["name"] for p in real) and any('"worker-0"' in p["name"] for p in real)
+    assert len(real) >= 2 and all(re.fullmatch(r'Thread \d+ ".*"', p["name"]) for p in real)
 
     # the same samples per thread, in the same order, with py-spy's line-level frames
     script_path = str(script.resolve())
