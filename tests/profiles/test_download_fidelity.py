@@ -23,10 +23,10 @@ SCRIPT = Path(__file__).resolve().parents[1] / "fixtures" / "sources" / "threads
 PROCESS_PREFIX = re.compile(r"^Process \d+ ")  # py-spy's, present only when it followed subprocesses
 
 
-def timeline(document: dict, profile: dict) -> list[tuple[tuple[str, str, int], ...]]:
-    """One profile of a speedscope file as its samples in time order, each a stack of frames."""
+def timeline(document: dict, profile: dict, interval: float) -> list[tuple[tuple[str, str, int], ...]]:
+    """One profile of a speedscope file as its samples in time order, each a stack of frames;
+    a weight of k intervals is k samples (ours merges runs of one stack, py-spy does not)."""
     frames = [(f["name"], f.get("file") or "", f.get("line") or 0) for f in document["shared"]["frames"]]
-    interval = min(profile["weights"])  # py-spy: every sample weighs one interval
     samples = []
     for stack, weight in zip(profile["samples"], profile["weights"]):
         samples += [tuple(frames[i] for i in stack)] * round(weight / interval)
@@ -64,11 +64,12 @@ def test_the_download_holds_everything_pyspy_recorded(tmp_path, speedscope_valid
 
     # the same samples per thread, in the same order, with py-spy's line-level frames
     script_path = str(script.resolve())
+    interval = min(w for p in theirs["profiles"] for w in p["weights"])  # py-spy: one sample, one weight
     their_frames, our_frames = set(), set()
     for mine, pyspys in zip(real, theirs["profiles"]):
         expected = [s for s in (as_the_report_shows(stack, script_path, "threads.py")
-                                for stack in timeline(theirs, pyspys)) if s is not None]
-        got = timeline(ours, mine) if mine["samples"] else []
+                                for stack in timeline(theirs, pyspys, interval)) if s is not None]
+        got = timeline(ours, mine, interval)
         assert got == expected, mine["name"]
         assert len(got) == sum(1 for _ in expected)  # per-thread sample counts equal
         their_frames.update(frame for stack in expected for frame in stack)
