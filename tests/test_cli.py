@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -19,7 +20,7 @@ def flamedeck(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_profile_prints_the_summary_and_writes_three_files(tmp_path, speedscope_validator):
+def test_profile_prints_the_summary_and_writes_four_files(tmp_path, speedscope_validator):
     done = flamedeck("profile", str(ROOT / "examples/server_simulation.py"), "--duration", "3",
                      "--rate", "200", "--", "--runtime", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -30,10 +31,17 @@ def test_profile_prints_the_summary_and_writes_three_files(tmp_path, speedscope_
     assert "Top 10 hot functions (self / total):" in out
     assert "Outcome: The script finished normally" in out
     written = sorted(path.name for path in tmp_path.iterdir())
-    assert written == ["server_simulation.collapsed.txt", "server_simulation.report.json",
-                       "server_simulation.speedscope.json"]
+    assert written == ["server_simulation.collapsed.txt", "server_simulation.functions.speedscope.json",
+                       "server_simulation.report.json", "server_simulation.speedscope.json"]
     speedscope = json.loads((tmp_path / "server_simulation.speedscope.json").read_text())
     speedscope_validator.validate(speedscope)
+    lines_of = {}  # py-spy's detail is kept: one function sampled on several lines has several frames
+    for frame in speedscope["shared"]["frames"]:
+        lines_of.setdefault(frame["name"], set()).add(frame.get("line"))
+    assert len(lines_of["is_prime"]) > 1
+    functions = json.loads((tmp_path / "server_simulation.functions.speedscope.json").read_text())
+    speedscope_validator.validate(functions)
+    assert len([f for f in functions["shared"]["frames"] if f["name"] == "is_prime"]) == 1
     report = json.loads((tmp_path / "server_simulation.report.json").read_text())
     assert report["outcome"]["status"] == "finished" and report["outcome"]["exit_code"] == 0
     hot = report["hot_functions"]
@@ -45,6 +53,13 @@ def test_profile_prints_the_summary_and_writes_three_files(tmp_path, speedscope_
     assert report["options"]["rate_hz"] == 200 and report["options"]["args"] == ["--runtime", "1"]
     # The first hot function of the summary is the first of report.json.
     assert f"1. {hot[0]['name']}" in out
+    # The script's functions are shown at their def line; <module> at line 1.
+    source = (ROOT / "examples/server_simulation.py").read_text()
+    defs = {node.name: node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
+    script_rows = {f["name"]: f for f in hot if f["file"] == "server_simulation.py"}
+    assert script_rows["is_prime"]["line"] == defs["is_prime"] and script_rows["is_prime"]["line_is_definition"]
+    assert script_rows["<module>"]["line"] == 1 and script_rows["<module>"]["line_is_definition"]
+    assert f"server_simulation.py:{defs['is_prime']} " in out
 
 
 def test_import_writes_the_same_files_without_static_metrics(tmp_path, speedscope_validator):
@@ -53,7 +68,8 @@ def test_import_writes_the_same_files_without_static_metrics(tmp_path, speedscop
     assert "=== Imported profile" in done.stdout and "Static metrics" not in done.stdout
     stem = "pyspy-threads"
     files = sorted(path.name for path in (tmp_path / "out").iterdir())
-    assert files == [f"{stem}.collapsed.txt", f"{stem}.report.json", f"{stem}.speedscope.json"]
+    assert files == [f"{stem}.collapsed.txt", f"{stem}.functions.speedscope.json", f"{stem}.report.json",
+                     f"{stem}.speedscope.json"]
     speedscope_validator.validate(json.loads((tmp_path / "out" / f"{stem}.speedscope.json").read_text()))
     report = json.loads((tmp_path / "out" / f"{stem}.report.json").read_text())
     assert report["static_metrics"] is None and len(report["threads"]) >= 4

@@ -118,6 +118,7 @@ def _write(report: pipeline.Report, stem: str, output_dir: Path) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
     written = {
         f"{stem}.speedscope.json": report.artifacts["profile.speedscope.json"],
+        f"{stem}.functions.speedscope.json": report.artifacts["profile.functions.speedscope.json"],
         f"{stem}.collapsed.txt": report.artifacts["profile.collapsed.txt"],
         f"{stem}.report.json": orjson.dumps(report.summary, option=orjson.OPT_INDENT_2),
     }

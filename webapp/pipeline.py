@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webapp.analysis import complexity_with_runtime, static_metrics, summarize
+from webapp.analysis import attach_definition_lines, complexity_with_runtime, static_metrics, summarize
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
-# Artifact name -> exporter name. Every report offers these downloads; flame.json
-# feeds the page's flamegraph.
-PROFILE_ARTIFACTS: dict[str, str] = {
-    "profile.speedscope.json": "speedscope",
-    "profile.collapsed.txt": "collapsed",
-    "flame.json": "flame-tree",
-    "flamegraph.svg": "svg",
+# Artifact name -> (exporter name, options). Every report with samples offers these
+# downloads; flame.json feeds the page's flamegraph. The speedscope file keeps py-spy's
+# line-level frames; the "functions" one has one frame per function, at its definition line.
+PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "profile.speedscope.json": ("speedscope", {"line_level": True}),
+    "profile.functions.speedscope.json": ("speedscope", {"line_level": False}),
+    "profile.collapsed.txt": ("collapsed", {}),
+    "flame.json": ("flame-tree", {}),
+    "flamegraph.svg": ("svg", {}),
 }
 # Exporters that colour frames by origin need to know which file is the user's script.
 KNOWS_SCRIPT_FILE = {"flame-tree", "svg"}
@@ -71,10 +73,12 @@ def profile_script(
     )
     profile, sample_count = _read_run_profile(result)
     outcome = finalize_outcome(result, sample_count)
+    text = source.decode("utf-8", errors="replace")
     if profile is not None:
         profile = _as_shared(profile, result.script_path, name, keep_processes=options.subprocesses)
+        attach_definition_lines(profile, text, name)
     summary: dict[str, Any] = {"script_name": name, "kind": "run"}
-    summary["static_metrics"] = static_metrics(source.decode("utf-8", errors="replace"), name)
+    summary["static_metrics"] = static_metrics(text, name)
     summary["options"] = dataclasses.asdict(options)
     summary["sandboxed"] = result.sandboxed
     summary["elapsed_s"] = round(result.elapsed_s, 3)
@@ -83,7 +87,7 @@ def profile_script(
         "stderr.txt": tail(result.stderr_path, OUTPUT_TAIL_BYTES).encode(),
     }
     produced = profile is not None and profile.sample_count > 0
-    if profile is not None:
+    if produced:
         summary.update(summarize(profile))
         summary["function_complexity"] = complexity_with_runtime(
             summary["static_metrics"], summary["hot_functions"], name
@@ -143,9 +147,11 @@ def _as_shared(profile: Profile, script_path: str, name: str, *, keep_processes:
 
 
 def _render_artifacts(profile: Profile, script_file: str | None = None) -> dict[str, bytes]:
+    """Every profile download; only called for a profile with samples (an empty file helps no one)."""
     artifacts = {}
-    for artifact, exporter in PROFILE_ARTIFACTS.items():
-        options = {"script_file": script_file} if exporter in KNOWS_SCRIPT_FILE else {}
+    for artifact, (exporter, options) in PROFILE_ARTIFACTS.items():
+        if exporter in KNOWS_SCRIPT_FILE:
+            options = {**options, "script_file": script_file}
         artifacts[artifact] = get_exporter(exporter, **options).render(profile)
     return artifacts
 

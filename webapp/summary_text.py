@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 TOP_FUNCTIONS_SHOWN = 10
+FIRST_SAMPLED_MARK = "*"
 
 
 def format_summary(summary: dict[str, Any]) -> str:
@@ -49,17 +50,24 @@ def _runtime_lines(summary: dict[str, Any]) -> list[str]:
     if len(threads) > 1:
         labels = (f"{t.get('process', '')} {t['name']}".strip() for t in threads)
         lines.append("Threads: " + ", ".join(f"{label} ({t['samples']})" for label, t in zip(labels, threads)))
-    hot = summary.get("hot_functions") or []
+    hot = (summary.get("hot_functions") or [])[:TOP_FUNCTIONS_SHOWN]
     if hot:
-        lines.append(f"Top {min(len(hot), TOP_FUNCTIONS_SHOWN)} hot functions (self / total):")
-        width = max(len(f["name"]) for f in hot[:TOP_FUNCTIONS_SHOWN])
-        for rank, function in enumerate(hot[:TOP_FUNCTIONS_SHOWN], start=1):
-            where = f"{_short_file(function['file'])}:{function['line']}"
+        lines.append(f"Top {len(hot)} hot functions (self / total):")
+        width = max(len(f["name"]) for f in hot)
+        for rank, function in enumerate(hot, start=1):
+            where = f"{_short_file(function['file'])}:{function['line']}{_line_mark(function)}"
             lines.append(
                 f"  {rank:>2}. {function['name']:<{width}}  {where:<32} "
                 f"{function['self_percent']:5.1f} %  {function['total_percent']:5.1f} %"
             )
+        if any(_line_mark(function) for function in hot):
+            lines.append(f"  {FIRST_SAMPLED_MARK} first sampled line: no source for that file, so not its definition line")
     return lines
+
+
+def _line_mark(function: dict[str, Any]) -> str:
+    """A mark after a line that is only the first one sampled (older summaries say nothing)."""
+    return FIRST_SAMPLED_MARK if function.get("line_is_definition") is False and function.get("line") else ""
 
 
 def _short_file(path: str) -> str:

@@ -156,10 +156,13 @@ def test_line_stats_per_thread(two_threads):
 
 def test_thread_stats(two_threads):
     two_threads.threads[1].process = "pid 7"
+    two_threads.threads[1].tid = 4243
     assert thread_stats(two_threads) == [
-        {"name": "main", "process": "", "samples": 10},
-        {"name": "worker", "process": "pid 7", "samples": 10},
+        {"name": "main", "tid": None, "process": "", "samples": 10},
+        {"name": "worker", "tid": 4243, "process": "pid 7", "samples": 10},
     ]
+    two_threads.threads[1].name = ""  # py-spy had no name for it: its id stands in
+    assert thread_stats(two_threads)[1]["name"] == "Thread 4243"
 
 
 def test_summarize(two_threads):
@@ -176,6 +179,7 @@ def test_summarize(two_threads):
         "total_samples": 11,
         "self_percent": pytest.approx(55.0),
         "total_percent": pytest.approx(55.0),
+        "line_is_definition": False,  # no source read: the first sampled line
     }
     assert [t["samples"] for t in summary["threads"]] == [10, 10]
     assert summary["duration_s"] == pytest.approx(0.25)

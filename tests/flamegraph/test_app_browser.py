@@ -11,6 +11,7 @@ violation or opened a dialog; a failing test leaves a screenshot in test-artifac
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import urllib.error
@@ -98,6 +99,20 @@ def hot_function(page, name: str) -> dict:
             "self_percent": float(values[4]), "total": int(values[5]), "total_percent": float(values[6])}
 
 
+def definition(name: str) -> ast.FunctionDef:
+    """The example's ``def name`` as Python parses it."""
+    tree = ast.parse(EXAMPLE.read_text())
+    [node] = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
+    return node
+
+
+def hover_location(page, label: str) -> str:
+    page.mouse.move(*centre_of(page, label))
+    tooltip = page.locator("#flamegraph .fg-tooltip")
+    assert tooltip.is_visible()
+    return tooltip.locator("div").all_text_contents()[1]
+
+
 def total_samples(page) -> int:
     """Samples of the whole profile, from the root frame's label."""
     return int(re.fullmatch(r"All threads \(([\d,]+) samples\)", crumbs(page)[0]).group(1).replace(",", ""))
@@ -129,11 +144,27 @@ def test_hover_shows_the_function_where_it_is_and_its_figures(report):
     assert tooltip.is_visible()
     title, location, total, self_ = tooltip.locator("div").all_text_contents()
     assert title == "hash_blocks"
-    assert re.fullmatch(re.escape(expected["file"]) + r":\d+ your script", location)
+    # grouped by function, the script's function is shown at its def line
+    assert location == f"{expected['file']}:{definition('hash_blocks').lineno} your script"
     shown_total = percent_in(total, rf"Total: {expected['total']:,} samples \u00b7 ([\d.]+) % of all")
     assert abs(shown_total - expected["total_percent"]) < PERCENT_TOLERANCE
     shown_self = percent_in(self_, rf"Self: {expected['self']:,} samples \u00b7 ([\d.]+) % of all")
     assert abs(shown_self - expected["self_percent"]) < PERCENT_TOLERANCE
+
+
+def test_outside_the_script_a_function_line_is_marked_as_only_the_first_sampled(report):
+    location = hover_location(report, "Thread.run")
+    assert re.fullmatch(r".*threading\.py:\d+ \(first sampled line\) .+", location), location
+
+
+def test_group_by_line_draws_the_lines_pyspy_sampled(report):
+    report.locator("#flamegraph .fg-segmented button", has_text="Line").click()
+    assert snapshot(report)["level"] == "line"
+    node = definition("hash_blocks")
+    body = range(node.lineno + 1, node.end_lineno + 1)
+    drawn = [line for line in body if is_drawn(report, f"hash_blocks:{line}")]
+    assert drawn, "hash_blocks is drawn per sampled line of its body"
+    assert not is_drawn(report, "hash_blocks"), "no function-level frame at line level"
 
 
 def test_a_click_zooms_into_the_frame_and_escape_resets(report):
@@ -220,8 +251,10 @@ def test_the_speedscope_download_opens_in_the_bundled_speedscope(report):
     problems = PageProblems(viewer)
     try:
         # speedscope names its tab after the profile once parsed, and its toolbar says "(k/n)".
-        counter = viewer.get_by_text(re.compile(rf"^\(\d+/{len(profile_names)}\)$"))
+        # ... and opens on the first profile: a real thread, not the merged one (which is last)
+        counter = viewer.get_by_text(re.compile(rf"^\(1/{len(profile_names)}\)$"))
         counter.wait_for(timeout=SPEEDSCOPE_TIMEOUT_MS)
+        assert profile_names[-1] == "All threads" and profile_names[0] != "All threads"
         assert viewer.title() == "multi_threaded.py - speedscope"
         counter.click()  # opens the profile selector
         viewer.locator("input[placeholder='Filter...']").wait_for()

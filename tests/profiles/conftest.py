@@ -19,7 +19,7 @@ PYSPY_FILES = {
 
 
 def runs_by_thread(profile: Profile) -> list[tuple[str, str, list[tuple[tuple, int]]]]:
-    """Each thread as (name, process, [(stack as Frame tuple, samples), ...]) in time order.
+    """Each thread as (name, process, tid, [(stack as Frame tuple, samples), ...]) in time order.
 
     Independent of frame and stack numbering, so two profiles built in a
     different order compare equal when they say the same thing.
@@ -28,6 +28,7 @@ def runs_by_thread(profile: Profile) -> list[tuple[str, str, list[tuple[tuple, i
         (
             thread.name,
             thread.process,
+            thread.tid,
             [(tuple(profile.frame_stack(stack_id)), count) for stack_id, count in thread.runs()],
         )
         for thread in profile.threads

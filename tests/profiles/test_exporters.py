@@ -63,9 +63,11 @@ def test_speedscope_export_has_one_profile_per_thread_then_all_threads(pyspy_byt
     assert document["$schema"] == "https://www.speedscope.app/file-format-schema.json"
     assert (document["exporter"], document["name"]) == ("flamedeck", "py-spy profile")
     names = [item["name"] for item in document["profiles"]]
-    assert names[:4] == ["pid 12252 Thread 12252", "pid 12252 Thread-1 (_handle_workers)",
-                         "pid 12252 Thread-2 (_handle_tasks)", "pid 12257 MainThread"]
-    assert names[-1] == "All threads" and document["activeProfileIndex"] == len(names) - 1
+    assert names[:4] == ['Process 12252 Thread 12252 ""', 'Process 12252 Thread 12259 "Thread-1 (_handle_workers)"',
+                         'Process 12252 Thread 12260 "Thread-2 (_handle_tasks)"',
+                         'Process 12257 Thread 12257 "MainThread"']
+    # speedscope opens on a real thread; the merged profile (whose time axis means nothing) is last
+    assert names[-1] == "All threads" and document["activeProfileIndex"] == 0
     for item, thread in zip(document["profiles"], profile.threads):
         assert item["unit"] == "seconds"
         assert all(a != b for a, b in zip(item["samples"], item["samples"][1:]))  # runs merged
@@ -85,11 +87,46 @@ def test_all_threads_profile_sums_each_distinct_stack_once_sorted_by_name(pyspy_
     assert dict(zip(as_names, (round(w / 0.01) for w in merged["weights"]))) == expected
 
 
-def test_function_level_is_the_default(pyspy_bytes):
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_by_default_the_export_holds_everything_pyspys_own_file_holds(pyspy_bytes, name):
+    """Line-level frames, every thread in py-spy's order and named as py-spy named it,
+    the same samples per thread in the same order; real threads first, merged last."""
+    theirs = json.loads(pyspy_bytes(name))
+    ours = json.loads(SpeedscopeExporter().render(load_profile(pyspy_bytes(name))))
+    frame_key = lambda f: (f["name"], f.get("file") or "", f.get("line") or 0)  # noqa: E731
+    their_frames = [frame_key(f) for f in theirs["shared"]["frames"]]
+    our_frames = [frame_key(f) for f in ours["shared"]["frames"]]
+    if name == "subprocesses":  # py-spy's synthetic 'process 123:"cmdline"' roots are dropped on purpose
+        their_frames = [f for f in their_frames if not f[0].startswith("process ")]
+    assert set(their_frames) <= set(our_frames)
+    real = ours["profiles"][:-1]
+    assert [p["name"] for p in real] == [p["name"] for p in theirs["profiles"]]
+    assert ours["profiles"][-1]["name"] == "All threads" and ours["activeProfileIndex"] == 0
+
+    def timeline(document, profile_item, drop_process_roots):
+        frames = [frame_key(f) for f in document["shared"]["frames"]]
+        out = []
+        for stack, weight in zip(profile_item["samples"], profile_item["weights"]):
+            names = tuple(frames[i] for i in stack if not (drop_process_roots and frames[i][0].startswith("process ")))
+            out += [names] * round(weight / 0.01)
+        return out
+
+    for mine, pyspys in zip(real, theirs["profiles"]):
+        assert timeline(ours, mine, False) == timeline(theirs, pyspys, name == "subprocesses")
+
+
+def test_function_level_file_shows_each_function_once_at_its_definition_line(pyspy_bytes):
     profile = load_profile(pyspy_bytes("single"))
-    document = json.loads(SpeedscopeExporter().render(profile))
-    leaf_frames = [f for f in document["shared"]["frames"] if f["name"] == "leaf"]
-    assert leaf_frames == [{"name": "leaf", "file": "/home/user/project/single.py", "line": 6}]
+    line_level = json.loads(SpeedscopeExporter().render(profile))
+    assert len([f for f in line_level["shared"]["frames"] if f["name"] == "leaf"]) > 1
+    sampled_only = json.loads(SpeedscopeExporter(line_level=False).render(profile))
+    leaf_frames = [f for f in sampled_only["shared"]["frames"] if f["name"] == "leaf"]
+    assert leaf_frames == [{"name": "leaf", "file": "/home/user/project/single.py", "line": 6}]  # first sampled
+    profile.definition_lines[("leaf", "/home/user/project/single.py")] = 4  # its def line
+    defined = json.loads(SpeedscopeExporter(line_level=False).render(profile))
+    leaf_frames = [f for f in defined["shared"]["frames"] if f["name"] == "leaf"]
+    assert leaf_frames == [{"name": "leaf", "file": "/home/user/project/single.py", "line": 4}]
+    assert read_parsed(SpeedscopeExporter().render(profile)).definition_lines == profile.definition_lines
 
 
 @pytest.mark.parametrize("reader", [read_parsed, read_scanned], ids=["parser", "scanner"])
@@ -106,7 +143,7 @@ def test_line_level_round_trip_is_exact(pyspy_bytes, thread_runs, name, reader):
 @pytest.mark.parametrize("name", FIXTURE_NAMES)
 def test_function_level_round_trip_is_exact(pyspy_bytes, thread_runs, name, reader):
     functions = load_profile(pyspy_bytes(name)).function_level()
-    again = reader(SpeedscopeExporter().render(functions))
+    again = reader(SpeedscopeExporter(line_level=False).render(functions))
     assert thread_runs(again) == thread_runs(functions)
     assert again.interval_s == functions.interval_s
 

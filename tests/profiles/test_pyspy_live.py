@@ -30,11 +30,14 @@ def test_a_fresh_pyspy_recording_reads_exports_and_round_trips(tmp_path, thread_
     profile = load_profile(output.read_bytes(), output.name)
     # py-spy does not always learn a thread's name in time; then the id stands in
     assert len(profile.threads) >= 2
-    assert all(re.fullmatch(r"MainThread|worker-\d|Thread \d+", t.name) for t in profile.threads)
+    assert all(re.fullmatch(r"MainThread|worker-\d|Thread \d+", t.display_name) for t in profile.threads)
     functions = {frame.name for frame in profile.frames if frame.file == str(SCRIPT)}
     assert {"spin", "worker", "<module>"} <= functions
     assert profile.sample_count >= 20
 
     exported = get_exporter("speedscope").render(profile)
     speedscope_validator.validate(json.loads(exported))
-    assert thread_runs(load_profile(exported)) == thread_runs(profile.function_level())
+    assert thread_runs(load_profile(exported)) == thread_runs(profile)
+    functions = get_exporter("speedscope", line_level=False).render(profile)
+    speedscope_validator.validate(json.loads(functions))
+    assert thread_runs(load_profile(functions)) == thread_runs(profile.function_level())

@@ -62,8 +62,9 @@ def test_identical_consecutive_samples_are_merged(pyspy_bytes, name):
 def test_single_thread_file(pyspy_bytes):
     profile = load_profile(pyspy_bytes("single"), "single.speedscope.json")
     [thread] = profile.threads
-    # py-spy wrote `Thread 12239 ""` (no name): the id stands in for it
-    assert (thread.name, thread.process) == ("Thread 12239", "")
+    # py-spy wrote `Thread 12239 ""` (no name): the name stays empty, the id stands in for it on screen
+    assert (thread.name, thread.tid, thread.process) == ("", 12239, "")
+    assert thread.display_name == "Thread 12239"
     assert profile.name == "py-spy profile"
     assert profile.interval_s == pytest.approx(0.01)
     assert (profile.start_s, profile.end_s) == (0.0, pytest.approx(1.17))
@@ -76,8 +77,9 @@ def test_single_thread_file(pyspy_bytes):
 
 def test_four_threads_keep_their_names(pyspy_bytes):
     profile = load_profile(pyspy_bytes("threads"))
-    names = [(thread.name, thread.process) for thread in profile.threads]
-    assert names == [("MainThread", ""), ("worker-0", ""), ("worker-1", ""), ("Thread 12249", "")]
+    names = [(thread.display_name, thread.tid, thread.process) for thread in profile.threads]
+    assert names == [("MainThread", 12244, ""), ("worker-0", 12246, ""), ("worker-1", 12247, ""),
+                     ("Thread 12249", 12249, "")]
     workers = [t for t in profile.threads if t.name != "MainThread"]
     for thread in workers:
         roots = {profile.frame_stack(stack_id)[0].name for stack_id in thread.stack_ids}

@@ -1,5 +1,6 @@
 """Statistics of a Profile and static metrics of a source file; no Flask, no database."""
 
+from webapp.analysis.definitions import attach_definition_lines
 from webapp.analysis.static_metrics import complexity_with_runtime, static_metrics
 from webapp.analysis.stats import (
     FunctionStat,
@@ -13,6 +14,7 @@ from webapp.analysis.stats import (
 __all__ = [
     "FunctionStat",
     "LineStat",
+    "attach_definition_lines",
     "complexity_with_runtime",
     "function_stats",
     "line_stats",

@@ -34,8 +34,9 @@ from radon.metrics import mi_visit
 from radon.raw import analyze
 from radon.visitors import ComplexityVisitor
 
+from webapp.analysis.scopes import FUNCTION, code_scopes, matching_scope
+
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
-_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _raw_counts(source: str) -> dict[str, int | None]:
@@ -59,7 +60,7 @@ def _too_deep(filename: str) -> dict[str, Any]:
     }
 
 
-def _parse_error(source: str, filename: str) -> tuple[ast.Module | None, dict | None]:
+def parse_source(source: str, filename: str) -> tuple[ast.Module | None, dict | None]:
     """The parsed module, or a user-facing error with the offending line."""
     try:
         return ast.parse(source, filename=filename), None
@@ -80,26 +81,6 @@ def _parse_error(source: str, filename: str) -> tuple[ast.Module | None, dict | 
         return None, {"message": message, "line": None}
 
 
-def _function_nodes(tree: ast.Module) -> list[tuple[str, ast.AST]]:
-    """(qualified name, node) for every function, named the way ``__qualname__`` is."""
-    found: list[tuple[str, ast.AST]] = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _SCOPE_NODES):
-                qualname = prefix + child.name
-                if isinstance(child, _FUNCTION_NODES):
-                    found.append((qualname, child))
-                    visit(child, qualname + ".<locals>.")
-                else:
-                    visit(child, qualname + ".")
-            else:
-                visit(child, prefix)  # defs inside if/try/with keep the same scope
-
-    visit(tree, "")
-    return found
-
-
 def _complexity_of(node: ast.AST) -> int:
     """radon's cyclomatic complexity of one function (nested functions excluded)."""
     visitor = ComplexityVisitor()
@@ -110,13 +91,15 @@ def _complexity_of(node: ast.AST) -> int:
 def _function_complexity(tree: ast.Module) -> list[dict[str, Any]]:
     """One entry per function: qualified name, line range, complexity and rank."""
     entries = []
-    for qualname, node in _function_nodes(tree):
-        complexity = _complexity_of(node)
+    for scope in code_scopes(tree):
+        if scope.kind != FUNCTION:
+            continue
+        complexity = _complexity_of(scope.node)
         entries.append(
             {
-                "name": qualname,
-                "line": node.lineno,
-                "end_line": node.end_lineno or node.lineno,
+                "name": scope.qualname,
+                "line": scope.line,
+                "end_line": scope.end_line,
                 "complexity": complexity,
                 "rank": cc_rank(complexity),
             }
@@ -138,7 +121,7 @@ def static_metrics(source: str, filename: str) -> dict[str, Any]:
         "function_complexity": [],
         "error": None,
     }
-    tree, error = _parse_error(source, filename)
+    tree, error = parse_source(source, filename)
     if tree is None:
         metrics["error"] = error
         return metrics
@@ -170,27 +153,11 @@ def _same_file(frame_file: str, script_file: str) -> bool:
     return "/" not in script_file and frame_file.rsplit("/", 1)[-1] == script_file
 
 
-def _bare_name(name: str) -> str:
-    return name.rsplit(".", 1)[-1]
-
-
 def _matching_function(hot: dict[str, Any], functions: list[dict[str, Any]]) -> int | None:
-    """Index of the static function a sampled function is, or ``None``.
-
-    Names are compared as qualified names first (py-spy on Python 3.11+), then
-    as bare names (older Pythons); the sampled line then picks the innermost
-    function whose line range holds it. Without a usable line, a name that
-    occurs once in the file is enough.
-    """
-    candidates = [i for i, f in enumerate(functions) if f["name"] == hot["name"]]
-    if not candidates:
-        bare = _bare_name(hot["name"])
-        candidates = [i for i, f in enumerate(functions) if _bare_name(f["name"]) == bare]
+    """Index of the static function a sampled function is, or ``None`` (see ``matching_scope``)."""
+    spans = [(f["name"], f["line"], f["end_line"]) for f in functions]
     line = hot.get("line") or 0
-    holding = [i for i in candidates if functions[i]["line"] <= line <= functions[i]["end_line"]]
-    if holding:
-        return min(holding, key=lambda i: functions[i]["end_line"] - functions[i]["line"])
-    return candidates[0] if len(candidates) == 1 else None
+    return matching_scope(hot["name"], [line] if line else [], spans)
 
 
 def complexity_with_runtime(

@@ -32,11 +32,12 @@ class FunctionStat:
 
     name: str
     file: str
-    line: int  # smallest line sampled in the function; 0 when none was known
+    line: int  # the definition line when known, else the smallest line sampled; 0 when none
     self_samples: int
     total_samples: int
     self_percent: float
     total_percent: float
+    line_is_definition: bool = False  # False: ``line`` is only the first line sampled in it
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for report.json and templates."""
@@ -114,19 +115,21 @@ def function_stats(profile: Profile, threads: Iterable[Thread] | None = None) ->
         key = key_of_frame[frame_index]
         if line and (not first_line[key] or line < first_line[key]):
             first_line[key] = line
-    stats = [
-        FunctionStat(
+    stats = []
+    for key, (name, file) in enumerate(keys):
+        if not total_samples[key]:
+            continue  # frames of unselected threads are not listed
+        line, is_definition = profile.function_line((name, file), first_line[key])
+        stats.append(FunctionStat(
             name=name,
             file=file,
-            line=first_line[key],
+            line=line,
             self_samples=self_samples[key],
             total_samples=total_samples[key],
             self_percent=_percent(self_samples[key], sample_count),
             total_percent=_percent(total_samples[key], sample_count),
-        )
-        for key, (name, file) in enumerate(keys)
-        if total_samples[key]  # frames of unselected threads are not listed
-    ]
+            line_is_definition=is_definition,
+        ))
     stats.sort(key=lambda s: (-s.self_samples, -s.total_samples, s.name, s.file))
     return stats
 
@@ -152,9 +155,11 @@ def line_stats(
 
 
 def thread_stats(profile: Profile) -> list[dict[str, Any]]:
-    """Name, process and sample count of every thread, in profile order."""
+    """Name (as shown), OS thread id (None if unknown), process and sample count of every
+    thread, in profile order."""
     return [
-        {"name": thread.name, "process": thread.process, "samples": thread.sample_count}
+        {"name": thread.display_name, "tid": thread.tid, "process": thread.process,
+         "samples": thread.sample_count}
         for thread in profile.threads
     ]
 

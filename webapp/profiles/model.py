@@ -5,7 +5,8 @@ nothing else in the app looks at a profiler's own file format.
 
 Memory layout, chosen for million-sample profiles:
 
-* ``frames``  - list of distinct :class:`Frame` (name, file, line);
+* ``frames``  - list of distinct :class:`Frame` (name, file, line), line-level as
+  py-spy samples them;
 * ``stacks``  - list of distinct stacks, each a tuple of frame indexes, root first;
 * each :class:`Thread` keeps its samples in time order, run-length encoded:
   ``stack_ids[i]`` occurred ``counts[i]`` times in a row. Consecutive identical
@@ -13,6 +14,9 @@ Memory layout, chosen for million-sample profiles:
   to how often the stack *changes*, not to how many samples were taken.
 
 Weights are integer sample counts; ``interval_s`` says how long one sample stands for.
+``definition_lines`` maps a function (name, file) to the line it is defined on, when
+something read its source (the uploaded script); function-level views use it, and
+fall back to the smallest line sampled in the function for every other function.
 """
 
 from __future__ import annotations
@@ -39,10 +43,16 @@ class Frame:
 
 @dataclass(slots=True)
 class Thread:
-    """The samples of one thread, in time order, as runs of identical stacks."""
+    """The samples of one thread, in time order, as runs of identical stacks.
+
+    ``name`` is the thread's own name exactly as the profiler gave it ("" when it
+    had none: py-spy then writes ``Thread 4243 ""``), ``tid`` the OS thread id it
+    reported (None when the producer gave none); :attr:`display_name` is what to show.
+    """
 
     name: str
     process: str = ""  # e.g. "pid 4242" when subprocesses were profiled; "" otherwise
+    tid: int | None = None
     stack_ids: array = field(default_factory=lambda: array("I"))
     counts: array = field(default_factory=lambda: array("I"))
 
@@ -51,8 +61,15 @@ class Thread:
         return sum(self.counts)
 
     @property
+    def display_name(self) -> str:
+        """The name, or "Thread <tid>" for a thread that had none (as py-spy's viewers do)."""
+        if self.name or self.tid is None:
+            return self.name
+        return f"Thread {self.tid}"
+
+    @property
     def label(self) -> str:
-        return f"{self.process} {self.name}".strip()
+        return f"{self.process} {self.display_name}".strip()
 
     def append(self, stack_id: int, count: int = 1) -> None:
         """Add ``count`` samples of ``stack_id``, merging with the previous run."""
@@ -85,6 +102,7 @@ class Profile:
     interval_s: float = 0.01
     start_s: float = 0.0
     end_s: float = 0.0
+    definition_lines: dict[tuple[str, str], int] = field(default_factory=dict)
     _frame_index: dict[Frame, int] = field(default_factory=dict, repr=False)
     _stack_index: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False)
 
@@ -103,8 +121,8 @@ class Profile:
             self.stacks.append(stack)
         return index
 
-    def add_thread(self, name: str, process: str = "") -> Thread:
-        thread = Thread(name=name, process=process)
+    def add_thread(self, name: str, process: str = "", tid: int | None = None) -> Thread:
+        thread = Thread(name=name, process=process, tid=tid)
         self.threads.append(thread)
         return thread
 
@@ -128,6 +146,24 @@ class Profile:
         return [self.frames[i] for i in self.stacks[stack_id]]
 
     # -- deriving ---------------------------------------------------------------
+    def _empty_copy(self) -> Profile:
+        """A profile with this one's name, timing and definition lines, and nothing else."""
+        return Profile(
+            name=self.name,
+            interval_s=self.interval_s,
+            start_s=self.start_s,
+            end_s=self.end_s,
+            definition_lines=dict(self.definition_lines),
+        )
+
+    def function_line(self, key: tuple[str, str], first_sampled: int) -> tuple[int, bool]:
+        """(line to show for function ``key``, whether it is its definition line).
+
+        The definition line when it is known, else ``first_sampled`` (the smallest line
+        sampled in the function: the closest to its definition that samples can tell)."""
+        defined = self.definition_lines.get(key)
+        return (defined, True) if defined else (first_sampled, False)
+
     def mapped(self, frame_map: Callable[[Frame], Frame | None]) -> Profile:
         """A new profile whose frames are ``frame_map(frame)``; ``None`` drops a frame.
 
@@ -135,12 +171,7 @@ class Profile:
         that are not the user's (the runner's own, py-spy's synthetic process
         frames). Stacks that become identical are merged; runs stay in time order.
         """
-        result = Profile(
-            name=self.name,
-            interval_s=self.interval_s,
-            start_s=self.start_s,
-            end_s=self.end_s,
-        )
+        result = self._empty_copy()
         new_frame_of = []
         for frame in self.frames:
             mapped = frame_map(frame)
@@ -150,31 +181,28 @@ class Profile:
             for stack in self.stacks
         ]
         for thread in self.threads:
-            copy = result.add_thread(thread.name, thread.process)
+            copy = result.add_thread(thread.name, thread.process, thread.tid)
             for stack_id, count in thread.runs():
                 copy.append(new_stack_of[stack_id], count)
         return result
 
     def function_level(self) -> Profile:
-        """Frames collapsed to functions (name, file); a function's line is the
-        smallest line sampled in it, the closest we know to its definition."""
+        """Frames collapsed to functions (name, file), each shown with its definition line
+        when known, else the smallest line sampled in it (see :meth:`function_line`)."""
         first_line: dict[tuple[str, str], int] = {}
         for frame in self.frames:
             key = frame.function_key
             if frame.line and (key not in first_line or frame.line < first_line[key]):
                 first_line[key] = frame.line
-        return self.mapped(lambda f: Frame(f.name, f.file, first_line.get(f.function_key, 0)))
+        line_of = {key: self.function_line(key, first_line.get(key, 0))[0]
+                   for key in {frame.function_key for frame in self.frames}}
+        return self.mapped(lambda f: Frame(f.name, f.file, line_of[f.function_key]))
 
     def restacked(self, rewrite: Callable[[list[Frame]], list[Frame] | None]) -> Profile:
         """A new profile whose stacks are ``rewrite(frames of stack)``; ``None`` drops
         those samples. Used to cut the runner's own frames off the root of each stack,
         which depends on a frame's position, not only on the frame."""
-        result = Profile(
-            name=self.name,
-            interval_s=self.interval_s,
-            start_s=self.start_s,
-            end_s=self.end_s,
-        )
+        result = self._empty_copy()
         new_stack_of: list[int | None] = []
         for stack_id in range(len(self.stacks)):
             frames = rewrite(self.frame_stack(stack_id))
@@ -182,7 +210,7 @@ class Profile:
                 None if frames is None else result.intern_stack(tuple(result.intern_frame(f) for f in frames))
             )
         for thread in self.threads:
-            copy = result.add_thread(thread.name, thread.process)
+            copy = result.add_thread(thread.name, thread.process, thread.tid)
             for stack_id, count in thread.runs():
                 new_id = new_stack_of[stack_id]
                 if new_id is not None:

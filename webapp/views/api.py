@@ -79,6 +79,9 @@ def describe(report: Report) -> dict:
         document["summary"] = report.summary
         document["artifacts"] = {name: artifact_url(report.token, name, external=True)
                                  for name in context["artifact_names"]}
+        # Whether the profile downloads exist and, when they do not, why (the run's outcome).
+        missing = context["profile_files_missing"]
+        document["profile_files"] = {"available": False, "reason": missing} if missing else {"available": True}
         if context["speedscope_url"]:
             document["speedscope_url"] = request.host_url.rstrip("/") + speedscope_url(report.token)
     return document

@@ -22,6 +22,7 @@ CONTENT_TYPES = {
 # Artifact name -> suffix of the downloaded file (after the script's stem); others open in the browser.
 ATTACHMENT_SUFFIXES = {
     "profile.speedscope.json": ".speedscope.json",
+    "profile.functions.speedscope.json": ".functions.speedscope.json",
     "profile.collapsed.txt": ".collapsed.txt",
     "flamegraph.svg": ".svg",
     "report.json": ".report.json",

@@ -16,9 +16,12 @@ from webapp.views.services import get_store
 OUTPUT_ARTIFACTS = ("stdout.txt", "stderr.txt")
 SPEEDSCOPE_ARTIFACT = "profile.speedscope.json"
 FLAME_ARTIFACT = "flame.json"
+# The profile files offered as buttons at the top of a report (all downloads are listed below it).
+TOOLBAR_ARTIFACTS = ("profile.speedscope.json", "profile.collapsed.txt", "flamegraph.svg")
 # Artifacts offered as downloads on the page; others (flame.json, for the flamegraph) are for scripts.
 DOWNLOAD_LABELS = {
     "profile.speedscope.json": "Speedscope profile (.speedscope.json)",
+    "profile.functions.speedscope.json": "Speedscope, one frame per function (.functions.speedscope.json)",
     "profile.collapsed.txt": "Collapsed stacks (.collapsed.txt)",
     "flamegraph.svg": "Flamegraph (.svg)",
     "report.json": "Summary (report.json)",
@@ -28,6 +31,10 @@ DOWNLOAD_LABELS = {
 FLAG_LABELS = {"idle": "idle threads", "gil": "GIL only", "native": "native frames",
                "subprocesses": "subprocesses", "nonblocking": "non-blocking"}
 STATUS_LABELS = {QUEUED: "Queued", "running": "Running", DONE: "Done", FAILED: "Failed", CANCELLED: "Cancelled"}
+# A finished job (status done or failed) is labelled by how the *script* ended: a profile
+# of a script that crashed is a result, but not a success. Outcome status -> badge label.
+SCRIPT_ENDINGS = {"raised": "Script raised an error", "no_samples": "No samples"}
+NO_SAMPLES_REASON = "The run produced no samples, so there is no profile to download."
 
 
 def report_context(report: Report) -> dict[str, Any]:
@@ -39,9 +46,11 @@ def header_context(report: Report) -> dict[str, Any]:
     """What the header and the status box show: from the row alone (not its summary or artifacts)."""
     with get_store().reading() as session:
         position = queue_position(session, report)
+    label, badge = status_badge(report.status, report.outcome or {})
     return {
         "report": report,
-        "status_label": STATUS_LABELS.get(report.status, report.status),
+        "status_label": label,
+        "status_badge": badge,
         "queue_position": position,
         "progress": _progress(report),
         "created": _format_time(report.created_at),
@@ -59,9 +68,12 @@ def details_context(report: Report) -> dict[str, Any]:
         output = {name: _text_artifact(session, report.id, name)
                   for name in OUTPUT_ARTIFACTS if any(a.name == name for a in artifacts)}
     summary = report.summary or {}
+    artifacts = offered_artifacts(artifacts, summary)
     hot_functions = summary.get("hot_functions") or []
     names = {artifact.name for artifact in artifacts}
     rows = current_app.config["HOT_FUNCTION_ROWS"]
+    downloads = [(DOWNLOAD_LABELS[a.name], a, artifact_url(report.token, a.name))
+                 for a in artifacts if a.name in DOWNLOAD_LABELS]
     return {
         "outcome": report.outcome or summary.get("outcome") or {},
         "summary": summary,
@@ -73,12 +85,46 @@ def details_context(report: Report) -> dict[str, Any]:
         "unsandboxed": summary.get("sandboxed") is False,
         "threads": summary.get("threads") or [],
         "output": output,
-        "downloads": [(DOWNLOAD_LABELS[a.name], a, artifact_url(report.token, a.name))
-                      for a in artifacts if a.name in DOWNLOAD_LABELS],
+        "downloads": downloads,
+        "toolbar_downloads": [item for item in downloads if item[1].name in TOOLBAR_ARTIFACTS],
         "artifact_names": sorted(names),
+        "profile_files_missing": _missing_profile_reason(report, summary, names),
         "speedscope_url": speedscope_url(report.token) if SPEEDSCOPE_ARTIFACT in names else None,
         "flame_url": artifact_url(report.token, FLAME_ARTIFACT) if FLAME_ARTIFACT in names else None,
     }
+
+
+def status_badge(status: str, outcome: dict[str, Any]) -> tuple[str, str]:
+    """(label, style) of a report's status badge; style is one of the row statuses.
+
+    "Done" (green) only when the script ended well or ran into the time limit; a script
+    that raised or exited non-zero gets the failure style and says what happened,
+    whether or not samples were taken."""
+    if status not in (DONE, FAILED):
+        return STATUS_LABELS.get(status, status), status
+    ending = outcome.get("status")
+    if ending in SCRIPT_ENDINGS:
+        return SCRIPT_ENDINGS[ending], FAILED
+    if ending == "exited":
+        code = outcome.get("exit_code")
+        return (f"Exited with code {code}" if code is not None else "Ended unexpectedly"), FAILED
+    return STATUS_LABELS[status], status
+
+
+def offered_artifacts(artifacts: list, summary: dict[str, Any]) -> list:
+    """The artifacts worth offering: none that is empty, and no profile file of a report
+    without samples (older reports stored empty ones)."""
+    has_samples = bool(summary.get("total_samples"))
+    return [a for a in artifacts
+            if a.size_bytes > 0 and (has_samples or a.name in OUTPUT_ARTIFACTS)]
+
+
+def _missing_profile_reason(report: Report, summary: dict[str, Any], names: set[str]) -> str | None:
+    """Why a finished report offers no profile files; None when it does (or is not finished)."""
+    if report.is_pending or SPEEDSCOPE_ARTIFACT in names:
+        return None
+    outcome = report.outcome or summary.get("outcome") or {}
+    return outcome.get("message") or NO_SAMPLES_REASON
 
 
 def artifact_url(token: str, name: str, *, external: bool = False) -> str:

@@ -219,9 +219,11 @@ export class Flamegraph {
     };
     const file = data.fileOf(frame);
     const line = frame === ROOT_FRAME ? 0 : data.lines[frame];
+    // Grouped by function, a line is the definition only where the script's source told us.
+    const note = line && this.state.level === "function" && !data.defined[frame] ? " (first sampled line)" : "";
     return {
       title: this.scene().labelOf(node),
-      location: frame === ROOT_FRAME ? "" : (file ? (line ? `${file}:${line}` : file) : "no source file"),
+      location: frame === ROOT_FRAME ? "" : (file ? (line ? `${file}:${line}${note}` : file) : "no source file"),
       origin: frame === ROOT_FRAME ? "" : data.originOf(frame),
       total: `Total: ${figures(tree.total[node])}`,
       self: `Self: ${figures(tree.self[node])}`,

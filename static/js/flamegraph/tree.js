@@ -107,6 +107,9 @@ export class FlameData {
     this.names = doc.frames.name;
     this.frameFile = doc.frames.file;
     this.lines = doc.frames.line;
+    // 1 where a frame's function has a known definition line; older documents have none, and
+    // their function lines were all first sampled lines, which is what the tooltip then says.
+    this.defined = doc.frames.defined || [];
     this.frameOrigin = Int32Array.from(doc.frames.origin);
     if (scriptFile) this.markScript(scriptFile);
     this.sharedTrees = new Map();

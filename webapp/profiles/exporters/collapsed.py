@@ -7,7 +7,9 @@ front as an extra root frame). Lines are sorted, so output is deterministic.
 
 Frame text is ``name (file:line)`` as py-spy writes it, ``name (file)`` when
 the line is unknown and just ``name`` when the file is too. Function-level
-frames by default (the line is then the function's first sampled line).
+frames by default: the line is then the function's definition line where the
+script's source told us (``Profile.definition_lines``), else the smallest line
+sampled in it.
 
 Escaping, because the format has no quoting: inside a frame's text
 

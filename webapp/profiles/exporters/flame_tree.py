@@ -10,7 +10,7 @@ nothing per sample:
       "origins": ["script", "stdlib", "site-packages", "native"],
       "files":  ["", "/usr/lib/python3.11/json/decoder.py", ...],
       "frames": {"name": [...], "file": [index into files], "line": [...],
-                 "origin": [index into origins]},
+                 "origin": [index into origins], "defined": [0 or 1]},
       "trees":  {"function": {"depth": [...], "frame": [...]},
                  "line":     {"depth": [...], "frame": [...]}},
       "views":  [{"id": "all", "label": "All threads", "kind": "all", "samples": 1000000,
@@ -26,6 +26,10 @@ its samples end (``node``, ascending) and how many (``self``). A node's total is
 its self plus its children's totals; a thread's tree is the nodes of the shared
 tree whose total in that thread is not zero, in the same order. Sharing one
 structure keeps the document small: per-thread trees cost only their leaves.
+
+A frame's ``line`` in the "line" tree is the line sampled; in the "function" tree it
+is the function's definition line when ``defined`` is 1 (read from the script's
+source), else only the first line sampled in it.
 :func:`dense_view` spells out the reading rule (the browser does the same).
 """
 
@@ -195,7 +199,7 @@ class FlameTreeExporter(Exporter):
 
     def document(self, profile: Profile) -> dict:
         """The flame tree document as plain Python data (see the module docstring)."""
-        table = _FrameTable(self.classifier)
+        table = _FrameTable(self.classifier, profile.definition_lines)
         members_of_views = _views(profile)
         views = [{**view, "samples": sum(profile.threads[i].sample_count for i in members)}
                  for view, members in members_of_views]
@@ -279,10 +283,11 @@ def _thread_label(thread: Thread) -> str:
 class _FrameTable:
     """The output frames table, shared by the function- and line-level trees."""
 
-    def __init__(self, classifier: OriginClassifier) -> None:
+    def __init__(self, classifier: OriginClassifier, definition_lines: dict[tuple[str, str], int]) -> None:
         self.classifier = classifier
+        self.definition_lines = definition_lines
         self.files: list[str] = []
-        self.columns: dict[str, list] = {"name": [], "file": [], "line": [], "origin": []}
+        self.columns: dict[str, list] = {"name": [], "file": [], "line": [], "origin": [], "defined": []}
         self._file_index: dict[str, int] = {}
         self._frame_index: dict[Frame, int] = {}
 
@@ -299,4 +304,5 @@ class _FrameTable:
             self.columns["file"].append(file_index)
             self.columns["line"].append(frame.line)
             self.columns["origin"].append(self.classifier.origin(frame.file))
+            self.columns["defined"].append(int(frame.function_key in self.definition_lines))
         return index

@@ -3,13 +3,23 @@
 Valid against speedscope's ``file-format-schema.json``: no ``null`` anywhere
 (absent frame fields are left out), one sampled profile per thread in time
 order with identical consecutive samples merged (weight = samples x interval,
-in seconds), and an aggregated "All threads" profile placed last and opened
-first (``activeProfileIndex``).
+in seconds), then an aggregated "All threads" profile.
+
+By default it holds at least what ``py-spy record -f speedscope`` writes: frames
+per line (name, file, line), every thread in py-spy's order, each named as py-spy
+names it (``Thread 4243 "MainThread"``, with ``Process 4242`` in front when
+subprocesses were profiled). speedscope opens on the first thread
+(``activeProfileIndex`` 0): its time-order view of a real thread is what happened,
+while the merged profile's time axis means nothing (its samples are sorted by
+name), so the merged profile comes last, for its left-heavy and sandwich views.
+``line_level=False`` gives the same file with one frame per function, shown at its
+definition line (a smaller file, for tools that want functions).
 
 A top-level ``"flamedeck"`` field (the schema allows extra properties) carries
 what speedscope has no place for - the sampling interval, the profile's start
-and end, which profile is the merged one, each thread's name and process - so
-our importer reads the file back into exactly the same Profile.
+and end, which profile is the merged one, each thread's name, id and process, and
+the definition lines read from the script's source - so our importer reads the
+file back into exactly the same Profile.
 """
 
 from __future__ import annotations
@@ -17,20 +27,26 @@ from __future__ import annotations
 import orjson
 
 from webapp.profiles.exporters.base import Exporter
+import re
+
 from webapp.profiles.model import Frame, Profile, Thread
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 EXPORTER_NAME = "flamedeck"
 FORMAT_VERSION = 1  # of the "flamedeck" field; the importer ignores other versions
 MERGED_PROFILE_NAME = "All threads"
+PROCESS_ID = re.compile(r"pid (\d+)")  # how the importer records py-spy's "Process 4242"
 
 
 class SpeedscopeExporter(Exporter):
-    """Profile -> ``*.speedscope.json``; function-level frames unless ``line_level``."""
+    """Profile -> ``*.speedscope.json``; line-level frames unless ``line_level=False``."""
 
     name = "speedscope"
     file_suffix = ".speedscope.json"
     media_type = "application/json"
+
+    def __init__(self, line_level: bool = True):
+        super().__init__(line_level=line_level)
 
     def render(self, profile: Profile) -> bytes:
         """The ``.speedscope.json`` document for ``profile``, written by orjson."""
@@ -44,7 +60,7 @@ class SpeedscopeExporter(Exporter):
             "$schema": SCHEMA_URL,
             "exporter": EXPORTER_NAME,
             "name": source.name,
-            "activeProfileIndex": len(profiles) - 1,
+            "activeProfileIndex": 0,  # the first real thread (or the merged one, when there is none)
             "flamedeck": {
                 "version": FORMAT_VERSION,
                 "interval_s": source.interval_s,
@@ -52,6 +68,7 @@ class SpeedscopeExporter(Exporter):
                 "start_s": source.start_s,
                 "end_s": source.end_s,
                 "threads": [_thread_meta(thread) for thread in source.threads],
+                "definitions": [[name, file, line] for (name, file), line in sorted(source.definition_lines.items())],
             },
             "shared": {"frames": [_frame_entry(frame) for frame in source.frames]},
             "profiles": profiles,
@@ -70,7 +87,21 @@ def _frame_entry(frame: Frame) -> dict:
 
 
 def _thread_meta(thread: Thread) -> dict:
-    return {"name": thread.name, "process": thread.process} if thread.process else {"name": thread.name}
+    meta: dict = {"name": thread.name}
+    if thread.process:
+        meta["process"] = thread.process
+    if thread.tid is not None:
+        meta["tid"] = thread.tid
+    return meta
+
+
+def thread_title(thread: Thread, position: int) -> str:
+    """The thread's profile name: py-spy's own form when the thread id is known."""
+    if thread.tid is None:
+        return thread.label or f"Thread {position + 1}"
+    process = PROCESS_ID.fullmatch(thread.process)
+    prefix = f"Process {process[1]} " if process else (f"{thread.process} " if thread.process else "")
+    return f'{prefix}Thread {thread.tid} "{thread.name}"'
 
 
 def _sampled(name: str, start_s: float, end_s: float, samples: list, weights: list) -> dict:
@@ -89,7 +120,7 @@ def _thread_profile(profile: Profile, thread: Thread, position: int, stack_lists
     """One thread's samples in time order; runs of one stack are already merged in the model."""
     interval = profile.interval_s
     return _sampled(
-        thread.label or f"Thread {position + 1}",
+        thread_title(thread, position),
         profile.start_s,
         profile.start_s + thread.sample_count * interval,  # like py-spy: the thread's sampled time
         [stack_lists[stack_id] for stack_id in thread.stack_ids],

@@ -8,8 +8,9 @@ py-spy specifics handled here:
 
 * thread profiles are named ``Thread 6466 "MainThread"``, or with
   ``--subprocesses`` ``Process 6696 Thread 6696 "MainThread"``: the quoted name
-  becomes :attr:`Thread.name` (``"Thread 6466"`` when empty) and the process
-  becomes :attr:`Thread.process` (``"pid 6696"``);
+  becomes :attr:`Thread.name` (kept empty when py-spy wrote ``""``), the id
+  :attr:`Thread.tid`, and the process :attr:`Thread.process` (``"pid 6696"``),
+  so that our export can name every thread exactly as py-spy did;
 * with ``--subprocesses`` every stack starts with synthetic frames named like
   ``process 6696:"/path/python script.py"``; they leak host paths and command
   lines, so they are dropped;
@@ -123,7 +124,8 @@ class _Metadata:
     start_s: float | None = None
     end_s: float | None = None
     merged_profile: int | None = None
-    threads: list[tuple[str, str]] | None = None
+    threads: list[tuple[str, str, int | None]] | None = None
+    definition_lines: dict[tuple[str, str], int] | None = None
 
 
 def _read_metadata(document: dict) -> _Metadata:
@@ -141,10 +143,26 @@ def _read_metadata(document: dict) -> _Metadata:
         meta.merged_profile = raw["merged_profile"]
     threads = raw.get("threads")
     if isinstance(threads, list) and all(isinstance(t, dict) for t in threads):
-        names = [(t.get("name"), t.get("process", "")) for t in threads]
-        if all(isinstance(n, str) and isinstance(p, str) for n, p in names):
+        names = [(t.get("name"), t.get("process", ""), t.get("tid")) for t in threads]
+        if all(isinstance(n, str) and isinstance(p, str) and (i is None or type(i) is int) for n, p, i in names):
             meta.threads = names
+    meta.definition_lines = _read_definitions(raw.get("definitions"))
     return meta
+
+
+def _read_definitions(raw: object) -> dict[tuple[str, str], int] | None:
+    """``[[name, file, line], ...]``: the definition lines our export knew; None if malformed."""
+    if not isinstance(raw, list):
+        return None
+    lines = {}
+    for entry in raw:
+        if not (isinstance(entry, list) and len(entry) == 3):
+            return None
+        name, file, line = entry
+        if not (isinstance(name, str) and isinstance(file, str) and type(line) is int and line > 0):
+            return None
+        lines[(name, file)] = line
+    return lines
 
 
 def _sampled_profiles(document: object) -> tuple[list[tuple[int, dict]], _Metadata]:
@@ -186,14 +204,14 @@ def _number(item: dict, key: str) -> float:
     return float(value) if type(value) in (int, float) else 0.0
 
 
-def _thread_identity(item: dict, position: int) -> tuple[str, str]:
-    """(thread name, process) from a profile's name, py-spy style when it matches."""
+def _thread_identity(item: dict, position: int) -> tuple[str, str, int | None]:
+    """(thread name, process, thread id) from a profile's name, py-spy style when it matches."""
     label = item.get("name") if isinstance(item.get("name"), str) else ""
     match = PYSPY_THREAD_NAME.fullmatch(label)
     if match is None:
-        return label or f"Thread {position + 1}", ""
+        return label or f"Thread {position + 1}", "", None
     pid, tid, quoted = match.groups()
-    return quoted or f"Thread {tid}", f"pid {pid}" if pid else ""
+    return quoted, f"pid {pid}" if pid else "", int(tid)
 
 
 def _profile_name(document: dict, filename: str) -> str:
@@ -228,10 +246,12 @@ def _build(document: object, filename: str, columns: Columns) -> Profile:
     )
     if meta.start_s is not None:
         profile.start_s, profile.end_s = meta.start_s, meta.end_s
+    if meta.definition_lines:
+        profile.definition_lines = meta.definition_lines
     frames = FrameTable(document.get("shared"), profile)
     for order, ((position, item), column) in enumerate(zip(chosen, weights)):
-        name, process = meta.threads[order] if meta.threads else _thread_identity(item, order)
-        _read_thread(profile.add_thread(name, process), item, position, column, columns, frames)
+        name, process, tid = meta.threads[order] if meta.threads else _thread_identity(item, order)
+        _read_thread(profile.add_thread(name, process, tid), item, position, column, columns, frames)
     return profile
 
 
