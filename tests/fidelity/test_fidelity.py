@@ -8,6 +8,7 @@ changes what py-spy sees (idle or running, thread names, native frames) fails he
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,18 @@ def test_child_processes_show_when_subprocesses_are_profiled(path):
     assert all(process.startswith("pid ") for process in processes)
     # py-spy's synthetic "process N:<command line>" frames never reach the report.
     assert not any(row["name"].startswith("process ") for row in report.summary["hot_functions"])
+
+
+def test_the_speedscope_download_keeps_py_spys_lines_and_opens_on_a_real_thread(path):
+    report = path.profile(NAMED_THREADS, duration_s=10)
+    document = json.loads(report.speedscope)
+    frames = document["shared"]["frames"]
+    # burn() spends its time on two lines (the loop test and the sum): py-spy's line-level frames.
+    burn_lines = {frame["line"] for frame in frames if frame["name"] == "burn"}
+    assert len(burn_lines) >= 2, burn_lines
+    profiles = document["profiles"]
+    assert profiles[-1]["name"] == "All threads"
+    assert document["activeProfileIndex"] == 0
+    real = profiles[:-1]
+    assert len(real) >= 5 and all(profile["name"] != "All threads" for profile in real)  # main + 4 workers
+    assert all(profile["type"] == "sampled" for profile in profiles)
