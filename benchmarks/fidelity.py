@@ -4,11 +4,14 @@ For every example and two scripts that wait (on a pipe, on a lock), in the same 
   * bare: ``py-spy record --format speedscope`` of ``python script.py`` on this machine;
   * web:  the same script submitted to a real ``flamedeck serve`` with the bubblewrap
           sandbox, its ``.speedscope.json`` downloaded.
-Same rate, same options (py-spy's defaults: no idle), each script running 5 s by itself.
-Each side runs ``--runs`` times; the table shows, per script, the top-5 self-time
-functions of either side with their mean self % on each side, and the largest
-difference with its standard error (sampling noise: two runs of bare py-spy differ
-too). Target: largest difference <= 3 points at 100 Hz.
+Same interpreter (the one the sandbox runs scripts with), same rate, same options
+(py-spy's defaults: no idle), each script running 5 s by itself. Each side runs
+``--runs`` times; the table shows, per script, the top-5 self-time functions of either
+side with their mean self time on each side - as a share of the moments py-spy looked
+(5 s x rate): how much of the wall-clock time it saw the function running, which is
+what the sandbox used to get wrong (of a waiting script's few samples, any share is
+large) - and the largest difference with its standard error (sampling noise: two runs
+of bare py-spy differ too). Target: largest difference <= 3 points at 100 Hz.
 
     .venv/bin/python benchmarks/fidelity.py [--runs 3] [--rate 100]
 """
@@ -32,6 +35,7 @@ from tests.web.live import free_port, http_json, serve  # noqa: E402  (needs the
 from webapp.analysis import function_stats  # noqa: E402
 from webapp.profiles import load_profile  # noqa: E402
 from webapp.profiling import find_pyspy  # noqa: E402
+from webapp.profiling.sandbox import choose_launcher  # noqa: E402
 
 RUNTIME_S = 5
 TIME_LIMIT_S = 20  # well above the runtime: every script ends by itself on both sides
@@ -101,10 +105,11 @@ for thread in threads:
 """
 
 
-def self_percent(speedscope: bytes, script_path: str, script_name: str) -> dict[tuple[str, str], float]:
-    """Self % per (function, file name); the script itself, named differently on each side, is "(the script)"."""
+def self_percent(speedscope: bytes, script_path: str, script_name: str, rate_hz: int) -> dict[tuple[str, str], float]:
+    """Self samples per 100 sampling moments of the run, per (function, file name); the
+    script itself, named differently on each side, is "(the script)"."""
     profile = load_profile(speedscope)
-    whole = profile.sample_count or 1
+    whole = RUNTIME_S * rate_hz
     shares = {}
     for stat in function_stats(profile):
         file = "(the script)" if stat.file in (script_path, script_name) else Path(stat.file).name
@@ -113,10 +118,10 @@ def self_percent(speedscope: bytes, script_path: str, script_name: str) -> dict[
     return shares
 
 
-def bare_run(script: Path, args: list[str], rate_hz: int, subprocesses: bool, output: Path) -> bytes:
+def bare_run(python: str, script: Path, args: list[str], rate_hz: int, subprocesses: bool, output: Path) -> bytes:
     command = [find_pyspy(), "record", "--format", "speedscope", "--rate", str(rate_hz), "--output", str(output)]
     command += ["--subprocesses"] if subprocesses else []
-    subprocess.run([*command, "--", sys.executable, str(script), *args], check=True, capture_output=True)
+    subprocess.run([*command, "--", python, str(script), *args], check=True, capture_output=True)
     return output.read_bytes()
 
 
@@ -175,12 +180,15 @@ def main(argv: list[str]) -> int:
     scripts = [(path.name, path.read_text(), ["--runtime", str(RUNTIME_S)]) for path in EXAMPLES]
     scripts += [("waits_on_a_pipe.py", WAITS_ON_A_PIPE, []), ("waits_on_a_lock.py", WAITS_ON_A_LOCK, [])]
     results = []
+    python = choose_launcher("bwrap")[0].python  # what the sandbox runs scripts with
+    print(f"interpreter: {python}; {args.runs} runs of each side; {RUNTIME_S} s per run at {args.rate} Hz",
+          file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="flamedeck-bench-") as scratch:
         scratch_dir = Path(scratch)
         settings = {"SANDBOX": "bwrap", "MAX_DURATION_S": TIME_LIMIT_S}
         with serve(scratch_dir / "data", free_port(), workers=1, log_path=scratch_dir / "serve.log", fast=False,
                    **settings) as (_process, base_url):
-            print("| script | function | bare py-spy self | web (bwrap) self | difference (points) |")
+            print("| script | function | bare py-spy: self, % of moments | web (bwrap) | difference (points) |")
             print("|---|---|---|---|---|")
             for name, source, script_args in scripts:
                 script = scratch_dir / name
@@ -189,10 +197,10 @@ def main(argv: list[str]) -> int:
                 bare, web = [], []
                 for run in range(args.runs):
                     output = scratch_dir / f"{name}-{run}.speedscope.json"
-                    bare.append(self_percent(bare_run(script, script_args, args.rate, subprocesses, output),
-                                             str(script), name))
+                    bare.append(self_percent(bare_run(python, script, script_args, args.rate, subprocesses, output),
+                                             str(script), name, args.rate))
                     web.append(self_percent(web_run(base_url, source, script_args, args.rate, subprocesses),
-                                            str(script), "pasted_code.py"))
+                                            str(script), "pasted_code.py", args.rate))
                     print(f"{name}: run {run + 1} of {args.runs} done", file=sys.stderr)
                 results.append((name, *compare(name, bare, web)))
     print()

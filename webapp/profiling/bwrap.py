@@ -75,23 +75,22 @@ class BwrapLauncher:
         self.python = self.python or script_python(self.limits, self.user)
         self.sandbox_filter = build_sandbox_filter()
         self.script_filter = build_script_filter()
-        pyspy = find_pyspy()
-        self.pyspy = sealed_copy(pyspy) if pyspy else ""
 
     def launch(self, runner_argv: list[str], job_dir: Path) -> LaunchSpec:
         """py-spy and the runner inside the sandbox; the spec's cleanup removes the job's cgroup."""
         script = script_of(runner_argv)
+        pyspy = sealed_copy(find_pyspy() or "py-spy")  # made once per worker process, on first use
         confinement = JobConfinement(self.limits, self.user, Path(job_dir), runner_argv[0])
         confinement.hand_over_script(script)
         prefix = self.sandbox_command(
-            confinement, runner_argv[0], [RUNNER_PATH, script, self.pyspy],
+            confinement, runner_argv[0], [RUNNER_PATH, script, pyspy],
             writable={str(Path(job_dir) / PROFILE_NAME): PROFILE_INSIDE},
         )
         return LaunchSpec(
             argv=[*rlimit_command(self.limits), *runner_argv],
             preexec_fn=confinement.preexec,
             cleanup=confinement.cleanup,
-            profiler_inside=ProfilerInside(prefix, self.pyspy, PROFILE_INSIDE, confinement.confine),
+            profiler_inside=ProfilerInside(prefix, pyspy, PROFILE_INSIDE, confinement.confine),
         )
 
     def sandbox_command(

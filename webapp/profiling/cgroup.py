@@ -25,7 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 V1_CONTROLLERS = ("memory", "pids", "cpu")
-V2_CONTROLLERS = ("memory", "pids", "cpu")
+# The CPU controller only when a CPU quota is asked for: a job in a CPU cgroup of its own is
+# scheduled as a group, its woken threads wait their group's turn in the run queue, and py-spy
+# takes them for running ones (measured: a multiprocessing pool's waiting threads got 10 %
+# of the samples instead of 1 %, with any quota, even one the job never reached).
+CPU_CONTROLLER = "cpu"
 CPU_PERIOD_US = 100_000  # the kernel's default CFS period
 MIN_CPU_QUOTA_US = 1_000  # the kernel refuses a smaller quota
 JOB_PREFIX = "flamedeck-"
@@ -98,7 +102,8 @@ def create_job_cgroup(name: str, caps: CgroupCaps, owner: tuple[int, int] | None
     ``owner`` (uid, gid) receives the files an unprivileged process must write to
     move itself; ``parent`` overrides the worker's own cgroup (a v2 delegated path).
     """
-    hierarchies = _v2_parent(parent) or _v1_parents(parent)
+    controllers = tuple(c for c in V1_CONTROLLERS if c != CPU_CONTROLLER or caps.cpu_cores > 0)
+    hierarchies = _v2_parent(parent, controllers) or _v1_parents(parent, controllers)
     if hierarchies is None:
         return None
     version, parents = hierarchies
@@ -109,7 +114,7 @@ def create_job_cgroup(name: str, caps: CgroupCaps, owner: tuple[int, int] | None
             job.mkdir()
             group.jobs.append(job)
             if version == 2:
-                _write(job / "cgroup.subtree_control", " ".join(f"+{c}" for c in V2_CONTROLLERS))
+                _write(job / "cgroup.subtree_control", " ".join(f"+{c}" for c in controllers))
             for leaf in ("spy", "box"):
                 (job / leaf).mkdir()
             _apply_caps(version, controller, job / "box", caps)
@@ -124,7 +129,7 @@ def create_job_cgroup(name: str, caps: CgroupCaps, owner: tuple[int, int] | None
 
 def existing_job_cgroups(parent: str = "") -> list[Path]:
     """Job cgroup directories under ``parent`` (default: this process's cgroups), in every hierarchy."""
-    hierarchies = _v2_parent(parent) or _v1_parents(parent)
+    hierarchies = _any_parents(parent)
     if hierarchies is None:
         return []
     return _jobs_in(hierarchies[1])
@@ -132,7 +137,7 @@ def existing_job_cgroups(parent: str = "") -> list[Path]:
 
 def remove_stale_job_cgroups(parent: str = "") -> int:
     """Remove job cgroups left by workers that died (their pid is in the name); return how many."""
-    hierarchies = _v2_parent(parent) or _v1_parents(parent)
+    hierarchies = _any_parents(parent)
     if hierarchies is None:
         return 0
     version, parents = hierarchies
@@ -146,6 +151,12 @@ def remove_stale_job_cgroups(parent: str = "") -> int:
             JobCgroup(version, jobs).remove()
             removed += 1
     return removed
+
+
+def _any_parents(parent: str) -> tuple[int, list[tuple[str, Path]]] | None:
+    """Where job cgroups may be: every writable hierarchy, with or without the CPU controller."""
+    without_cpu = tuple(c for c in V1_CONTROLLERS if c != CPU_CONTROLLER)
+    return _v2_parent(parent, without_cpu) or _v1_parents(parent, V1_CONTROLLERS) or _v1_parents(parent, without_cpu)
 
 
 def _jobs_in(parents: list[tuple[str, Path]]) -> list[Path]:
@@ -168,7 +179,8 @@ def _apply_caps(version: int, controller: str, box: Path, caps: CgroupCaps) -> N
         _write(box / "memory.max", str(caps.memory_bytes))
         _write_if_present(box / "memory.swap.max", "0")
         _write(box / "pids.max", str(caps.processes))
-        _write(box / "cpu.max", f"{quota_us} {CPU_PERIOD_US}")
+        if caps.cpu_cores > 0:
+            _write(box / "cpu.max", f"{quota_us} {CPU_PERIOD_US}")
         return
     controllers = controller.split(",")
     if "memory" in controllers:
@@ -176,7 +188,7 @@ def _apply_caps(version: int, controller: str, box: Path, caps: CgroupCaps) -> N
         _write_if_present(box / "memory.memsw.limit_in_bytes", str(caps.memory_bytes))
     if "pids" in controllers:
         _write(box / "pids.max", str(caps.processes))
-    if "cpu" in controllers:
+    if CPU_CONTROLLER in controllers and caps.cpu_cores > 0:
         _write(box / "cpu.cfs_period_us", str(CPU_PERIOD_US))
         _write(box / "cpu.cfs_quota_us", str(quota_us))
 
@@ -202,7 +214,7 @@ def _mounts() -> list[tuple[str, str, set[str]]]:
     return found
 
 
-def _v2_parent(parent: str) -> tuple[int, list[tuple[str, Path]]] | None:
+def _v2_parent(parent: str, controllers: tuple[str, ...]) -> tuple[int, list[tuple[str, Path]]] | None:
     mounts = [Path(point) for point, fstype, _ in _mounts() if fstype == "cgroup2"]
     if not mounts:
         return None
@@ -211,15 +223,15 @@ def _v2_parent(parent: str) -> tuple[int, list[tuple[str, Path]]] | None:
         enabled = set((base / "cgroup.subtree_control").read_text().split())
     except OSError:
         return None
-    if not set(V2_CONTROLLERS) <= enabled or not os.access(base, os.W_OK):
+    if not set(controllers) <= enabled or not os.access(base, os.W_OK):
         return None
     return 2, [("", base)]
 
 
-def _v1_parents(parent: str) -> tuple[int, list[tuple[str, Path]]] | None:
+def _v1_parents(parent: str, controllers: tuple[str, ...]) -> tuple[int, list[tuple[str, Path]]] | None:
     own = _own_cgroups()
     bases: dict[Path, list[str]] = {}  # co-mounted controllers (e.g. "cpu,cpuacct") share one directory
-    for controller in V1_CONTROLLERS:
+    for controller in controllers:
         points = [Path(p) for p, fstype, opts in _mounts() if fstype == "cgroup" and controller in opts]
         if not points or controller not in own:
             return None

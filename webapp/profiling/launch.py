@@ -12,6 +12,8 @@ What a launcher must preserve (the recording relies on it):
 * the runner argv, in order, at the end of the returned argv;
 * ``RUNNER_PATH`` and the script visible at the same paths inside (frames are
   recognised by file name); the job dir need not be visible (a sandbox should hide it);
+* py-spy the runner's parent, in the runner's pid namespace (``ProfilerInside``
+  where the launcher creates one);
 * inherited file descriptors (the runner argv names three pipe fds; bwrap keeps them);
 * the environment variable ``RUN_TOKEN_ENV`` (leftover processes are found by it).
 """

@@ -12,10 +12,10 @@ script, so it is tried again, up to ``Limits.attach_attempts`` times.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +28,8 @@ from .gate import StartGate, read_status
 from .launch import DirectLauncher, Launcher, LaunchSpec
 from .options import Limits, RunOptions, validate
 from .outcome import CANCELLED, ERROR, TIME_LIMIT, Outcome, RunEvidence, classify, corrupted, samples_in_log
-from .processes import RUN_TOKEN_ENV, die_with_parent, find_profiled, kill_group, kill_leftovers
+from .processes import RUN_TOKEN_ENV, die_with_parent, kill_group, kill_leftovers
+from .profiler_process import ProfilerProcess
 from .runner import RUNNER_PATH
 from .sampler import find_pyspy, record_command
 
@@ -41,7 +42,8 @@ STDERR_TAIL_BYTES = 4000  # end of the script's stderr quoted in an Outcome's de
 MAX_STATUS_BYTES = 64_000  # the runner's status JSON (its message is capped at 2000 characters)
 OUTPUT_DRAIN_TIMEOUT_S = 2.0  # after the run, how long to wait for the output pipes to close
 EXIT_CHECK_INTERVAL_S = 0.05  # how often the worker notices that py-spy has exited
-SIGINT_REPEAT_S = 0.5  # how often py-spy inside the sandbox is asked again to stop (see _interrupt_profiler)
+FIRST_PASSED_FD = 10  # descriptors handed to the runner start here (see _above_shell_fds)
+SIGINT_REPEAT_S = 0.5  # how often py-spy inside the sandbox is asked again to stop (see ProfilerProcess)
 # Only these variables of the worker reach the script: the worker's own environment
 # holds secrets (database URL, secret key) that a script could otherwise print.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
@@ -150,7 +152,6 @@ class _Recording:
         self.gate = StartGate()
         self.stopped_by: str | None = None
         self.profiler_killed = False
-        self.profiler_pid: int | None = None  # py-spy's pid, where it is not the process we started
         self.sandbox_problem: str | None = None  # why the script could not be confined; it never ran
 
     def run(self, python: str, launcher: Launcher, on_progress, should_stop) -> None:
@@ -184,12 +185,12 @@ class _Recording:
         self, python: str, launcher: Launcher, status: CappedFile, sinks: list[CappedFile]
     ) -> subprocess.Popen | None:
         """Start py-spy with the gate's socket and one pipe per output file; None (and an outcome) if it cannot start."""
-        write_ends = [self.gate.runner_fd]
+        write_ends = [_above_shell_fds(self.gate.runner_fd)]
         self.copier.add(self.gate.status_reader(), status)
         try:
             for sink in sinks:
                 read_fd, write_fd = os.pipe()
-                write_ends.append(write_fd)
+                write_ends.append(_above_shell_fds(write_fd))
                 self.copier.add(read_fd, sink)
             runner_argv = [python, "-B", RUNNER_PATH, *map(str, write_ends), self.result.script_path]
             self.spec = launcher.launch([*runner_argv, *self.options.args], self.job_dir)
@@ -238,6 +239,7 @@ class _Recording:
         last_poll = launched - interval
         asked_at: float | None = None
         log = self.job_dir / LOG_NAME
+        profiler = ProfilerProcess(process, self.spec.profiler_inside)
         while process.poll() is None:
             self.copier.copy_for(EXIT_CHECK_INTERVAL_S)
             now = time.monotonic()
@@ -246,12 +248,13 @@ class _Recording:
                     self.profiler_killed = True
                     kill_group(process.pid)
                     process.wait()
-                elif self.spec.profiler_inside is not None and now - last_asked >= SIGINT_REPEAT_S:
-                    last_asked = now  # see _interrupt_profiler: a SIGINT it had no handler for was dropped
-                    self._interrupt_profiler(process)
+                elif profiler.repeats_interrupt and now - last_asked >= SIGINT_REPEAT_S:
+                    last_asked = now
+                    profiler.interrupt()
                 continue
             if self.gate.ready(log, now - launched, self.limits.attach_timeout_s):
-                if not self._confine_script(process):
+                self.sandbox_problem = profiler.confine_script()
+                if self.sandbox_problem is not None:
                     kill_group(process.pid)
                     process.wait()
                     break
@@ -266,48 +269,8 @@ class _Recording:
             if self.stopped_by is None and elapsed >= self.options.duration_s:
                 self.stopped_by = TIME_LIMIT
             if self.stopped_by is not None:
-                self._interrupt_profiler(process)
+                profiler.interrupt()
                 asked_at = last_asked = now
-
-    def _confine_script(self, process: subprocess.Popen) -> bool:
-        """Where py-spy runs inside the sandbox: find it and the runner, and put the runner
-        under the limits py-spy must not share. False (and why) when that cannot be done."""
-        inside = self.spec.profiler_inside if self.spec else None
-        if inside is None:
-            return True
-        found = find_profiled(process.pid, os.path.basename(inside.pyspy))
-        if found is None:
-            self.sandbox_problem = "py-spy or the runner was not found in the sandbox's processes"
-            return False
-        self.profiler_pid, runner_pid = found
-        try:
-            if inside.confine_script is not None:
-                inside.confine_script(runner_pid)
-        except OSError as error:
-            self.sandbox_problem = f"the runner could not be moved into the job's cgroup ({error.strerror or error})"
-            return False
-        return True
-
-    def _interrupt_profiler(self, process: subprocess.Popen) -> None:
-        """SIGINT py-spy, wherever it runs: it writes its file then. Never SIGTERM it.
-
-        py-spy installs its SIGINT handler only after it says it samples (measured: one
-        time in three it had none yet right after). Outside a sandbox the signal then kills
-        it, as before py-spy attached. Inside, py-spy is the pid namespace's first process, to
-        which the kernel delivers only the signals it handles: an early SIGINT is dropped, so
-        it is repeated until py-spy exits; and with the script not started yet there is
-        nothing to write, so the run is simply killed.
-        """
-        pid = process.pid
-        if self.spec is not None and self.spec.profiler_inside is not None:
-            if self.profiler_pid is None:  # stopped before py-spy attached
-                kill_group(process.pid)
-                return
-            pid = self.profiler_pid
-        try:
-            os.kill(pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
 
     def _stop_everything(self, process: subprocess.Popen) -> None:
         if process.poll() is None:  # only after an exception: the normal path waited for py-spy
@@ -345,6 +308,19 @@ class _Recording:
         if self.sandbox_problem is not None:
             result.outcome = _sandbox_failed(self.sandbox_problem)
             result.profile_path = None
+
+
+def _above_shell_fds(fd: int) -> int:
+    """The same open file on a descriptor >= ``FIRST_PASSED_FD`` (``fd`` is closed).
+
+    A launcher's wrapper shell opens files on single-digit descriptors (dash knows no
+    others): a status socket that happened to be fd 9 was replaced by the seccomp
+    program, and the runner failed."""
+    if fd >= FIRST_PASSED_FD:
+        return fd
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, FIRST_PASSED_FD)
+    os.close(fd)
+    return moved
 
 
 def _prepare_child(parent_pid: int, launcher_preexec: Callable[[], None] | None) -> None:

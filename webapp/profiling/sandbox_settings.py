@@ -23,7 +23,7 @@ class SandboxLimits:
     memory_bytes: int = 2 * GIB
     processes: int = 64
     cpu_s: int = 120
-    cpu_cores: float = 1.0
+    cpu_cores: float = 0.0
     tmp_bytes: int = 64 * MIB
     shm_bytes: int = 16 * MIB
     file_bytes: int = 64 * MIB
@@ -59,7 +59,9 @@ SANDBOX_SETTINGS: tuple[tuple[str, str, str], ...] = (
     ("SANDBOX_PROCESSES", "processes",
      "Processes and threads a script may have at once (RLIMIT_NPROC, and the cgroup's pids.max)."),
     ("SANDBOX_CPU_S", "s", "CPU seconds each process of a script may use before it is killed (RLIMIT_CPU)."),
-    ("SANDBOX_CPU_CORES", "cores", "CPU quota of a job's cgroup, in cores (0.5 = half of one core)."),
+    ("SANDBOX_CPU_CORES", "cores",
+     "CPU quota of a job's cgroup, in cores (0.5 = half of one core); 0 means none. A quota puts the job "
+     "in a CPU cgroup of its own, and py-spy then counts some waiting threads as running (see the README)."),
     ("SANDBOX_TMP_BYTES", "bytes", "Size of the in-memory /tmp a script sees (its working directory)."),
     ("SANDBOX_SHM_BYTES", "bytes", "Size of the in-memory /dev/shm a script sees."),
     ("SANDBOX_FILE_BYTES", "bytes", "Largest file a script may write (RLIMIT_FSIZE)."),
