@@ -34,6 +34,7 @@ class Profiled:
     outcome: dict
     summary: dict
     speedscope: bytes | None
+    stdout: str = ""
 
     @property
     def self_samples(self) -> dict[str, int]:
@@ -63,7 +64,9 @@ class CliPath:
         script = job / "script.py"
         script.write_text(source)
         report = profile_script(script, RunOptions(**options), job / "job")
-        return Profiled(report.summary["outcome"], report.summary, report.artifacts.get("profile.speedscope.json"))
+        artifacts = report.artifacts
+        return Profiled(report.summary["outcome"], report.summary, artifacts.get("profile.speedscope.json"),
+                        artifacts.get("stdout.txt", b"").decode())
 
 
 class WebPath:
@@ -94,12 +97,9 @@ class WebPath:
         assert status == 202, document
         document = self._wait(document["id"])
         assert "warning" not in document or self.name == "rlimits", document
-        speedscope = None
-        url = (document.get("artifacts") or {}).get("profile.speedscope.json")
-        if url:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                speedscope = response.read()
-        return Profiled(document["outcome"], document.get("summary") or {}, speedscope)
+        artifacts = document.get("artifacts") or {}
+        speedscope, stdout = (_download(artifacts.get(name)) for name in ("profile.speedscope.json", "stdout.txt"))
+        return Profiled(document["outcome"], document.get("summary") or {}, speedscope, (stdout or b"").decode())
 
     def _wait(self, token: str) -> dict:
         deadline = time.monotonic() + FINISH_TIMEOUT_S
@@ -110,6 +110,13 @@ class WebPath:
                 return document
             assert time.monotonic() < deadline, f"report {token} still {document['status']}"
             time.sleep(POLL_S)
+
+
+def _download(url: str | None) -> bytes | None:
+    if not url:
+        return None
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
 
 
 def open_path(name: str) -> tuple[CliPath | WebPath, Path]:

@@ -54,10 +54,14 @@ busy(1)
 """
 
 # Work is handed out in 1 ms slices chosen at random with weights 5:3:2, so that the
-# sampler's fixed period cannot line up with a fixed pattern of calls.
+# sampler's fixed period cannot line up with a fixed pattern of calls. The script measures
+# the split it really made (the draw gives 49/30/21, not exactly 50/30/20) and prints it.
 SPLIT = """\
+import json
 import random
 import time
+
+spent = {"half": 0.0, "thirty": 0.0, "twenty": 0.0}
 
 def spin(seconds):
     end = time.perf_counter() + seconds
@@ -74,9 +78,13 @@ def twenty():
     spin(0.001)
 
 chooser = random.Random(1)
-end = time.perf_counter() + 4.0
+end = time.perf_counter() + 5.0
 while time.perf_counter() < end:
-    chooser.choices((half, thirty, twenty), weights=(5, 3, 2))[0]()
+    work = chooser.choices((half, thirty, twenty), weights=(5, 3, 2))[0]
+    started = time.perf_counter()
+    work()
+    spent[work.__name__] += time.perf_counter() - started
+print(json.dumps(spent))
 """
 
 NAMED_THREADS = """\
@@ -193,13 +201,17 @@ def test_the_main_threads_join_is_not_counted_without_idle(path):
 
 
 def test_a_50_30_20_split_of_cpu_time_shows_as_such(path):
-    report = path.profile(SPLIT, duration_s=20, rate_hz=1000)
-    measured = {name: report.total_samples[name] for name in ("half", "thirty", "twenty")}
-    assert sum(measured.values()) >= 0.8 * report.summary["total_samples"]  # the loop itself costs little
+    # 500 Hz: a 2 ms period, not the slices' 1 ms; 2,500 samples put the sampling error near 1 point.
+    report = path.profile(SPLIT, duration_s=20, rate_hz=500)
+    spent = json.loads(report.stdout)
+    sampled = {name: report.total_samples[name] for name in spent}
+    assert sum(sampled.values()) >= 0.8 * report.summary["total_samples"]  # the loop itself costs little
     # The split is of the time spent in the three functions, so that is the denominator.
     for name, expected in (("half", 50), ("thirty", 30), ("twenty", 20)):
-        share = 100 * measured[name] / sum(measured.values())
-        assert abs(share - expected) <= SPLIT_TOLERANCE_POINTS, (name, share, measured)
+        made = 100 * spent[name] / sum(spent.values())
+        share = 100 * sampled[name] / sum(sampled.values())
+        assert abs(made - expected) <= 2, (name, made)
+        assert abs(share - made) <= SPLIT_TOLERANCE_POINTS, (name, share, made, sampled)
 
 
 def test_threads_keep_the_names_python_gave_them(path):
