@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .processes import is_alive
+
 V1_CONTROLLERS = ("memory", "pids", "cpu")
 # The CPU controller only when a CPU quota is asked for: a job in a CPU cgroup of its own is
 # scheduled as a group, its woken threads wait their group's turn in the run queue, and py-spy
@@ -35,7 +37,6 @@ MIN_CPU_QUOTA_US = 1_000  # the kernel refuses a smaller quota
 JOB_PREFIX = "flamedeck-"
 KILL_ROUNDS = 50  # a fork bomb can refill the group between two reads of cgroup.procs
 KILL_ROUND_PAUSE_S = 0.02
-
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def remove_stale_job_cgroups(parent: str = "") -> int:
     removed = 0
     for name, jobs in by_name.items():
         owner = name.removeprefix(JOB_PREFIX).split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
+        if owner.isdigit() and not is_alive(int(owner)):
             JobCgroup(version, jobs).remove()
             removed += 1
     return removed
@@ -162,15 +163,6 @@ def _any_parents(parent: str) -> tuple[int, list[tuple[str, Path]]] | None:
 def _jobs_in(parents: list[tuple[str, Path]]) -> list[Path]:
     return sorted(job for _, base in parents for job in base.glob(f"{JOB_PREFIX}*") if job.is_dir())
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _apply_caps(version: int, controller: str, box: Path, caps: CgroupCaps) -> None:

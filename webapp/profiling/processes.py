@@ -79,6 +79,17 @@ def kill_leftovers(session_id: int, token: str) -> list[int]:
     return killed
 
 
+def is_alive(pid: int) -> bool:
+    """True when a process with this pid exists (whoever owns it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def find_profiled(root_pid: int, profiler_name: str) -> tuple[int, int] | None:
     """(py-spy's pid, the runner's pid) among the descendants of ``root_pid``, or None.
 

@@ -22,6 +22,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from .processes import is_alive
+
 PREFIX = "flamedeck-profiler-"
 EXECUTE_ONLY = 0o111
 DIRECTORY_MODE = 0o711  # others may reach the copy, not list the directory
@@ -48,17 +50,7 @@ def _remove_stale_copies() -> None:
         try:
             if directory.lstat().st_uid != me or not directory.is_dir() or directory.is_symlink():
                 continue
-            if pid_text.isdigit() and not _alive(int(pid_text)):
+            if pid_text.isdigit() and not is_alive(int(pid_text)):
                 shutil.rmtree(directory, ignore_errors=True)
         except OSError:
             continue
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
