@@ -91,6 +91,12 @@ class PipeCopier:
             data = os.read(key.fd, READ_CHUNK_BYTES)
         except BlockingIOError:
             return
+        except ConnectionResetError:
+            # The runner's status socket (gate.py) is reset when its last holder closes it
+            # with a byte still unread (the gate's "go", when the runner died before reading
+            # it). Linux hands over everything that was sent before the reset, so this is
+            # the end of the stream, as for a pipe whose writer closed.
+            data = b""
         if data:
             key.data.write(data)
         else:
