@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .live import STOP_TIMEOUT_S, environment, free_port, wait_for_port
+from .live import STOP_TIMEOUT_S, environment, free_port, serve_command, wait_for_port
 
 WEB_PROCESSES = 2  # gunicorn workers of the web process, as in the Procfile's default
 
@@ -37,9 +37,10 @@ class Machine:
 class Cluster:
     """Starts and stops the web and worker processes of one test; kills what is left at the end."""
 
-    def __init__(self, base: Path, backend: dict, **settings):
+    def __init__(self, base: Path, backend: dict, *, fast: bool = True, **settings):
         self.base = base
         self.settings = backend | settings
+        self.fast = fast  # FAST_LIFECYCLE timings (see live.py), else the defaults an operator gets
         self.shared_data_dir = None if backend else base / "data"  # embedded: one data dir for all
         self.port = free_port()
         self.processes: list[subprocess.Popen] = []
@@ -74,6 +75,13 @@ class Cluster:
         except OSError:
             return False
 
+    def start_serve(self, name: str = "serve", workers: int = 2) -> subprocess.Popen:
+        """`flamedeck serve`: the web server and a job worker of its own, as one machine runs them."""
+        process = self._start(self.machine(name), serve_command(self.port, workers))
+        wait_for_port(self.port)
+        wait_until(self._answers, timeout_s=20, what="flamedeck serve answering")
+        return process
+
     def start_worker(self, name: str, workers: int = 1) -> subprocess.Popen:
         """A `flamedeck worker` process running ``workers`` jobs at a time."""
         return self._start(self.machine(name), [sys.executable, "-m", "webapp.worker", "--workers", str(workers)])
@@ -84,7 +92,7 @@ class Cluster:
     def _start(self, machine: Machine, command: list[str]) -> subprocess.Popen:
         with open(machine.log, "ab") as log:
             # A session of its own, so that kill_hard can take the process and its children at once.
-            process = subprocess.Popen(command, cwd=machine.workdir, env=environment(machine.data_dir, **self.settings),
+            process = subprocess.Popen(command, cwd=machine.workdir, env=environment(machine.data_dir, fast=self.fast, **self.settings),
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process

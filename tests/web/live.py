@@ -133,14 +133,19 @@ def http_json(method: str, url: str, fields: dict[str, str] | None = None) -> tu
         return error.code, json.loads(error.read())
 
 
+def serve_command(port: int, workers: int) -> list[str]:
+    """The command line of `flamedeck serve` on 127.0.0.1:port with ``workers`` job threads."""
+    return [sys.executable, "-c", "import sys; from webapp.serve import main; sys.exit(main(sys.argv[1:]))",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+
+
 @contextmanager
 def serve(data_dir: Path, port: int, workers: int = 1, log_path: Path | None = None, fast: bool = True,
           **settings):
     """A real `flamedeck serve` (gunicorn + consumer); yields (process, base URL).
 
     Its output goes to ``log_path`` when given, else wherever this process's goes."""
-    command = [sys.executable, "-c", "import sys; from webapp.serve import main; sys.exit(main(sys.argv[1:]))",
-               "--port", str(port), "--workers", str(workers)]
+    command = serve_command(port, workers)
     log = open(log_path, "wb") if log_path else None
     process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment(data_dir, fast=fast, **settings),
                                stdout=log, stderr=subprocess.STDOUT if log else None)
