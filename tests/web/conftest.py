@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from webapp import create_app
 from webapp.store import DONE, SCRIPT, Report
@@ -52,10 +53,26 @@ def csrf_token(client) -> str:
     return CSRF_INPUT.search(page).group(1)
 
 
+def own_csrf_token(client) -> str:
+    """The CSRF token of this client's own session, when another client made requests before.
+
+    pytest-flask keeps one app context pushed for the whole test, so every request shares
+    its ``g``, where Flask-WTF caches the token of whichever session asked first."""
+    from flask import g
+
+    g.pop("csrf_token", None)
+    return csrf_token(client)
+
+
 def post_form(client, data: dict, **kwargs):
     """Submit the home page's form the way a browser does: with the session's CSRF token."""
     return client.post("/reports", data={"csrf_token": csrf_token(client), **data},
                        content_type="multipart/form-data", **kwargs)
+
+
+def row(store, token: str) -> Report | None:
+    with store.reading() as session:
+        return session.scalar(select(Report).where(Report.token == token))
 
 
 def report_count(store) -> int:

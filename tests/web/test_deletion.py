@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from .conftest import csrf_token, insert_done_report, make_app, post_form
+from .conftest import insert_done_report, make_app, own_csrf_token, post_form, row
 from .live import app_config, consumer, load, processes_mentioning, wait_for
 from webapp import create_app
 from webapp.jobs.reaper import jobs_dir, reap
@@ -39,11 +39,6 @@ def import_through_api(client) -> dict:
         response = client.post("/api/v1/reports", data={"profile": (profile, PROFILE.name)})
     assert response.status_code == 202, response.get_json()
     return response.get_json()
-
-
-def row(store, token: str) -> Report | None:
-    with store.reading() as session:
-        return session.scalar(select(Report).where(Report.token == token))
 
 
 def artifact_count(store, report_id: int) -> int:
@@ -152,17 +147,6 @@ def test_an_htmx_delete_sends_the_browser_home(client):
     response = client.post(f"{submitted.headers['Location']}/delete", data={"csrf_token": own_csrf_token(client)},
                            headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
-
-
-def own_csrf_token(client) -> str:
-    """The CSRF token of this client's own session, when another client made requests before.
-
-    pytest-flask keeps one app context pushed for the whole test, so every request shares
-    its ``g``, where Flask-WTF caches the token of whichever session asked first."""
-    from flask import g
-
-    g.pop("csrf_token", None)
-    return csrf_token(client)
 
 
 def age(store, report_id: int, days: float) -> None:

@@ -42,11 +42,15 @@ def live_app(tmp_path, backend):
         app.extensions["flamedeck.store"].dispose()
 
 
+delete_tokens: dict[str, str] = {}  # report token -> delete token, of the reports submit() made
+
+
 def submit(app, code: str, duration_s: int, args: str = "", idle: bool = False) -> int:
     response = app.test_client().post("/api/v1/reports", data={"code": code, "duration": str(duration_s),
                                                                "rate": "100", "args": args,
                                                                "idle": "on" if idle else ""})
     assert response.status_code == 202, response.get_json()
+    delete_tokens[response.get_json()["id"]] = response.get_json()["delete_token"]
     with app.extensions["flamedeck.store"].reading() as session:
         return session.query(Report.id).filter_by(token=response.get_json()["id"]).scalar()
 
@@ -126,9 +130,10 @@ def test_cancel_stops_a_running_job(live_app, tmp_path, backend):
     with consumer(tmp_path, workers=1, **backend):
         report_id = submit(app, LONG_SCRIPT, duration_s=30, args="30")
         wait_until_sampling(store, report_id)
-        token = load(store, report_id).token
+        report = load(store, report_id)
         started = time.monotonic()
-        response = app.test_client().post(f"/api/v1/reports/{token}/cancel")
+        response = app.test_client().post(f"/api/v1/reports/{report.token}/cancel",
+                                          headers={"X-Delete-Token": delete_tokens[report.token]})
         assert response.status_code == 202
         report = wait_for(store, report_id, (DONE, FAILED, CANCELLED), timeout_s=15)
         stopped_after_s = time.monotonic() - started

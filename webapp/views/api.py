@@ -8,7 +8,7 @@ from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.store import Report
 from webapp.store.lifecycle import request_cancel
-from webapp.views.delete_tokens import DELETE_TOKEN_HEADER, refusal
+from webapp.views.delete_tokens import CANCEL, DELETE_TOKEN_HEADER, refusal
 from webapp.views.deletion import delete
 from webapp.views.presenters import artifact_url, report_context, speedscope_url
 from webapp.views.reports import load_report
@@ -41,8 +41,11 @@ def show(token: str):
 
 @bp.post("/reports/<token>/cancel")
 def cancel(token: str):
-    """Cancel a queued job, or ask a running one to stop."""
+    """Cancel a queued job, or ask a running one to stop: 202 with the right X-Delete-Token header, else 403."""
     report = load_report(token)
+    reason = refusal(report, request.headers.get(DELETE_TOKEN_HEADER), CANCEL)
+    if reason:
+        return jsonify(error=reason), 403
     with get_store().writing() as session:
         request_cancel(session, report.id)
     return jsonify(describe(load_report(token))), 202

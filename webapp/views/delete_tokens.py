@@ -1,13 +1,17 @@
-"""The delete tokens a browser holds, and whether a given token may delete a report.
+"""The delete tokens a browser holds, and whether a given token may delete a report or cancel its job.
 
 A browser that submitted a report keeps its delete token in the signed session
 cookie (signed, not encrypted: only that browser's user can read it, and they
-were shown it anyway), so the report page can offer that browser a Delete button.
+were shown it anyway), so the report page can offer that browser Delete and
+Cancel buttons. The delete token is the report's owner key: whoever holds it may
+delete the report or cancel its job, and nobody else may.
 """
 
 from __future__ import annotations
 
-from flask import session
+from dataclasses import dataclass
+
+from flask import request, session
 
 from webapp.store import Report
 from webapp.store.deletion import delete_token_matches
@@ -18,21 +22,48 @@ SESSION_KEY = "delete_tokens"
 SHOW_ONCE_KEY = "show_delete_token"  # report token whose delete token the next page shows
 # Only the newest are kept: the cookie must stay under the browsers' 4 KB limit (~75 bytes a pair).
 MAX_REMEMBERED_TOKENS = 20
-NO_TOKEN_MESSAGE = ("No delete token was given, so the report was not deleted. Send the delete token you "
-                    "received when the report was created (API: in the X-Delete-Token header).")
-WRONG_TOKEN_MESSAGE = ("The delete token does not match this report, so it was not deleted. Use the delete "
-                       "token you received when the report was created.")
-NO_HASH_MESSAGE = ("This report was created before delete tokens existed, so it cannot be deleted with one. "
-                   "Ask the server's operator to remove it.")
 
 
-def refusal(report: Report, given: str | None) -> str | None:
-    """Why ``given`` may not delete ``report``, as a sentence; None when it may."""
+@dataclass(frozen=True)
+class Refusals:
+    """Why an action that needs the delete token was refused, one sentence per case."""
+
+    no_token: str
+    wrong_token: str
+    no_hash: str
+
+
+DELETE = Refusals(
+    no_token=("No delete token was given, so the report was not deleted. Send the delete token you "
+              "received when the report was created (API: in the X-Delete-Token header)."),
+    wrong_token=("The delete token does not match this report, so it was not deleted. Use the delete "
+                 "token you received when the report was created."),
+    no_hash=("This report was created before delete tokens existed, so it cannot be deleted with one. "
+             "Ask the server's operator to remove it."),
+)
+CANCEL = Refusals(
+    no_token=("Only whoever submitted this job can cancel it, and no delete token was given, so it was not "
+              "cancelled. Send the delete token you received when the report was created "
+              "(API: in the X-Delete-Token header)."),
+    wrong_token=("The delete token does not match this report, so its job was not cancelled. Use the delete "
+                 "token you received when the report was created."),
+    no_hash=("This report was created before delete tokens existed, so its job cannot be cancelled with one. "
+             "Ask the server's operator to stop it."),
+)
+
+
+def refusal(report: Report, given: str | None, refusals: Refusals = DELETE) -> str | None:
+    """Why ``given`` may not delete ``report`` (or cancel its job), as a sentence; None when it may."""
     if not report.delete_token_hash:
-        return NO_HASH_MESSAGE
+        return refusals.no_hash
     if not given:
-        return NO_TOKEN_MESSAGE
-    return None if delete_token_matches(report, given) else WRONG_TOKEN_MESSAGE
+        return refusals.no_token
+    return None if delete_token_matches(report, given) else refusals.wrong_token
+
+
+def given_by_page(report_token: str) -> str | None:
+    """The token a page's form sends (a ``delete_token`` field), else the one this browser's session holds."""
+    return request.form.get("delete_token") or held_token(report_token)
 
 
 def remember(report_token: str, delete_token: str) -> None:

@@ -6,11 +6,11 @@ send it back in the X-Delete-Token header.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, url_for
 
 from webapp.store import Report
 from webapp.store.deletion import delete_reports
-from webapp.views.delete_tokens import forget, held_token, refusal
+from webapp.views.delete_tokens import forget, given_by_page, refusal
 from webapp.views.errors import error_response
 from webapp.views.finished_cache import forget_report
 from webapp.views.rendering import is_htmx
@@ -33,7 +33,7 @@ def delete(report: Report) -> None:
 def delete_from_page(token: str):
     """The Delete button: uses the token this browser holds (or a ``delete_token`` form field)."""
     report = load_report(token)
-    reason = refusal(report, request.form.get("delete_token") or held_token(token))
+    reason = refusal(report, given_by_page(token))
     if reason:
         return error_response(reason, 403)
     delete(report)

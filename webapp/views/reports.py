@@ -9,7 +9,8 @@ from sqlalchemy.orm import defer
 
 from webapp.store import FINAL_STATUSES, Report
 from webapp.store.lifecycle import request_cancel
-from webapp.views.delete_tokens import held_token, take_token_to_show
+from webapp.views.delete_tokens import CANCEL, given_by_page, held_token, refusal, take_token_to_show
+from webapp.views.errors import error_response
 from webapp.views.finished_cache import find_report, get_cache
 from webapp.views.presenters import details_context, header_context
 from webapp.views.rendering import is_htmx
@@ -42,7 +43,9 @@ def load_report(token: str, *, light: bool = False) -> Report:
 def render_report(report: Report, *, partial: bool | None = None) -> str:
     """The report page, or (for htmx) the report region alone."""
     context = header_context(report) | _details(report)
+    # Only the browser that created the report (it holds the delete token) may delete it or cancel its job.
     context["can_delete"] = held_token(report.token) is not None
+    context["can_cancel"] = context["can_delete"] and report.is_pending
     # Shown on the first view after submitting (the page, or the htmx swap), outside the
     # region that polls, so it stays on screen until the reader leaves the page.
     context["new_delete_token"] = take_token_to_show(report.token)
@@ -100,8 +103,11 @@ def _same_for_every_reader(token: str) -> bool:
 
 @bp.post("/<token>/cancel")
 def cancel(token: str):
-    """Cancel a queued job at once, or ask a running one to stop."""
+    """The Cancel button: stop a queued job at once, or ask a running one to stop; needs the delete token."""
     report = load_report(token)
+    reason = refusal(report, given_by_page(token), CANCEL)
+    if reason:
+        return error_response(reason, 403)
     with get_store().writing() as session:
         request_cancel(session, report.id)
     if is_htmx():
