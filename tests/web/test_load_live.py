@@ -19,6 +19,7 @@ from .cluster import Cluster, logs, wait_until
 from .live import app_config, http_json
 from webapp import create_app
 from webapp.store import CANCELLED, DONE, FAILED, Report
+from webapp.store.artifacts import load_artifact, plain_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -73,15 +74,17 @@ def finished_rows(store, tokens: list[str]) -> list[Report] | None:
     return rows if len(rows) == len(tokens) and all(row.status in FINAL for row in rows) else None
 
 
-def failures(rows: list[Report]) -> list[str]:
-    """One line per job that did not end done with samples on its first attempt."""
+def failures(store, rows: list[Report]) -> list[str]:
+    """One line per job that did not end done with samples on its first attempt, with the end of its stderr."""
     wrong = []
     for row in rows:
         samples = (row.summary or {}).get("total_samples", 0)
         if row.status != DONE or not samples or row.attempts != 1:
-            outcome = row.outcome or {}
-            wrong.append(f"{row.token}: {row.status}, {samples} samples, attempt {row.attempts}, "
-                         f"{outcome.get('reason')}: {outcome.get('message')} {outcome.get('details', '')[-600:]}")
+            with store.reading() as session:
+                stderr = load_artifact(session, row.id, "stderr.txt")
+                stderr_tail = plain_bytes(stderr).decode(errors="replace")[-400:] if stderr else ""
+            wrong.append(f"{row.token}: {row.status}, {samples} samples, attempt {row.attempts}: "
+                         f"{(row.outcome or {}).get('message')} stderr: {stderr_tail!r}")
     return wrong
 
 
@@ -93,7 +96,7 @@ def test_every_short_cpu_bound_job_submitted_at_once_ends_done_with_samples_thre
         tokens = submit_all_at_once(cluster.url, JOBS)
         rows = wait_until(lambda: finished_rows(store, tokens), timeout_s=ROUND_TIMEOUT_S, poll_s=0.5,
                           what=f"all {JOBS} jobs of round {round_number} finished")
-        wrong = failures(rows)
+        wrong = failures(store, rows)
         assert not wrong, (f"round {round_number}: {len(wrong)} of {JOBS} jobs lost\n" + "\n".join(wrong)
                            + "\n" + logs(cluster))
         print(f"round {round_number}: {JOBS} jobs done with samples in {time.monotonic() - started:.1f} s, "
