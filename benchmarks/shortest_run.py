@@ -8,7 +8,8 @@ machine makes them last longer, never do less) are profiled by ``pipeline.profil
 the sandbox the settings choose (FLAMEDECK_SANDBOX, as a worker does), first one after another,
 then --at-once at a time in threads (as a worker running several jobs does). Prints, per CPU
 time, how many runs got samples of the script's own code (the runner's frames are not counted)
-and the fewest and median samples. A CPU time is reliably sampled when every run got samples.
+and the fewest and median samples, then how the runs without samples ended. A CPU time is
+reliably sampled when every run got samples.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ class Bench:
         self.options = RunOptions(duration_s=TIME_LIMIT_S, rate_hz=rate_hz)
         self.count = 0
 
-    def samples(self, cpu_s: float) -> int:
-        """Samples of the script's own code in one run (0: none, or the run failed)."""
+    def samples(self, cpu_s: float) -> tuple[int, str]:
+        """Samples of the script's own code in one run (0: none, or the run failed), and how it ended."""
         self.count += 1
         job_dir = self.base / f"job{self.count}"
         job_dir.mkdir()
@@ -66,7 +67,10 @@ class Bench:
                                              launcher=self.launcher, python=self.launcher.python)
         finally:
             shutil.rmtree(job_dir, ignore_errors=True)
-        return report.summary.get("total_samples", 0) if report.produced_profile else 0
+        samples = report.summary.get("total_samples", 0) if report.produced_profile else 0
+        ending = report.summary["outcome"]["message"]
+        stderr = report.artifacts.get("stderr.txt", b"").decode(errors="replace").strip().splitlines()
+        return samples, ending + (f" [stderr: {stderr[-1]}]" if stderr else "")
 
 
 def row(cpu_s: float, counts: list[int]) -> str:
@@ -88,11 +92,15 @@ def main() -> int:
         bench = Bench(base, args.rate)
         print(f"sandbox: {type(bench.launcher).__name__}; {args.rate} Hz; {args.runs} runs per line")
         for label, at_once in (("one at a time", 1), (f"{args.at_once} at once", args.at_once)):
+            unsampled: set[str] = set()
             print(f"\n{label}\n\n| CPU time | runs with samples | fewest | median | reliable |\n|---|---|---|---|---|")
             with ThreadPoolExecutor(max_workers=at_once) as pool:
                 for cpu_s in CPU_TIMES_S:
-                    counts = list(pool.map(bench.samples, [cpu_s] * args.runs))
-                    print(row(cpu_s, counts), flush=True)
+                    runs = list(pool.map(bench.samples, [cpu_s] * args.runs))
+                    print(row(cpu_s, [count for count, _ in runs]), flush=True)
+                    unsampled.update(f"{cpu_s * 1000:g} ms: {ending}" for count, ending in runs if not count)
+            if unsampled:
+                print("\nruns without samples ended so:\n" + "\n".join(sorted(unsampled)))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0
