@@ -118,3 +118,11 @@ def test_a_profiler_that_reports_success_without_a_file():
 def test_a_message_that_already_ends_a_sentence_gets_no_second_full_stop():
     ending = {"kind": "exited", "exit_code": 2, "exit_message": "Usage: tool.py FILE."}
     assert classify(replace(FINISHED, ending=ending), 50).message == "The script exited with code 2: Usage: tool.py FILE."
+
+
+def test_a_runner_that_died_before_the_script_started_is_a_failed_start_not_no_samples():
+    evidence = replace(FINISHED, script_started=False, ending=None, stderr_tail="OSError: [Errno 9] Bad file descriptor")
+    outcome = classify(evidence, 0)
+    assert (outcome.status, outcome.reason) == ("error", "runner_failed")
+    assert outcome.message.startswith("The run failed to start")
+    assert outcome.details == "OSError: [Errno 9] Bad file descriptor"

@@ -87,6 +87,14 @@ def classify(evidence: RunEvidence, sample_count: int | None) -> Outcome:
     failure = _profiler_failure(evidence)
     if failure is not None:
         return failure
+    if not evidence.script_started and evidence.stopped_by is None:
+        return _error(
+            "runner_failed",
+            "The run failed to start: the program that starts the script ended before the script "
+            "began, so nothing of the script ran. Try again; if it keeps happening, the server's "
+            "operator should check the worker's log (the end of its error output is below).",
+            replace(evidence, log=evidence.stderr_tail or evidence.log),
+        )
     if sample_count == 0:
         return _nothing_sampled(evidence, "no_samples")
     if evidence.stopped_by == TIME_LIMIT:
