@@ -2,7 +2,7 @@
 
 The worker spawns, as the unprivileged user::
 
-    sh (open the seccomp fds, clear the environment)
+    sh (open the seccomp program for bwrap, clear the environment)
       -> bwrap --unshare-all ... (new user, pid, net, ipc, uts, cgroup namespaces)
         -> py-spy record ... -> prlimit (per-process rlimits) -> python runner.py ... script
 

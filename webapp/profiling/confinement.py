@@ -3,7 +3,8 @@
 A confined command starts with a tiny ``/bin/sh`` wrapper (``JOIN_SHELL``) that runs
 as the unprivileged user, outside any sandbox: it moves itself into the job's
 cgroup (unless the worker does that later), opens the seccomp program on fd
-``SECCOMP_FD`` for bubblewrap, then execs the rest. A shell, not Python, so py-spy never mistakes it for the script.
+``SECCOMP_FD`` for bubblewrap, then execs the rest. A shell, not Python, so py-spy
+never mistakes it for the script.
 """
 
 from __future__ import annotations
