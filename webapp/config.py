@@ -50,8 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_RETRY_DELAY_S", 1.0, "s",
             "After losing its database connection (a restart), how long a worker waits before trying once more."),
     Setting("SECRET_KEY", "", "text",
-            "Key that signs the session cookie (CSRF tokens, the delete tokens a browser holds); "
+            "Key that signs the session cookie (CSRF tokens, the delete tokens and upload token a browser holds); "
             "empty means one is generated once and kept in DATA_DIR. Set the same key on every web machine."),
+    Setting("UPLOAD_TOKEN", "", "text",
+            "When set, submitting a script or importing a profile needs this token (API: "
+            "`Authorization: Bearer <token>`; the form asks once per browser); reading reports never does. "
+            "Empty means anyone may submit. Set it on a public instance."),
     Setting("JOBS_DIR", "", "path",
             "Scratch space of running jobs; empty means a directory per installation under the system temp dir."),
     Setting("EXAMPLES_DIR", "examples", "path",

@@ -14,6 +14,7 @@ from webapp.views.presenters import artifact_url, report_context, speedscope_url
 from webapp.views.reports import load_report
 from webapp.views.services import get_store
 from webapp.views.submission import BadInput, create_report
+from webapp.views.upload_token import api_refusal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -22,8 +23,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def create():
     """Submit a script (file, code or example) or a profile to import: 202 with the report's links.
 
+    On a server with an upload token, only with ``Authorization: Bearer <token>``; else 401.
+
     The response carries the report's delete token, the only time it is ever shown.
     """
+    reason = api_refusal()
+    if reason:
+        return jsonify(error=reason), 401, {"WWW-Authenticate": 'Bearer realm="flamedeck"'}
     try:
         created = create_report(request.form, request.files)
     except BadInput as error:

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from webapp.views.delete_tokens import remember
 from webapp.views.rendering import is_htmx, page_or_partial
 from webapp.views.submission import BadInput, create_report, list_examples
+from webapp.views.upload_token import FORM_FIELD, form_asks_for_it, form_refusal
 
 bp = Blueprint("pages", __name__)
 
@@ -23,6 +24,9 @@ def submit():
 
     That page shows the delete token once; this browser keeps it for the Delete button.
     """
+    reason = form_refusal()
+    if reason:
+        return render_index_with_error(reason, 403, field=FORM_FIELD)
     try:
         created = create_report(request.form, request.files)
     except BadInput as error:
@@ -40,14 +44,15 @@ def submit():
     }
 
 
-def render_index_with_error(message: str, status_code: int, headers: dict[str, str] | None = None):
-    """The form again, with the sentence saying what was wrong, and the error status."""
+def render_index_with_error(message: str, status_code: int, headers: dict[str, str] | None = None,
+                            field: str | None = None):
+    """The form again, with the sentence saying what was wrong (at ``field`` if given), and the error status."""
     # After a 413 the body was never read; reading the form now would fail the same way.
     readable = request.content_length is None or request.content_length <= current_app.config["MAX_UPLOAD_BYTES"]
     form = request.form if readable else {}
     error_for = "import" if readable and request.files.get("profile") else "script"
     body = page_or_partial("index.html", "pages/_submit.html", error=message, error_for=error_for,
-                           **_form_context(form))
+                           error_field=field, **_form_context(form))
     return body, status_code, headers or {}
 
 
@@ -56,6 +61,7 @@ def _form_context(form=None) -> dict:
     return {
         "examples": sorted(path.stem for path in list_examples().values()),
         "values": form or {},
+        "ask_upload_token": form_asks_for_it(),
         "defaults": {"duration": config["DEFAULT_DURATION_S"], "rate": config["DEFAULT_RATE_HZ"]},
         "limits": {"duration": config["MAX_DURATION_S"], "rate": config["MAX_RATE_HZ"],
                    "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"]},
