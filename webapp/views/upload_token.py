@@ -14,7 +14,7 @@ from flask import current_app, request, session
 
 FORM_FIELD = "upload_token"
 SESSION_KEY = "upload_token"
-BEARER_PREFIX = "Bearer "
+BEARER_SCHEME = "bearer"
 
 API_MISSING = ("This server only accepts submissions with its upload token, and none was sent, so nothing "
                "was stored. Send it as 'Authorization: Bearer <token>' (ask the server's operator for it).")
@@ -41,9 +41,10 @@ def api_refusal() -> str | None:
     if not required():
         return None
     header = request.headers.get("Authorization", "")
-    if not header.startswith(BEARER_PREFIX) or not header[len(BEARER_PREFIX):].strip():
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != BEARER_SCHEME or not token.strip():  # the scheme is case-insensitive (RFC 9110)
         return API_MISSING
-    return None if _matches(header[len(BEARER_PREFIX):].strip()) else API_WRONG
+    return None if _matches(token.strip()) else API_WRONG
 
 
 def form_refusal() -> str | None:
