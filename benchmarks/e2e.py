@@ -22,7 +22,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.web.live import free_port, http_json, serve  # noqa: E402  (needs the path above)
+from tests.web.live import free_port, http_json, serve, wait_until_ended  # noqa: E402  (needs the path above)
 from webapp.profiling import find_pyspy  # noqa: E402
 
 SCRIPT_RUNTIME_S = 2.0
@@ -59,11 +59,7 @@ def e2e_run(base_url: str, rate_hz: int) -> float:
                                 {"code": CPU_BOUND_SCRIPT, "duration": str(TIME_LIMIT_S), "rate": str(rate_hz)})
     if status != 202:
         raise SystemExit(f"submission refused: {created}")
-    while True:
-        _status, document = http_json("GET", created["api_url"])
-        if document["status"] not in ("queued", "running"):
-            break
-        time.sleep(POLL_INTERVAL_S)
+    document = wait_until_ended(base_url, created["id"], poll_s=POLL_INTERVAL_S)
     elapsed = time.perf_counter() - started
     if document["status"] != "done":
         raise SystemExit(f"the report ended {document['status']}: {document.get('outcome')}")

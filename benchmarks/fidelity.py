@@ -13,7 +13,7 @@ what the sandbox used to get wrong (of a waiting script's few samples, any share
 large) - and the largest difference with its standard error (sampling noise: two runs
 of bare py-spy differ too). Target: largest difference <= 3 points at 100 Hz.
 
-    .venv/bin/python benchmarks/fidelity.py [--runs 3] [--rate 100]
+    .venv/bin/python benchmarks/fidelity.py [--runs 5] [--rate 100]
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from tests.web.live import free_port, http_json, serve  # noqa: E402  (needs the path above)
+from tests.web.live import free_port, http_json, serve, wait_until_ended  # noqa: E402  (needs the path above)
 from webapp.analysis import function_stats  # noqa: E402
 from webapp.profiles import load_profile  # noqa: E402
 from webapp.profiling import find_pyspy  # noqa: E402
@@ -131,11 +130,7 @@ def web_run(base_url: str, source: str, args: list[str], rate_hz: int, subproces
     status, created = http_json("POST", base_url + "/api/v1/reports", fields)
     if status != 202:
         raise SystemExit(f"submission refused: {created}")
-    while True:
-        _status, document = http_json("GET", created["api_url"])
-        if document["status"] not in ("queued", "running"):
-            break
-        time.sleep(POLL_INTERVAL_S)
+    document = wait_until_ended(base_url, created["id"], poll_s=POLL_INTERVAL_S)
     url = (document.get("artifacts") or {}).get("profile.speedscope.json")
     if document["status"] != "done" or not url:
         raise SystemExit(f"the report ended {document['status']}: {document.get('outcome')}")
@@ -169,14 +164,15 @@ def _mean(runs: list[dict]) -> dict:
 
 def _variance(runs: list[dict], key) -> float:
     values = [run.get(key, 0.0) for run in runs]
-    return statistics.variance(values) if len(values) > 1 else 0.0
+    return statistics.variance(values) if len(values) > 1 else math.nan  # one run says nothing of its noise
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs of each side per script (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side per script (default 5, at least 2)")
     parser.add_argument("--rate", type=int, default=100, help="sampling rate in Hz (default 100)")
     args = parser.parse_args(argv)
+    args.runs = max(args.runs, 2)  # the standard error needs two
     scripts = [(path.name, path.read_text(), ["--runtime", str(RUNTIME_S)]) for path in EXAMPLES]
     scripts += [("waits_on_a_pipe.py", WAITS_ON_A_PIPE, []), ("waits_on_a_lock.py", WAITS_ON_A_LOCK, [])]
     results = []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
-import time
 import urllib.request
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -19,11 +18,8 @@ from pathlib import Path
 
 from webapp.pipeline import profile_script
 from webapp.profiling import RunOptions
-from web.live import free_port, http_json, serve  # tests/ is on sys.path under pytest
+from web.live import free_port, http_json, serve, wait_until_ended  # tests/ is on sys.path under pytest
 
-FINISH_TIMEOUT_S = 120
-POLL_S = 0.2
-ENDED = ("done", "failed", "cancelled")
 FORM_NAMES = {"duration_s": "duration", "rate_hz": "rate"}
 
 
@@ -95,21 +91,11 @@ class WebPath:
                 fields[name] = str(value)
         status, document = http_json("POST", f"{self.base_url}/api/v1/reports", fields)
         assert status == 202, document
-        document = self._wait(document["id"])
+        document = wait_until_ended(self.base_url, document["id"])
         assert "warning" not in document or self.name == "rlimits", document
         artifacts = document.get("artifacts") or {}
         speedscope, stdout = (_download(artifacts.get(name)) for name in ("profile.speedscope.json", "stdout.txt"))
         return Profiled(document["outcome"], document.get("summary") or {}, speedscope, (stdout or b"").decode())
-
-    def _wait(self, token: str) -> dict:
-        deadline = time.monotonic() + FINISH_TIMEOUT_S
-        while True:
-            status, document = http_json("GET", f"{self.base_url}/api/v1/reports/{token}")
-            assert status == 200, document
-            if document["status"] in ENDED:
-                return document
-            assert time.monotonic() < deadline, f"report {token} still {document['status']}"
-            time.sleep(POLL_S)
 
 
 def _download(url: str | None) -> bytes | None:

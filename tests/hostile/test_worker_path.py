@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from web.live import free_port, http_json, serve  # tests/ is on sys.path under pytest
+from web.live import free_port, http_json, serve, wait_until_ended  # tests/ is on sys.path under pytest
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +32,6 @@ SANDBOX_SETTINGS = {
     "MAX_OUTPUT_BYTES": 200_000,
     "GRACE_S": 5,
 }
-FINISH_TIMEOUT_S = 120
-ENDED = ("done", "failed", "cancelled")
 
 
 class Listener:
@@ -70,17 +68,6 @@ def submit(base_url: str, script: str, *args: str, duration_s: int = 4, idle: bo
     })
     assert status == 202, document
     return document["id"]
-
-
-def wait_until_ended(base_url: str, token: str) -> dict:
-    deadline = time.monotonic() + FINISH_TIMEOUT_S
-    while True:
-        status, document = http_json("GET", f"{base_url}/api/v1/reports/{token}")
-        assert status == 200, document
-        if document["status"] in ENDED:
-            return document
-        assert time.monotonic() < deadline, f"report {token} still {document['status']}"
-        time.sleep(0.2)
 
 
 def everything_shown(document: dict) -> bytes:

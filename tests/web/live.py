@@ -15,6 +15,8 @@ from webapp.store import Report
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT_S = 20
+ENDED = ("done", "failed", "cancelled")
+ENDED_TIMEOUT_S = 120  # submit -> ended, for jobs of a few seconds on a busy machine
 
 # Short lifecycle timings so that a killed worker is noticed within seconds.
 FAST_LIFECYCLE = {
@@ -109,6 +111,18 @@ def processes_mentioning(text: str) -> list[int]:
         if text in cmdline and process.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(process.info["pid"])
     return found
+
+
+def wait_until_ended(base_url: str, token: str, timeout_s: float = ENDED_TIMEOUT_S, poll_s: float = 0.2) -> dict:
+    """Poll a report's API document until its job has ended (done, failed or cancelled); return it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, document = http_json("GET", f"{base_url}/api/v1/reports/{token}")
+        assert status == 200, document
+        if document["status"] in ENDED:
+            return document
+        assert time.monotonic() < deadline, f"report {token} still {document['status']}"
+        time.sleep(poll_s)
 
 
 def http_json(method: str, url: str, fields: dict[str, str] | None = None) -> tuple[int, dict]:
