@@ -121,9 +121,11 @@ def _noting_waits(outcome: Outcome, ev: RunEvidence, sample_count: int | None) -
     for where the time went.
     """
     looked = ev.elapsed_s * ev.rate_hz
-    if sample_count is None or ev.idle or looked <= 0 or 100 * sample_count / looked >= MOSTLY_WAITING_PERCENT:
+    if sample_count is None or ev.idle or looked <= 0:
         return outcome
     share = 100 * sample_count / looked
+    if share >= MOSTLY_WAITING_PERCENT:
+        return outcome
     note = (
         f" py-spy found it running at only {sample_count} of about {looked:.0f} sampling moments "
         f"({share:.0f} %): it spent the rest waiting. {_waiting_hint(ev)}"

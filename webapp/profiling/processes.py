@@ -154,7 +154,8 @@ def _stat(pid: int) -> dict[str, object] | None:
         return None
     # The command name (field 2) may contain spaces and parentheses: split after the last ")".
     fields = text[text.rindex(")") + 2 :].split()
-    return {"name": text[text.index("(") + 1 : text.rindex(")")], "state": fields[0], "ppid": int(fields[1]), "pgrp": int(fields[2]), "session": int(fields[3])}
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    return {"name": name, "state": fields[0], "ppid": int(fields[1]), "pgrp": int(fields[2]), "session": int(fields[3])}
 
 
 def _has_env(pid: int, marker: bytes) -> bool:

@@ -32,7 +32,6 @@ import builtins
 import json
 import os
 import sys
-import threading  # noqa: F401 - registers "MainThread" before py-spy first looks the main thread's name up
 import types
 
 RUNNER_PATH = os.path.abspath(__file__)

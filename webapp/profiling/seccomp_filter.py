@@ -89,7 +89,7 @@ def build_script_filter() -> bytes | None:
 
 
 @lru_cache(maxsize=4)
-def build_filter(denied: tuple[str, ...] = DENIED_SYSCALLS) -> bytes | None:
+def build_filter(denied: tuple[str, ...]) -> bytes | None:
     """The compiled BPF program denying ``denied`` with EPERM (an array of ``struct
     sock_filter``, bwrap's ``--seccomp`` format), or None without libseccomp."""
     lib = _libseccomp()
