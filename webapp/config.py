@@ -71,6 +71,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_RATE_HZ", 100, "Hz", "Sampling rate pre-filled in the form and used when none is given."),
     Setting("MAX_ARGS", 32, "arguments", "Most command-line arguments a script may be given."),
     Setting("MAX_ARG_CHARS", 1000, "characters", "Longest single argument a script may be given."),
+    # Abuse limits
+    Setting("RATE_LIMIT_PER_MINUTE", 30, "requests",
+            "Submissions and imports one client address may make in any minute (form and API together); "
+            "more get 429 with Retry-After."),
+    Setting("RATE_LIMIT_PER_HOUR", 300, "requests",
+            "Submissions and imports one client address may make in any hour. In team mode the counts live "
+            "in Redis and hold across web machines; otherwise each web process counts on its own."),
+    Setting("TRUSTED_PROXIES", 0, "proxies",
+            "Reverse proxies in front of the web server whose X-Forwarded-For (and -Proto) are believed, "
+            "so that limits apply to the real client; 0 means the connecting address counts."),
     # Queue and job lifecycle
     Setting("MAX_QUEUED", 50, "jobs", "Waiting jobs beyond which new submissions get 503 with Retry-After."),
     Setting("RETRY_AFTER_S", 30, "s", "Value of the Retry-After header sent with that 503."),

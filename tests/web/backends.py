@@ -75,6 +75,7 @@ def fresh_postgres_database(migrate: bool = True):
 @contextmanager
 def redis_queue():
     """A queue name nobody else uses on the test Redis; its keys are deleted at the end."""
+    import redis
     from huey import RedisHuey
 
     name = DATABASE_PREFIX + secrets.token_hex(6)
@@ -82,6 +83,10 @@ def redis_queue():
         yield name
     finally:
         RedisHuey(name, url=REDIS_URL).storage.flush_all()
+        # The rate limiter's counts carry the queue name in their keys (see webapp/views/rate_limits.py).
+        client = redis.Redis.from_url(REDIS_URL)
+        for key in client.scan_iter(match=f"*{name}*"):
+            client.delete(key)
 
 
 @contextmanager

@@ -7,7 +7,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from webapp.jobs.sandboxing import sandbox_warning
 
-from webapp.views import api, deletion, downloads, errors, finished_cache, pages, reports, security, speedscope
+from webapp.views import (api, deletion, downloads, errors, finished_cache, pages, rate_limits, reports, security,
+                          speedscope)
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
@@ -17,6 +18,7 @@ def register(app: Flask, csrf: CSRFProtect) -> None:
     # API clients (curl, CI) send no cookies, so there is no session for CSRF to ride on.
     csrf.exempt(api.bp)
     errors.init_app(app)
+    rate_limits.init_app(app)
     finished_cache.init_app(app)
     security.init_app(app)
     # Every page says so when scripts run without isolation (the API adds it to its JSON).
