@@ -26,6 +26,48 @@ def create():
     On a server with an upload token, only with ``Authorization: Bearer <token>``; else 401.
 
     The response carries the report's delete token, the only time it is ever shown.
+    ---
+    post:
+      summary: Submit a script to profile, or a profile to import
+      security: [{}, {uploadToken: []}]
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema: Submission
+      responses:
+        "202":
+          description: Stored; a script is queued, an import is finished.
+          headers:
+            Location: {description: The report's API document., schema: {type: string}}
+          content:
+            application/json:
+              schema: Created
+        "400":
+          description: The fields do not make a valid submission; nothing was stored.
+          content:
+            application/json:
+              schema: Error
+        "401":
+          description: This server needs its upload token.
+          content:
+            application/json:
+              schema: Error
+        "413":
+          description: The upload or the script is larger than the server allows.
+          content:
+            application/json:
+              schema: Error
+        "429":
+          description: Too many submissions from this address; see Retry-After.
+          content:
+            application/json:
+              schema: Error
+        "503":
+          description: The queue is full; see Retry-After.
+          content:
+            application/json:
+              schema: Error
     """
     reason = api_refusal()
     if reason:
@@ -41,13 +83,71 @@ def create():
 
 @bp.get("/reports/<token>")
 def show(token: str):
-    """A report's status and outcome; when done, its summary and artifact URLs."""
+    """A report's status and outcome; when done, its summary and artifact URLs.
+    ---
+    get:
+      summary: Read a report
+      parameters:
+        - in: path
+          name: token
+          required: true
+          schema: {type: string}
+          description: The report's id.
+      responses:
+        "200":
+          description: The report's document.
+          content:
+            application/json:
+              schema: Report
+        "404":
+          description: No report has this id.
+          content:
+            application/json:
+              schema: Error
+        "410":
+          description: This report was deleted.
+          content:
+            application/json:
+              schema: Error
+    """
     return jsonify(describe(load_report(token)))
 
 
 @bp.post("/reports/<token>/cancel")
 def cancel(token: str):
-    """Cancel a queued job, or ask a running one to stop: 202 with the right X-Delete-Token header, else 403."""
+    """Cancel a queued job, or ask a running one to stop: 202 with the right X-Delete-Token header, else 403.
+    ---
+    post:
+      summary: Cancel a queued or running job
+      security: [{deleteToken: []}]
+      parameters:
+        - in: path
+          name: token
+          required: true
+          schema: {type: string}
+          description: The report's id.
+      responses:
+        "202":
+          description: Cancelled, or asked to stop; the report's document.
+          content:
+            application/json:
+              schema: Report
+        "403":
+          description: The X-Delete-Token header is missing or wrong.
+          content:
+            application/json:
+              schema: Error
+        "404":
+          description: No report has this id.
+          content:
+            application/json:
+              schema: Error
+        "410":
+          description: This report was deleted.
+          content:
+            application/json:
+              schema: Error
+    """
     report = load_report(token)
     reason = refusal(report, request.headers.get(DELETE_TOKEN_HEADER), CANCEL)
     if reason:
@@ -59,7 +159,36 @@ def cancel(token: str):
 
 @bp.delete("/reports/<token>")
 def remove(token: str):
-    """Delete a report and its files: 204 with the right X-Delete-Token header, else 403."""
+    """Delete a report and its files: 204 with the right X-Delete-Token header, else 403.
+    ---
+    delete:
+      summary: Delete a report and its files
+      security: [{deleteToken: []}]
+      parameters:
+        - in: path
+          name: token
+          required: true
+          schema: {type: string}
+          description: The report's id.
+      responses:
+        "204":
+          description: Deleted.
+        "403":
+          description: The X-Delete-Token header is missing or wrong.
+          content:
+            application/json:
+              schema: Error
+        "404":
+          description: No report has this id.
+          content:
+            application/json:
+              schema: Error
+        "410":
+          description: This report was deleted.
+          content:
+            application/json:
+              schema: Error
+    """
     report = load_report(token)
     reason = refusal(report, request.headers.get(DELETE_TOKEN_HEADER))
     if reason:

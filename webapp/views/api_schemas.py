@@ -1,0 +1,93 @@
+"""The shapes of the JSON API's requests and answers, as marshmallow schemas.
+
+They exist to describe the API (``/api/v1/openapi.json`` is generated from them and from the
+views' docstrings); the views build their documents themselves. A test runs schemathesis
+against the live app, so a field added to an answer without being described here, or described
+wrongly, fails CI.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+STATUSES = ("queued", "running", "done", "failed", "cancelled")
+KINDS = ("script", "import")
+BOOLEAN_WORDS = ("on", "off", "true", "false", "yes", "no", "1", "0", "")
+
+
+def _text(description: str, **kwargs) -> fields.String:
+    return fields.String(metadata={"description": description}, **kwargs)
+
+
+class ErrorSchema(Schema):
+    error = _text("What went wrong and what to do, in one or two sentences.", required=True)
+
+
+class LinksSchema(Schema):
+    id = _text("The report's unguessable id.", required=True)
+    url = fields.Url(required=True, metadata={"description": "The report page, to share."})
+    api_url = fields.Url(required=True, metadata={"description": "This report's API document."})
+    warning = _text("Present when this server runs scripts without isolation.")
+
+
+class CreatedSchema(LinksSchema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    delete_token = _text("The owner key: send it as X-Delete-Token to cancel or delete. Shown only this once.",
+                         required=True)
+
+
+class OutcomeSchema(Schema):
+    status = _text("How the run ended (finished, time_limit, script_error, exit_code, no_samples, …).",
+                   required=True)
+    message = _text("The same, as a sentence.", required=True)
+    exit_code = fields.Integer(allow_none=True, metadata={"description": "The script's exit code, when known."})
+    reason = fields.String(allow_none=True, metadata={"description": "A finer machine-readable cause."})
+    details = _text("The end of the script's stderr or of py-spy's log, when it explains the outcome.")
+
+
+class ProgressSchema(Schema):
+    elapsed_s = fields.Float(required=True)
+    limit_s = fields.Float(required=True)
+
+
+class ProfileFilesSchema(Schema):
+    available = fields.Boolean(required=True)
+    reason = _text("Why there is no profile (the run's outcome), when there is none.")
+
+
+class ReportSchema(LinksSchema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    script_name = fields.String(required=True, allow_none=True)
+    options = fields.Dict(required=True, allow_none=True, metadata={"description": "The run options used."})
+    created_at = fields.Float(required=True, metadata={"description": "Unix time."})
+    started_at = fields.Float(required=True, allow_none=True)
+    finished_at = fields.Float(required=True, allow_none=True)
+    attempts = fields.Integer(required=True)
+    queue_position = fields.Integer(required=True, allow_none=True)
+    progress = fields.Nested(ProgressSchema, required=True, allow_none=True)
+    outcome = fields.Nested(OutcomeSchema, required=True, allow_none=True)
+    summary = fields.Dict(allow_none=True, metadata={"description": "Once ended: samples, hot functions, "
+                                                                     "threads, static metrics."})
+    artifacts = fields.Dict(keys=fields.String(), values=fields.Url(),
+                            metadata={"description": "Download URL of each file, by name."})
+    profile_files = fields.Nested(ProfileFilesSchema)
+    speedscope_url = fields.Url(metadata={"description": "The profile opened in the bundled speedscope."})
+
+
+class SubmissionSchema(Schema):
+    """The form fields of ``POST /api/v1/reports`` (multipart/form-data): one source, then options."""
+
+    script = fields.Raw(metadata={"type": "string", "format": "binary", "description": "A .py file to profile."})
+    code = _text("Python source to profile.")
+    example = _text("The name of an example script (see the home page).")
+    profile = fields.Raw(metadata={"type": "string", "format": "binary",
+                                   "description": "A py-spy .speedscope.json file to import instead."})
+    duration = _text("Time limit in seconds (a whole number; default and maximum are server settings).")
+    rate = _text("Sampling rate in Hz (a whole number).")
+    args = _text("Arguments for the script, shell-quoted.")
+    idle = _text("Sample idle threads too (on/off).")
+    gil = _text("Sample only threads holding the GIL (on/off).")
+    native = _text("Include native (C) frames (on/off).")
+    subprocesses = _text("Profile child processes too (on/off).")
+    nonblocking = _text("Do not pause the script while sampling (on/off).")
