@@ -2,13 +2,16 @@
 // layout of the scrolling canvas, and the public methods mountFlamegraph() returns.
 
 import { FlameData, ROOT_FRAME, compileQuery, matchFrames } from "./tree.js";
-import { FlameCanvas, Viewport, ROW_HEIGHT_PX } from "./draw.js";
-import { functionColours } from "./palette.js";
-import { buildControls, showTooltip, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { FlameCanvas, Viewport, ROW_HEIGHT_PX, MIN_FRAME_WIDTH_PX } from "./draw.js";
+import { functionColours, readTheme } from "./palette.js";
+import { buildControls, showTooltip, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { NAVIGATION_KEYS, isDrawn, neighbour } from "./navigate.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
 const MIN_HEIGHT_PX = 180;
+const DARK_SCHEME_QUERY = "(prefers-color-scheme: dark)";
+const THEME_EVENT = "flamedeck:themechange";  // sent by the page's theme toggle
 
 export class Flamegraph {
   constructor(element, { url, scriptFile } = {}) {
@@ -18,7 +21,9 @@ export class Flamegraph {
     this.painter = new FlameCanvas(this.ui.canvas);
     this.state = {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
+      selected: -1,  // the frame chosen with the keyboard or a tap, or -1
     };
+    this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
     this.frameScheduled = false;
     this.listeners = [];
     this.ready = this.load();
@@ -36,7 +41,7 @@ export class Flamegraph {
       throw error;
     }
     if (this.destroyed) return this;  // removed from the page while loading
-    this.colours = this.frameColours();
+    this.applyTheme();
     this.ui.setStatus("");
     this.ui.fillViews(this.data.views);
     this.bindEvents();
@@ -46,16 +51,25 @@ export class Flamegraph {
     return this;
   }
 
-  frameColours() {
+  /** Read the page's theme (CSS custom properties) and colour every frame and the legend with it. */
+  applyTheme() {
+    this.theme = readTheme(this.ui.root);
     const count = this.data.frameCount;
     const fill = new Array(count);
     const faded = new Array(count);
     for (let f = 0; f < count; f++) {
-      const colours = functionColours(this.data.names[f], this.data.fileOf(f), this.data.originOf(f));
+      const colours = functionColours(this.data.names[f], this.data.fileOf(f), this.data.originOf(f), this.theme);
       fill[f] = colours.fill;
       faded[f] = colours.faded;
     }
-    return { fill, faded };
+    this.colours = { fill, faded };
+    this.ui.paintLegend(this.theme);
+  }
+
+  onThemeChange() {
+    if (!this.data) return;
+    this.applyTheme();
+    this.render();
   }
 
   // -- state changes -------------------------------------------------------------------
@@ -64,6 +78,8 @@ export class Flamegraph {
   selectView(view, { keepScroll = false } = {}) {
     this.state.view = view;
     this.state.zoom = 0;
+    this.state.selected = -1;
+    hideTooltip(this.ui);
     this.ui.syncControls(this.state);
     this.refreshMatchLabel();
     this.layout(keepScroll);
@@ -83,13 +99,20 @@ export class Flamegraph {
     this.ui.syncControls(this.state);
     this.layout(false);
     this.render();
+    this.showSelection();
   }
 
-  /** Zoom so that ``node`` fills the width (0 = the root: reset). */
-  zoomTo(node, startedAt = performance.now()) {
+  /**
+   * Zoom so that ``node`` fills the width (0 = the root: reset). The graph takes the height
+   * of what is now drawn and scrolls the zoomed frame to its edge, its subtree in view.
+   * A selected frame stays selected only when asked (the keyboard's Enter, a second tap).
+   */
+  zoomTo(node, startedAt = performance.now(), { keepSelection = false } = {}) {
     this.state.zoom = node;
-    this.scrollIntoView(node);
+    if (!keepSelection) this.select(-1);
+    this.layout(false);
     this.render();
+    if (keepSelection) this.showSelection();
     performance.measure("flamegraph:zoom", { start: startedAt, end: performance.now() });
   }
 
@@ -134,16 +157,29 @@ export class Flamegraph {
   }
 
   // -- layout and drawing --------------------------------------------------------------
+  /**
+   * Size the graph to the rows drawn at the current zoom and width: a deep stack holding a
+   * few samples, too narrow to draw, adds no height. Taller than MAX_HEIGHT_VIEWPORT_FRACTION
+   * of the window, it scrolls. Unless ``keepScroll``, the zoomed frame's row goes to the
+   * edge the graph grows from (bottom for flame, top for icicle), its subtree in view.
+   */
   layout(keepScroll) {
-    const contentHeight = (this.tree.maxDepth + 1) * ROW_HEIGHT_PX;
+    const { tree, state } = this;
+    const width = this.ui.viewport.clientWidth;
+    const minTotal = (tree.total[state.zoom] || 1) * MIN_FRAME_WIDTH_PX / Math.max(1, width);
+    const rows = tree.visibleDepthUnder(state.zoom, minTotal) + 1;
+    const contentHeight = rows * ROW_HEIGHT_PX;
     const limit = Math.max(MIN_HEIGHT_PX, Math.floor(window.innerHeight * MAX_HEIGHT_VIEWPORT_FRACTION));
     const height = Math.min(contentHeight, limit);
+    this.layoutWidth = width;
     this.contentHeight = contentHeight;
     this.ui.setScrollArea(height, contentHeight);
     this.height = height;
-    this.painter.resize(this.ui.viewport.clientWidth, height);  // the scroll range needs the canvas's height
+    this.painter.resize(width, height);  // the scroll range needs the canvas's height
     if (!keepScroll) {
-      this.ui.viewport.scrollTop = this.state.orientation === "flame" ? contentHeight - height : 0;
+      const zoomDepth = tree.depth[state.zoom] * ROW_HEIGHT_PX;
+      const top = state.orientation === "flame" ? contentHeight - height - zoomDepth : zoomDepth;
+      this.ui.viewport.scrollTop = Math.max(0, Math.min(contentHeight - height, top));
     }
   }
 
@@ -167,7 +203,9 @@ export class Flamegraph {
       zoom: this.state.zoom,
       viewport: this.viewportGeometry(),
       colours: this.colours,
+      theme: this.theme,
       matches: this.state.matches,
+      selected: this.state.selected,
       labelOf: (node) => {
         const frame = tree.frame[node];
         if (frame === ROOT_FRAME) return `${view.label} (${formatCount(tree.total[0])} samples)`;
@@ -186,20 +224,74 @@ export class Flamegraph {
     this.ui.reset.disabled = this.state.zoom === 0;
   }
 
-  /** Draw at the next animation frame; many resize or scroll events cost one drawing. */
-  scheduleRender() {
+  /**
+   * Draw at the next animation frame; many resize or scroll events cost one drawing.
+   * ``retip``: things moved, so the selected frame's tooltip follows it (a hover tooltip
+   * follows the pointer's next move on its own).
+   */
+  scheduleRender({ retip = false } = {}) {
+    this.retip = this.retip || retip;
     if (this.frameScheduled) return;
     this.frameScheduled = true;
-    requestAnimationFrame(() => { this.frameScheduled = false; this.render(); });
+    requestAnimationFrame(() => {
+      this.frameScheduled = false;
+      this.render();
+      if (!this.retip) return;
+      this.retip = false;
+      if (this.state.selected >= 0) this.showSelection();
+    });
   }
 
-  scrollIntoView(node) {
+  /** Scroll the graph (not the page) just enough to show the row of ``node``. */
+  scrollRowIntoView(node) {
     const geometry = this.viewportGeometry();
     const top = geometry.rowTop(this.tree.depth[node]);
-    if (top < 0 || top + ROW_HEIGHT_PX > geometry.height) {
-      const offset = this.state.orientation === "flame" ? geometry.height - ROW_HEIGHT_PX : 0;
-      this.ui.viewport.scrollTop += top - offset;
+    if (top < 0) this.ui.viewport.scrollTop += top;
+    else if (top + ROW_HEIGHT_PX > geometry.height) this.ui.viewport.scrollTop += top + ROW_HEIGHT_PX - geometry.height;
+  }
+
+  // -- selection (keyboard and touch) --------------------------------------------------
+  /** Select ``node`` (-1: none), draw its ring and show and announce what it is. */
+  select(node) {
+    this.state.selected = node;
+    if (node < 0) {
+      hideTooltip(this.ui);
+      this.ui.announce.textContent = "";
+      return;
     }
+    this.scrollRowIntoView(node);
+    this.render();
+    this.showSelection();
+  }
+
+  showSelection() {
+    const node = this.state.selected;
+    if (node < 0) return;
+    const info = this.describe(node);
+    this.ui.announce.textContent = [info.title, info.location, info.total, info.self].filter(Boolean).join(". ");
+    const box = this.boxOf(node);
+    if (box) showTooltipAt(this.ui, info, box);
+    else hideTooltip(this.ui);
+  }
+
+  clearSelection() {
+    if (this.state.selected < 0) return;
+    this.select(-1);
+    this.render();
+  }
+
+  /** Client-coordinate box of ``node`` as drawn, or null when it is not drawn or scrolled away. */
+  boxOf(node) {
+    const { tree, zoom, viewport } = this.scene();
+    if (!isDrawn(tree, zoom, viewport.width, node)) return null;
+    const scale = viewport.width / (tree.total[zoom] || 1);
+    const ancestor = tree.depth[node] < tree.depth[zoom];
+    const width = ancestor ? viewport.width : tree.total[node] * scale;
+    const left = ancestor ? 0 : (tree.start[node] - tree.start[zoom]) * scale;
+    const top = viewport.rowTop(tree.depth[node]);
+    if (top + ROW_HEIGHT_PX <= 0 || top >= viewport.height) return null;
+    const canvas = this.ui.canvas.getBoundingClientRect();
+    return { x: canvas.left + left, y: canvas.top + top, width, height: ROW_HEIGHT_PX };
   }
 
   breadcrumbs(scene = this.scene()) {
@@ -238,23 +330,42 @@ export class Flamegraph {
 
   bindEvents() {
     const { ui } = this;
-    this.listen(ui.canvas, "mousemove", (event) => this.onHover(event));
-    this.listen(ui.canvas, "mouseleave", () => { hideTooltip(ui); ui.canvas.classList.remove("fg-pointer"); });
-    this.listen(ui.canvas, "click", (event) => {
-      const node = this.nodeAtEvent(event);
-      if (node >= 0 && node !== this.state.zoom) this.zoomTo(node, event.timeStamp);
-      this.onHover(event);  // the frame under the pointer changed
+    this.listen(ui.canvas, "pointerdown", (event) => { this.pointerType = event.pointerType || "mouse"; });
+    // Hover info follows a mouse or pen only: a touch has no hover, and the mouse events a
+    // browser makes up after a tap would leave the tooltip stuck.
+    this.listen(ui.canvas, "pointermove", (event) => { if (event.pointerType !== "touch") this.onHover(event); });
+    this.listen(ui.canvas, "pointerleave", (event) => {
+      if (event.pointerType === "touch") return;
+      ui.canvas.classList.remove("fg-pointer");
+      if (this.state.selected >= 0) this.showSelection(); else hideTooltip(ui);
     });
-    this.listen(ui.canvas, "dblclick", (event) => this.reset(event.timeStamp));
+    this.listen(ui.canvas, "click", (event) => (this.pointerType === "touch" ? this.onTap(event) : this.onClick(event)));
+    this.listen(ui.canvas, "dblclick", (event) => { if (this.pointerType !== "touch") this.reset(event.timeStamp); });
+    this.listen(ui.canvas, "blur", () => { if (this.pointerType !== "touch") hideTooltip(ui); });
+    this.listen(ui.canvas, "focus", () => this.showSelection());
     this.listen(ui.reset, "click", (event) => this.reset(event.timeStamp));
     this.listen(ui.viewSelect, "change", () => this.selectView(Number(ui.viewSelect.value)));
     this.listen(ui.search, "input", (event) => this.search(ui.search.value, event.timeStamp));
     for (const button of ui.levelButtons) this.listen(button, "click", () => this.setLevel(button.value));
     for (const button of ui.orientationButtons) this.listen(button, "click", () => this.setOrientation(button.value));
-    this.listen(ui.viewport, "scroll", () => this.scheduleRender(), { passive: true });
+    // The tooltip is fixed to the window: when the graph or the page scrolls under it, the
+    // selected frame's tooltip follows the frame.
+    this.listen(ui.viewport, "scroll", () => this.scheduleRender({ retip: true }), { passive: true });
+    this.listen(window, "scroll", () => this.scheduleRender({ retip: true }), { passive: true });
+    // A tap or click anywhere else ends a selection (and its tooltip).
+    this.listen(document, "pointerdown", (event) => {
+      if (!(event.target instanceof Node) || !ui.canvas.contains(event.target)) this.clearSelection();
+    });
     this.listen(window, "resize", () => { this.layout(true); this.scheduleRender(); });
     this.listen(document, "keydown", (event) => this.onKey(event));
-    this.resizeObserver = new ResizeObserver(() => this.scheduleRender());
+    this.listen(document, THEME_EVENT, () => this.onThemeChange());
+    const darkScheme = window.matchMedia(DARK_SCHEME_QUERY);
+    this.listen(darkScheme, "change", () => this.onThemeChange());
+    this.resizeObserver = new ResizeObserver(() => {
+      // a new width may draw more or fewer rows; a new height alone (ours) changes nothing
+      if (ui.viewport.clientWidth !== this.layoutWidth) this.layout(true);
+      this.scheduleRender();
+    });
     this.resizeObserver.observe(ui.viewport);
   }
 
@@ -266,10 +377,30 @@ export class Flamegraph {
   onHover(event) {
     const node = this.nodeAtEvent(event);
     this.ui.canvas.classList.toggle("fg-pointer", node >= 0);
-    if (node < 0) { hideTooltip(this.ui); return; }
-    showTooltip(this.ui, this.describe(node), event.clientX, event.clientY);
+    if (node >= 0) showTooltip(this.ui, this.describe(node), event.clientX, event.clientY);
+    else if (this.state.selected >= 0) this.showSelection();
+    else hideTooltip(this.ui);
   }
 
+  onClick(event) {
+    const node = this.nodeAtEvent(event);
+    if (node >= 0 && node !== this.state.zoom) this.zoomTo(node, event.timeStamp);
+    this.onHover(event);  // the frame under the pointer changed
+  }
+
+  /** A tap selects a frame and shows what it is; a second tap on it zooms; elsewhere clears. */
+  onTap(event) {
+    const node = this.nodeAtEvent(event);
+    if (node < 0) this.clearSelection();
+    else if (node !== this.state.selected) this.select(node);
+    else if (node !== this.state.zoom) this.zoomTo(node, event.timeStamp, { keepSelection: true });
+  }
+
+  /**
+   * Keys: "/" searches from anywhere on the page; the rest only while focus is in this
+   * flamegraph: arrows walk the frames, Enter zooms into the selected one, Escape clears
+   * the search (in the search box) and resets the zoom.
+   */
   onKey(event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     const typing = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]");
@@ -277,7 +408,10 @@ export class Flamegraph {
       event.preventDefault();
       this.ui.search.focus();
       this.ui.search.select();
-    } else if (event.key === "Escape") {
+      return;
+    }
+    if (!(event.target instanceof Node) || !this.ui.root.contains(event.target)) return;
+    if (event.key === "Escape") {
       if (event.target === this.ui.search) {
         this.ui.search.value = "";
         this.search("", event.timeStamp);
@@ -285,6 +419,14 @@ export class Flamegraph {
       }
       hideTooltip(this.ui);
       this.reset(event.timeStamp);
+    } else if (event.target === this.ui.canvas && NAVIGATION_KEYS.includes(event.key)) {
+      event.preventDefault();  // the arrows move the selection, not the page
+      const { selected, zoom } = this.state;
+      const from = selected >= 0 && isDrawn(this.tree, zoom, this.ui.viewport.clientWidth, selected) ? selected : -1;
+      this.select(from < 0 ? zoom : neighbour(this.tree, zoom, this.ui.viewport.clientWidth, from, event.key));
+    } else if (event.target === this.ui.canvas && event.key === "Enter" && this.state.selected >= 0) {
+      event.preventDefault();
+      this.zoomTo(this.state.selected, event.timeStamp, { keepSelection: true });
     }
   }
 
