@@ -458,6 +458,8 @@ export class Flamegraph {
       orientation: this.state.orientation,
       zoom: this.breadcrumbs().map((crumb) => crumb.label),
       drawnFrames: this.painter.drawnFrames,
+      rows: this.contentHeight / ROW_HEIGHT_PX,
+      selected: this.state.selected >= 0 ? this.scene().labelOf(this.state.selected) : null,
       match: this.ui.match.textContent,
     };
   }
