@@ -12,6 +12,7 @@ import re
 import pytest
 
 from webapp.profiles.exporters.flame_tree import FlameTreeExporter
+from webapp.profiles.exporters.svg import SvgExporter
 from webapp.profiles.model import Frame, Profile
 
 from .support import GRAPH, SCRIPT, centre_of, crumbs, known_profile, snapshot, wait_until_drawn
@@ -267,3 +268,26 @@ def test_dark_mode_follows_the_system_and_the_page_toggle(open_graph):
     page.emulate_media(color_scheme="light")
     page.evaluate(toggle, "dark")
     assert page.evaluate(LOOK, "main") == dark
+
+
+def test_svg_download_takes_the_height_of_what_it_shows(page, tmp_path):
+    svg_file = tmp_path / "deep.svg"
+    svg_file.write_bytes(SvgExporter(SCRIPT, min_frame_width_px=0).render(deep_profile()))
+    page.goto(svg_file.as_uri())
+    height = lambda: float(page.evaluate("document.documentElement.getAttribute('height')"))  # noqa: E731
+    drawn_rows = RECURSION_LEVELS + 3
+    assert height() == 3 * 12 + drawn_rows * 17 + 2 * 12, "the 200-deep single sample adds no rows"
+    rare = page.locator("g.frame", has=page.locator("title", has_text=re.compile(r"^rare_199\n")))
+    assert rare.get_attribute("class") == "frame hidden"
+    index = page.evaluate("""() => [...document.querySelectorAll('g.frame')].findIndex(
+        (g) => g.querySelector('title').textContent.startsWith('rare_0\\n'))""")
+    page.evaluate("(i) => window.flamegraphSvg.zoom(i)", index)
+    assert height() == 3 * 12 + (RARE_DEPTH + 2) * 17 + 2 * 12, "zoomed into the rare stack: as tall as it is"
+    assert rare.get_attribute("class") == "frame"
+    svg_box, rare_box = page.locator("svg").bounding_box(), rare.locator("rect").bounding_box()
+    assert svg_box["y"] + 3 * 12 <= rare_box["y"] and rare_box["y"] + rare_box["height"] <= svg_box["y"] + svg_box["height"]
+    heavy = page.locator("g.frame", has=page.locator("title", has_text=re.compile(r"^heavy\n")))
+    assert heavy.get_attribute("class") == "frame hidden"
+    page.evaluate("window.flamegraphSvg.zoom(0)")
+    assert height() == 3 * 12 + drawn_rows * 17 + 2 * 12 and rare.get_attribute("class") == "frame hidden"
+    assert page.problems.errors == []
