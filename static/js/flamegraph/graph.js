@@ -4,14 +4,13 @@
 import { FlameData, ROOT_FRAME, compileQuery, matchFrames } from "./tree.js";
 import { FlameCanvas, Viewport, ROW_HEIGHT_PX, MIN_FRAME_WIDTH_PX } from "./draw.js";
 import { functionColours, readTheme } from "./palette.js";
-import { buildControls, showTooltip, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
-import { NAVIGATION_KEYS, isDrawn, neighbour } from "./navigate.js";
+import { buildControls, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { isDrawn } from "./navigate.js";
+import { bindEvents } from "./events.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
 const MIN_HEIGHT_PX = 180;
-const DARK_SCHEME_QUERY = "(prefers-color-scheme: dark)";
-const THEME_EVENT = "flamedeck:themechange";  // sent by the page's theme toggle
 
 export class Flamegraph {
   constructor(element, { url, scriptFile } = {}) {
@@ -44,7 +43,7 @@ export class Flamegraph {
     this.applyTheme();
     this.ui.setStatus("");
     this.ui.fillViews(this.data.views);
-    this.bindEvents();
+    bindEvents(this);
     this.selectView(0, { keepScroll: false });
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
@@ -326,108 +325,6 @@ export class Flamegraph {
   listen(target, type, handler, options) {
     target.addEventListener(type, handler, options);
     this.listeners.push(() => target.removeEventListener(type, handler, options));
-  }
-
-  bindEvents() {
-    const { ui } = this;
-    this.listen(ui.canvas, "pointerdown", (event) => { this.pointerType = event.pointerType || "mouse"; });
-    // Hover info follows a mouse or pen only: a touch has no hover, and the mouse events a
-    // browser makes up after a tap would leave the tooltip stuck.
-    this.listen(ui.canvas, "pointermove", (event) => { if (event.pointerType !== "touch") this.onHover(event); });
-    this.listen(ui.canvas, "pointerleave", (event) => {
-      if (event.pointerType === "touch") return;
-      ui.canvas.classList.remove("fg-pointer");
-      if (this.state.selected >= 0) this.showSelection(); else hideTooltip(ui);
-    });
-    this.listen(ui.canvas, "click", (event) => (this.pointerType === "touch" ? this.onTap(event) : this.onClick(event)));
-    this.listen(ui.canvas, "dblclick", (event) => { if (this.pointerType !== "touch") this.reset(event.timeStamp); });
-    this.listen(ui.canvas, "blur", () => { if (this.pointerType !== "touch") hideTooltip(ui); });
-    this.listen(ui.canvas, "focus", () => this.showSelection());
-    this.listen(ui.reset, "click", (event) => this.reset(event.timeStamp));
-    this.listen(ui.viewSelect, "change", () => this.selectView(Number(ui.viewSelect.value)));
-    this.listen(ui.search, "input", (event) => this.search(ui.search.value, event.timeStamp));
-    for (const button of ui.levelButtons) this.listen(button, "click", () => this.setLevel(button.value));
-    for (const button of ui.orientationButtons) this.listen(button, "click", () => this.setOrientation(button.value));
-    // The tooltip is fixed to the window: when the graph or the page scrolls under it, the
-    // selected frame's tooltip follows the frame.
-    this.listen(ui.viewport, "scroll", () => this.scheduleRender({ retip: true }), { passive: true });
-    this.listen(window, "scroll", () => this.scheduleRender({ retip: true }), { passive: true });
-    // A tap or click anywhere else ends a selection (and its tooltip).
-    this.listen(document, "pointerdown", (event) => {
-      if (!(event.target instanceof Node) || !ui.canvas.contains(event.target)) this.clearSelection();
-    });
-    this.listen(window, "resize", () => { this.layout(true); this.scheduleRender(); });
-    this.listen(document, "keydown", (event) => this.onKey(event));
-    this.listen(document, THEME_EVENT, () => this.onThemeChange());
-    const darkScheme = window.matchMedia(DARK_SCHEME_QUERY);
-    this.listen(darkScheme, "change", () => this.onThemeChange());
-    this.resizeObserver = new ResizeObserver(() => {
-      // a new width may draw more or fewer rows; a new height alone (ours) changes nothing
-      if (ui.viewport.clientWidth !== this.layoutWidth) this.layout(true);
-      this.scheduleRender();
-    });
-    this.resizeObserver.observe(ui.viewport);
-  }
-
-  nodeAtEvent(event) {
-    const box = this.ui.canvas.getBoundingClientRect();
-    return this.painter.hitTest(this.scene(), event.clientX - box.left, event.clientY - box.top);
-  }
-
-  onHover(event) {
-    const node = this.nodeAtEvent(event);
-    this.ui.canvas.classList.toggle("fg-pointer", node >= 0);
-    if (node >= 0) showTooltip(this.ui, this.describe(node), event.clientX, event.clientY);
-    else if (this.state.selected >= 0) this.showSelection();
-    else hideTooltip(this.ui);
-  }
-
-  onClick(event) {
-    const node = this.nodeAtEvent(event);
-    if (node >= 0 && node !== this.state.zoom) this.zoomTo(node, event.timeStamp);
-    this.onHover(event);  // the frame under the pointer changed
-  }
-
-  /** A tap selects a frame and shows what it is; a second tap on it zooms; elsewhere clears. */
-  onTap(event) {
-    const node = this.nodeAtEvent(event);
-    if (node < 0) this.clearSelection();
-    else if (node !== this.state.selected) this.select(node);
-    else if (node !== this.state.zoom) this.zoomTo(node, event.timeStamp, { keepSelection: true });
-  }
-
-  /**
-   * Keys: "/" searches from anywhere on the page; the rest only while focus is in this
-   * flamegraph: arrows walk the frames, Enter zooms into the selected one, Escape clears
-   * the search (in the search box) and resets the zoom.
-   */
-  onKey(event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    const typing = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]");
-    if (event.key === "/" && !typing) {
-      event.preventDefault();
-      this.ui.search.focus();
-      this.ui.search.select();
-      return;
-    }
-    if (!(event.target instanceof Node) || !this.ui.root.contains(event.target)) return;
-    if (event.key === "Escape") {
-      if (event.target === this.ui.search) {
-        this.ui.search.value = "";
-        this.search("", event.timeStamp);
-        this.ui.search.blur();
-      }
-      hideTooltip(this.ui);
-      this.reset(event.timeStamp);
-    } else if (event.target === this.ui.canvas && NAVIGATION_KEYS.includes(event.key)) {
-      event.preventDefault();  // the arrows move the selection, not the page
-      const { selected, zoom } = this.state;
-      const from = selected >= 0 && isDrawn(this.tree, zoom, this.ui.viewport.clientWidth, selected) ? selected : -1;
-      this.select(from < 0 ? zoom : neighbour(this.tree, zoom, this.ui.viewport.clientWidth, from, event.key));
-    } else if (event.target === this.ui.canvas && event.key === "Enter" && this.state.selected >= 0) {
-      event.preventDefault();
-      this.zoomTo(this.state.selected, event.timeStamp, { keepSelection: true });
-    }
   }
 
   /** Client-coordinate box of the first visible frame labelled ``label``, or null. */
