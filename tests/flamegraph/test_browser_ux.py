@@ -147,6 +147,7 @@ def test_taps_select_then_zoom_and_never_leave_a_tooltip(open_graph):
     page = open_graph(known_profile())
     root = "All threads (200 samples)"
     assert page.evaluate("document.querySelector('#flamegraph canvas').clientWidth") <= PHONE["viewport"]["width"]
+    assert page.locator("#flamegraph .fg-hint").inner_text().startswith("Tap a frame"), "the hint speaks of taps"
     page.touchscreen.tap(*centre_of(page, "main"))
     assert tooltip_title(page) == "main" and snapshot(page)["selected"] == "main"
     assert crumbs(page) == [root], "the first tap only selects"

@@ -78,8 +78,13 @@ export function buildControls(host) {
     ...Object.entries(ORIGIN_LABELS).map(([origin, label]) => legendItem(origin, label)),
     legendItem("match", "search match", "fg-match-key"),
   ]);
-  const hint = make("p", { className: "fg-hint",
-    text: "Click a frame to zoom in \u00b7 double-click or Esc to reset \u00b7 / to search \u00b7 arrow keys walk the frames" });
+  // flamegraph.css shows the hint that fits the device: pointer and keyboard, or touch
+  const hint = make("p", { className: "fg-hint" }, [
+    make("span", { className: "fg-hint-pointer",
+      text: "Click a frame to zoom in \u00b7 double-click or Esc to reset \u00b7 / to search \u00b7 arrow keys walk the frames" }),
+    make("span", { className: "fg-hint-touch",
+      text: "Tap a frame for its figures \u00b7 tap it again to zoom in \u00b7 Reset zoom to go back" }),
+  ]);
   element.replaceChildren(toolbar, make("div", { className: "fg-navbar" }, [breadcrumbs, reset]),
     status, viewport, make("div", { className: "fg-footer" }, [legend, hint]), tooltip, announce);
 

@@ -18,6 +18,7 @@ export class Flamegraph {
     this.options = { url, scriptFile };
     this.ui = buildControls(element);
     this.painter = new FlameCanvas(this.ui.canvas);
+    this.ui.paintLegend(readTheme(this.ui.root));  // the legend shows while the data loads
     this.state = {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
       selected: -1,  // the frame chosen with the keyboard or a tap, or -1
