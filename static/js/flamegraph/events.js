@@ -22,7 +22,7 @@ export function bindEvents(graph) {
   graph.listen(ui.canvas, "pointerleave", (event) => {
     if (event.pointerType === "touch") return;
     ui.canvas.classList.remove("fg-pointer");
-    if (graph.state.selected >= 0) graph.showSelection(); else hideTooltip(ui);
+    showSelectionOrHide(graph);
   });
   graph.listen(ui.canvas, "click", (event) => (graph.pointerType === "touch" ? onTap(graph, event) : onClick(graph, event)));
   graph.listen(ui.canvas, "dblclick", (event) => { if (graph.pointerType !== "touch") graph.reset(event.timeStamp); });
@@ -63,7 +63,12 @@ function onHover(graph, event) {
   const node = nodeAtEvent(graph, event);
   graph.ui.canvas.classList.toggle("fg-pointer", node >= 0);
   if (node >= 0) showTooltip(graph.ui, graph.describe(node), event.clientX, event.clientY);
-  else if (graph.state.selected >= 0) graph.showSelection();
+  else showSelectionOrHide(graph);
+}
+
+/** Away from a hovered frame, the tooltip goes back to the selected one while the graph has focus. */
+function showSelectionOrHide(graph) {
+  if (graph.state.selected >= 0 && document.activeElement === graph.ui.canvas) graph.showSelection();
   else hideTooltip(graph.ui);
 }
 
