@@ -99,6 +99,7 @@ class Harness:
             f"<td>{html.escape(n)}</td></tr>" for n, f in rows)
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>flamegraph harness</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/css/flamegraph.css">
 <script type="module" src="/static/js/flamegraph.js"></script></head>

@@ -2,9 +2,11 @@
 // layout of the scrolling canvas, and the public methods mountFlamegraph() returns.
 
 import { FlameData, ROOT_FRAME, compileQuery, matchFrames } from "./tree.js";
-import { FlameCanvas, Viewport, ROW_HEIGHT_PX } from "./draw.js";
-import { functionColours } from "./palette.js";
-import { buildControls, showTooltip, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { FlameCanvas, Viewport, ROW_HEIGHT_PX, MIN_FRAME_WIDTH_PX } from "./draw.js";
+import { functionColours, readTheme } from "./palette.js";
+import { buildControls, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { isDrawn } from "./navigate.js";
+import { bindEvents } from "./events.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
@@ -16,9 +18,12 @@ export class Flamegraph {
     this.options = { url, scriptFile };
     this.ui = buildControls(element);
     this.painter = new FlameCanvas(this.ui.canvas);
+    this.ui.paintLegend(readTheme(this.ui.root));  // the legend shows while the data loads
     this.state = {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
+      selected: -1,  // the frame chosen with the keyboard or a tap, or -1
     };
+    this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
     this.frameScheduled = false;
     this.listeners = [];
     this.ready = this.load();
@@ -36,26 +41,35 @@ export class Flamegraph {
       throw error;
     }
     if (this.destroyed) return this;  // removed from the page while loading
-    this.colours = this.frameColours();
+    this.applyTheme();
     this.ui.setStatus("");
     this.ui.fillViews(this.data.views);
-    this.bindEvents();
+    bindEvents(this);
     this.selectView(0, { keepScroll: false });
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
     return this;
   }
 
-  frameColours() {
+  /** Read the page's theme (CSS custom properties) and colour every frame and the legend with it. */
+  applyTheme() {
+    this.theme = readTheme(this.ui.root);
     const count = this.data.frameCount;
     const fill = new Array(count);
     const faded = new Array(count);
     for (let f = 0; f < count; f++) {
-      const colours = functionColours(this.data.names[f], this.data.fileOf(f), this.data.originOf(f));
+      const colours = functionColours(this.data.names[f], this.data.fileOf(f), this.data.originOf(f), this.theme);
       fill[f] = colours.fill;
       faded[f] = colours.faded;
     }
-    return { fill, faded };
+    this.colours = { fill, faded };
+    this.ui.paintLegend(this.theme);
+  }
+
+  onThemeChange() {
+    if (!this.data) return;
+    this.applyTheme();
+    this.render();
   }
 
   // -- state changes -------------------------------------------------------------------
@@ -64,6 +78,8 @@ export class Flamegraph {
   selectView(view, { keepScroll = false } = {}) {
     this.state.view = view;
     this.state.zoom = 0;
+    this.state.selected = -1;
+    hideTooltip(this.ui);
     this.ui.syncControls(this.state);
     this.refreshMatchLabel();
     this.layout(keepScroll);
@@ -83,13 +99,20 @@ export class Flamegraph {
     this.ui.syncControls(this.state);
     this.layout(false);
     this.render();
+    this.showSelection();
   }
 
-  /** Zoom so that ``node`` fills the width (0 = the root: reset). */
-  zoomTo(node, startedAt = performance.now()) {
+  /**
+   * Zoom so that ``node`` fills the width (0 = the root: reset). The graph takes the height
+   * of what is now drawn and scrolls the zoomed frame to its edge, its subtree in view.
+   * A selected frame stays selected only when asked (the keyboard's Enter, a second tap).
+   */
+  zoomTo(node, startedAt = performance.now(), { keepSelection = false } = {}) {
     this.state.zoom = node;
-    this.scrollIntoView(node);
+    if (!keepSelection) this.select(-1);
+    this.layout(false);
     this.render();
+    if (keepSelection) this.showSelection();
     performance.measure("flamegraph:zoom", { start: startedAt, end: performance.now() });
   }
 
@@ -134,16 +157,29 @@ export class Flamegraph {
   }
 
   // -- layout and drawing --------------------------------------------------------------
+  /**
+   * Size the graph to the rows drawn at the current zoom and width: a deep stack holding a
+   * few samples, too narrow to draw, adds no height. Taller than MAX_HEIGHT_VIEWPORT_FRACTION
+   * of the window, it scrolls. Unless ``keepScroll``, the zoomed frame's row goes to the
+   * edge the graph grows from (bottom for flame, top for icicle), its subtree in view.
+   */
   layout(keepScroll) {
-    const contentHeight = (this.tree.maxDepth + 1) * ROW_HEIGHT_PX;
+    const { tree, state } = this;
+    const width = this.ui.viewport.clientWidth;
+    const minTotal = (tree.total[state.zoom] || 1) * MIN_FRAME_WIDTH_PX / Math.max(1, width);
+    const rows = tree.visibleDepthUnder(state.zoom, minTotal) + 1;
+    const contentHeight = rows * ROW_HEIGHT_PX;
     const limit = Math.max(MIN_HEIGHT_PX, Math.floor(window.innerHeight * MAX_HEIGHT_VIEWPORT_FRACTION));
     const height = Math.min(contentHeight, limit);
+    this.layoutWidth = width;
     this.contentHeight = contentHeight;
     this.ui.setScrollArea(height, contentHeight);
     this.height = height;
-    this.painter.resize(this.ui.viewport.clientWidth, height);  // the scroll range needs the canvas's height
+    this.painter.resize(width, height);  // the scroll range needs the canvas's height
     if (!keepScroll) {
-      this.ui.viewport.scrollTop = this.state.orientation === "flame" ? contentHeight - height : 0;
+      const zoomDepth = tree.depth[state.zoom] * ROW_HEIGHT_PX;
+      const top = state.orientation === "flame" ? contentHeight - height - zoomDepth : zoomDepth;
+      this.ui.viewport.scrollTop = Math.max(0, Math.min(contentHeight - height, top));
     }
   }
 
@@ -167,7 +203,9 @@ export class Flamegraph {
       zoom: this.state.zoom,
       viewport: this.viewportGeometry(),
       colours: this.colours,
+      theme: this.theme,
       matches: this.state.matches,
+      selected: this.state.selected,
       labelOf: (node) => {
         const frame = tree.frame[node];
         if (frame === ROOT_FRAME) return `${view.label} (${formatCount(tree.total[0])} samples)`;
@@ -186,20 +224,74 @@ export class Flamegraph {
     this.ui.reset.disabled = this.state.zoom === 0;
   }
 
-  /** Draw at the next animation frame; many resize or scroll events cost one drawing. */
-  scheduleRender() {
+  /**
+   * Draw at the next animation frame; many resize or scroll events cost one drawing.
+   * ``retip``: things moved, so the selected frame's tooltip follows it (a hover tooltip
+   * follows the pointer's next move on its own).
+   */
+  scheduleRender({ retip = false } = {}) {
+    this.retip = this.retip || retip;
     if (this.frameScheduled) return;
     this.frameScheduled = true;
-    requestAnimationFrame(() => { this.frameScheduled = false; this.render(); });
+    requestAnimationFrame(() => {
+      this.frameScheduled = false;
+      this.render();
+      if (!this.retip) return;
+      this.retip = false;
+      if (this.state.selected >= 0) this.showSelection();
+    });
   }
 
-  scrollIntoView(node) {
+  /** Scroll the graph (not the page) just enough to show the row of ``node``. */
+  scrollRowIntoView(node) {
     const geometry = this.viewportGeometry();
     const top = geometry.rowTop(this.tree.depth[node]);
-    if (top < 0 || top + ROW_HEIGHT_PX > geometry.height) {
-      const offset = this.state.orientation === "flame" ? geometry.height - ROW_HEIGHT_PX : 0;
-      this.ui.viewport.scrollTop += top - offset;
+    if (top < 0) this.ui.viewport.scrollTop += top;
+    else if (top + ROW_HEIGHT_PX > geometry.height) this.ui.viewport.scrollTop += top + ROW_HEIGHT_PX - geometry.height;
+  }
+
+  // -- selection (keyboard and touch) --------------------------------------------------
+  /** Select ``node`` (-1: none), draw its ring and show and announce what it is. */
+  select(node) {
+    this.state.selected = node;
+    if (node < 0) {
+      hideTooltip(this.ui);
+      this.ui.announce.textContent = "";
+      return;
     }
+    this.scrollRowIntoView(node);
+    this.render();
+    this.showSelection();
+  }
+
+  showSelection() {
+    const node = this.state.selected;
+    if (node < 0) return;
+    const info = this.describe(node);
+    this.ui.announce.textContent = [info.title, info.location, info.total, info.self].filter(Boolean).join(". ");
+    const box = this.boxOf(node);
+    if (box) showTooltipAt(this.ui, info, box);
+    else hideTooltip(this.ui);
+  }
+
+  clearSelection() {
+    if (this.state.selected < 0) return;
+    this.select(-1);
+    this.render();
+  }
+
+  /** Client-coordinate box of ``node`` as drawn, or null when it is not drawn or scrolled away. */
+  boxOf(node) {
+    const { tree, zoom, viewport } = this.scene();
+    if (!isDrawn(tree, zoom, viewport.width, node)) return null;
+    const scale = viewport.width / (tree.total[zoom] || 1);
+    const ancestor = tree.depth[node] < tree.depth[zoom];
+    const width = ancestor ? viewport.width : tree.total[node] * scale;
+    const left = ancestor ? 0 : (tree.start[node] - tree.start[zoom]) * scale;
+    const top = viewport.rowTop(tree.depth[node]);
+    if (top + ROW_HEIGHT_PX <= 0 || top >= viewport.height) return null;
+    const canvas = this.ui.canvas.getBoundingClientRect();
+    return { x: canvas.left + left, y: canvas.top + top, width, height: ROW_HEIGHT_PX };
   }
 
   breadcrumbs(scene = this.scene()) {
@@ -236,58 +328,6 @@ export class Flamegraph {
     this.listeners.push(() => target.removeEventListener(type, handler, options));
   }
 
-  bindEvents() {
-    const { ui } = this;
-    this.listen(ui.canvas, "mousemove", (event) => this.onHover(event));
-    this.listen(ui.canvas, "mouseleave", () => { hideTooltip(ui); ui.canvas.classList.remove("fg-pointer"); });
-    this.listen(ui.canvas, "click", (event) => {
-      const node = this.nodeAtEvent(event);
-      if (node >= 0 && node !== this.state.zoom) this.zoomTo(node, event.timeStamp);
-      this.onHover(event);  // the frame under the pointer changed
-    });
-    this.listen(ui.canvas, "dblclick", (event) => this.reset(event.timeStamp));
-    this.listen(ui.reset, "click", (event) => this.reset(event.timeStamp));
-    this.listen(ui.viewSelect, "change", () => this.selectView(Number(ui.viewSelect.value)));
-    this.listen(ui.search, "input", (event) => this.search(ui.search.value, event.timeStamp));
-    for (const button of ui.levelButtons) this.listen(button, "click", () => this.setLevel(button.value));
-    for (const button of ui.orientationButtons) this.listen(button, "click", () => this.setOrientation(button.value));
-    this.listen(ui.viewport, "scroll", () => this.scheduleRender(), { passive: true });
-    this.listen(window, "resize", () => { this.layout(true); this.scheduleRender(); });
-    this.listen(document, "keydown", (event) => this.onKey(event));
-    this.resizeObserver = new ResizeObserver(() => this.scheduleRender());
-    this.resizeObserver.observe(ui.viewport);
-  }
-
-  nodeAtEvent(event) {
-    const box = this.ui.canvas.getBoundingClientRect();
-    return this.painter.hitTest(this.scene(), event.clientX - box.left, event.clientY - box.top);
-  }
-
-  onHover(event) {
-    const node = this.nodeAtEvent(event);
-    this.ui.canvas.classList.toggle("fg-pointer", node >= 0);
-    if (node < 0) { hideTooltip(this.ui); return; }
-    showTooltip(this.ui, this.describe(node), event.clientX, event.clientY);
-  }
-
-  onKey(event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    const typing = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]");
-    if (event.key === "/" && !typing) {
-      event.preventDefault();
-      this.ui.search.focus();
-      this.ui.search.select();
-    } else if (event.key === "Escape") {
-      if (event.target === this.ui.search) {
-        this.ui.search.value = "";
-        this.search("", event.timeStamp);
-        this.ui.search.blur();
-      }
-      hideTooltip(this.ui);
-      this.reset(event.timeStamp);
-    }
-  }
-
   /** Client-coordinate box of the first visible frame labelled ``label``, or null. */
   locate(label) {
     const scene = this.scene();
@@ -316,6 +356,8 @@ export class Flamegraph {
       orientation: this.state.orientation,
       zoom: this.breadcrumbs().map((crumb) => crumb.label),
       drawnFrames: this.painter.drawnFrames,
+      rows: this.contentHeight / ROW_HEIGHT_PX,
+      selected: this.state.selected >= 0 ? this.scene().labelOf(this.state.selected) : null,
       match: this.ui.match.textContent,
     };
   }

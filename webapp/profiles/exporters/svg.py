@@ -8,6 +8,11 @@ name reaches the file XML-escaped, as text.
 
 Frames narrower than ``min_frame_width_px`` at full width are left out (with their
 subtrees) to keep the file small; the in-page flamegraph keeps everything.
+
+The picture is as tall as the rows that hold a frame at least VISIBLE_FRAME_WIDTH_PX wide,
+like the in-page flamegraph: a deep stack of a few samples, too thin to see, does not
+squash the real work. Frames deeper than that are in the file, hidden; a zoom makes the
+picture as tall as what it then shows.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ _PALETTES = {
     "native": ((22, 34), 14, (66, 74)),
 }
 _ROOT_COLOUR = "hsl(24, 10%, 78%)"
+VISIBLE_FRAME_WIDTH_PX = 1.0  # static/js/flamegraph/draw.js MIN_FRAME_WIDTH_PX
 _ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 _MIN_LABEL_CHARS = 3
 
@@ -95,9 +101,12 @@ class SvgExporter(Exporter):
         tree = build_tree(leveled.stacks, (sid for sid, n in counts.items() if n), frame_ranks(leveled.frames))
         selves = tree.selves(counts)
         totals = tree.totals(selves)
-        geometry = _Geometry(
-            self.width_px, self.frame_height_px, self.font_size_px, self.padding_px, max(tree.depth) + 1
+        whole = totals[0] or 1
+        visible_rows = 1 + max(
+            (d for d, total in zip(tree.depth, totals) if total / whole * self.width_px >= VISIBLE_FRAME_WIDTH_PX),
+            default=0,
         )
+        geometry = _Geometry(self.width_px, self.frame_height_px, self.font_size_px, self.padding_px, visible_rows)
         title = f"{clean_text(profile.name)} \N{EM DASH} {totals[0]:,} samples"
         parts = [self._head(geometry, title)]
         parts.extend(self._frames(geometry, leveled.frames, tree, selves, totals))
@@ -112,9 +121,11 @@ class SvgExporter(Exporter):
             f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" font-size="{fs}" '
             'font-family="ui-monospace, Menlo, Consolas, &apos;DejaVu Sans Mono&apos;, monospace" '
-            f'data-char-width="{g.char_width_px:.3f}" data-padding="{pad}">\n'
+            f'data-char-width="{g.char_width_px:.3f}" data-padding="{pad}" data-rows="{g.rows}" '
+            f'data-frame-height="{g.frame_height_px}" data-top="{g.top_px}" '
+            f'data-min-visible="{VISIBLE_FRAME_WIDTH_PX}">\n'
             f"<title>{_text(title)}</title>\n<style>{SVG_STYLE}</style>\n"
-            f'<rect class="background" x="0" y="0" width="{w}" height="{h}"/>\n'
+            f'<rect id="background" class="background" x="0" y="0" width="{w}" height="{h}"/>\n'
             f'<text id="title" x="{w / 2}" y="{heading_y}" text-anchor="middle">{_text(title)}</text>\n'
             f'<text id="reset" class="button" x="{pad}" y="{heading_y}" visibility="hidden">Reset zoom</text>\n'
             f'<text id="search" class="button" x="{w - pad}" y="{heading_y}" text-anchor="end">Search</text>\n'
@@ -164,8 +175,9 @@ def _frame_element(g: _Geometry, look: tuple[str, str, str], depth: int, x: floa
     width = total / whole
     x_px, width_px, top = x * g.width_px, width * g.width_px, g.row_top(depth)
     label = _fit(name, width_px - 2 * g.padding_px, g.char_width_px)
+    hidden = " hidden" if depth >= g.rows else ""  # deeper than any frame wide enough to see
     return (
-        f'<g class="frame" data-x="{x:.10g}" data-w="{width:.10g}" data-d="{depth}">'
+        f'<g class="frame{hidden}" data-x="{x:.10g}" data-w="{width:.10g}" data-d="{depth}">'
         f"<title>{title}\nTotal: {total:,} samples ({_percent(total, whole)})"
         f" \N{MIDDLE DOT} self: {own:,} ({_percent(own, whole)})</title>"
         f'<rect x="{x_px:.2f}" y="{top}" width="{max(width_px - 0.5, 0.1):.2f}" '
@@ -238,7 +250,7 @@ text { fill: #2b2420; }
 .button:hover { text-decoration: underline; }
 #matched { fill: #6d28d9; font-weight: 600; }
 .frame { cursor: pointer; }
-.frame text { fill: #1f1a17; pointer-events: none; }
+.frame text { fill: #110d0b; pointer-events: none; }
 .frame:hover rect { stroke: #2b2420; stroke-width: 0.8; }
 .frame.match rect { fill: hsl(268, 72%, 58%); }
 .frame.match text { fill: #ffffff; }
@@ -254,6 +266,13 @@ SVG_SCRIPT = r"""
   var width = parseFloat(svg.getAttribute("width"));
   var charWidth = parseFloat(svg.getAttribute("data-char-width"));
   var padding = parseFloat(svg.getAttribute("data-padding"));
+  var allRows = parseInt(svg.getAttribute("data-rows"), 10);
+  var frameHeight = parseFloat(svg.getAttribute("data-frame-height"));
+  var top = parseFloat(svg.getAttribute("data-top"));
+  var fontSize = parseFloat(svg.getAttribute("font-size"));
+  var minVisible = parseFloat(svg.getAttribute("data-min-visible"));
+  var framesGroup = document.getElementById("frames");
+  var background = document.getElementById("background");
   var details = document.getElementById("details");
   var matched = document.getElementById("matched");
   var resetButton = document.getElementById("reset");
@@ -285,15 +304,34 @@ SVG_SCRIPT = r"""
     f.text.textContent = fit(f.name, w * width - 2 * padding);
   }
 
+  // As tall as the rows holding a frame wide enough to see; frames are laid out for allRows.
+  function fitHeight(rows) {
+    var height = top + rows * frameHeight + 2 * fontSize;
+    svg.setAttribute("height", height);
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    background.setAttribute("height", height);
+    framesGroup.setAttribute("transform", "translate(0 " + (rows - allRows) * frameHeight + ")");
+    details.setAttribute("y", height - fontSize * 0.6);
+    matched.setAttribute("y", height - fontSize * 0.6);
+  }
+
   function zoom(target) {
+    var rows = target.d + 1;
+    var shown = [];
     frames.forEach(function (f) {
       var inside = f.x >= target.x - EPSILON && f.x + f.w <= target.x + target.w + EPSILON;
       var contains = f.x <= target.x + EPSILON && f.x + f.w >= target.x + target.w - EPSILON;
       f.g.classList.remove("hidden", "ancestor");
       if (f.d < target.d && contains) { f.g.classList.add("ancestor"); place(f, 0, 1); }
-      else if (f.d >= target.d && inside) place(f, (f.x - target.x) / target.w, f.w / target.w);
+      else if (f.d >= target.d && inside) {
+        place(f, (f.x - target.x) / target.w, f.w / target.w);
+        shown.push(f);
+        if (f.w / target.w * width >= minVisible) rows = Math.max(rows, f.d + 1);
+      }
       else f.g.classList.add("hidden");
     });
+    shown.forEach(function (f) { if (f.d >= rows) f.g.classList.add("hidden"); });
+    fitHeight(rows);
     resetButton.setAttribute("visibility", target.d === 0 ? "hidden" : "visible");
   }
 
