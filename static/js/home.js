@@ -15,6 +15,7 @@
     queued: "Queued", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled",
     deleted: "Deleted", gone: "No longer available"
   };
+  var REPORT_PATH = /^(\/[A-Za-z0-9._~-]+)*\/r\/[A-Za-z0-9_-]+$/; // e.g. /r/<id>, also under a path prefix
   var HTMX_HISTORY_KEY = "htmx-history-cache"; // where htmx keeps page snapshots for Back
 
   // ---- Drop zone: a dropped file goes to the form that takes it. ----
@@ -212,8 +213,8 @@
     var item = document.createElement("li");
     item.className = "recent-item";
     var link = document.createElement("a");
-    // Only a same-site path is used as a link (the stored list is data, not trusted markup).
-    link.href = /^\/(?!\/)[^\s]*$/.test(entry.url) ? entry.url : "#";
+    // Only a report path on this site is used as a link (the stored list is data, not trusted markup).
+    link.href = REPORT_PATH.test(entry.url) ? entry.url : "#";
     link.textContent = entry.title;
     link.className = "recent-title";
     var status = document.createElement("span");
