@@ -18,12 +18,18 @@ EXAMPLE = PROJECT_ROOT / "examples" / "io_bound.py"
 SCRIPT = b"def spin():\n    return sum(range(1000))\n\nspin()\n"
 REPORT_URL = re.compile(r"/r/[A-Za-z0-9_-]{22,}$")
 RECENT_KEY = "flamedeck.recentReports"
-REFUSAL_LOGGED = ["Failed to load resource: the server responded with a status of 400 (BAD REQUEST)",
-                  "Response Status Error Code 400 from /reports, [object HTMLDivElement]"]
+UPLOAD_LIMIT = 100_000  # bytes: small, so that a too large upload is quick to make
+REFUSAL_LOGGED = [  # what the browser and htmx log for the two deliberate refusals
+    "Failed to load resource: the server responded with a status of 413 (REQUEST ENTITY TOO LARGE)",
+    "Response Status Error Code 413 from /reports, [object HTMLDivElement]",
+    "Failed to load resource: the server responded with a status of 400 (BAD REQUEST)",
+    "Response Status Error Code 400 from /reports, [object HTMLDivElement]",
+]
 
 DROP = """([name, bytes, type]) => {
   const transfer = new DataTransfer();
-  transfer.items.add(new File([new Uint8Array(bytes)], name, {type}));
+  const content = typeof bytes === "number" ? "#\\n".repeat(bytes / 2) : new Uint8Array(bytes);  // a size: made here
+  transfer.items.add(new File([content], name, {type}));
   const zone = document.getElementById("drop-zone");
   for (const kind of ["dragenter", "dragover", "drop"]) {
     zone.dispatchEvent(new DragEvent(kind, {dataTransfer: transfer, bubbles: true, cancelable: true}));
@@ -33,13 +39,14 @@ DROP = """([name, bytes, type]) => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with serve(tmp_path_factory.mktemp("home"), free_port(), workers=1) as (_process, base_url):
+    with serve(tmp_path_factory.mktemp("home"), free_port(), workers=1, MAX_UPLOAD_BYTES=UPLOAD_LIMIT,
+               MAX_SCRIPT_BYTES=UPLOAD_LIMIT // 2) as (_process, base_url):
         yield base_url
 
 
-def drop(page, name: str, data: bytes, mime: str = "") -> str:
-    """Drop one file onto the drop zone as a user would; what the drop zone then says."""
-    page.evaluate(DROP, [name, list(data), mime])
+def drop(page, name: str, data: bytes | int, mime: str = "") -> str:
+    """Drop one file (these bytes, or a comment this long) onto the drop zone; what the drop zone then says."""
+    page.evaluate(DROP, [name, data if isinstance(data, int) else list(data), mime])
     return page.inner_text("#drop-status")
 
 
@@ -70,12 +77,18 @@ def test_drop_examples_refusal_at_the_field_recent_reports_and_delete(server, br
         assert "neither a .py script" in drop(page, "notes.txt", b"just words")
         assert "“profile” (" in drop(page, "profile", PROFILE.read_bytes()[:600])  # no suffix: '{' says profile
         assert chosen(page, "#profile") == ["profile"]
+        # An upload too large to be read: the server cannot send the values back, the page keeps them.
+        drop(page, "big.py", 2 * UPLOAD_LIMIT, "text/x-python")
+        page.fill("#duration", "2")
+        page.click("button:has-text('Profile')")
+        page.wait_for_selector("#submit-region .alert-error:has-text('larger than the 100,000-byte limit')")
+        assert chosen(page, "#script") == ["big.py"] and page.input_value("#duration") == "2"
+
         said = drop(page, "busy.py", SCRIPT, "text/x-python")
         assert said.startswith("“busy.py” (") and "“Script” form" in said
         assert chosen(page, "#script") == ["busy.py"] and page.is_checked("#source-upload")
 
         # A refusal stands at its field; the file and the other values stay.
-        page.fill("#duration", "2")
         page.fill("#args", '--name "unclosed')
         page.click("button:has-text('Profile')")
         page.wait_for_selector("#args[aria-invalid=true]")
@@ -125,7 +138,7 @@ def test_drop_examples_refusal_at_the_field_recent_reports_and_delete(server, br
         assert gone.status == 410 and "This report was deleted" in gone.text()
         api = page.request.get(report_url.replace("/r/", "/api/v1/reports/"))
         assert api.status == 410 and api.json()["error"].startswith("This report was deleted")
-        # No CSP violation, no script error: only what the browser and htmx log for the deliberate 400.
+        # No CSP violation, no script error: only what is logged for the deliberate refusals.
         assert problems == REFUSAL_LOGGED
     finally:
         context.close()
