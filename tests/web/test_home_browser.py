@@ -127,6 +127,7 @@ def test_drop_examples_refusal_at_the_field_recent_reports_and_delete(server, br
         page.get_by_role("button", name="Delete").click()
         page.wait_for_url(server + "/")
         assert page.evaluate("history.length") == history_length  # replaced, not pushed
+        assert page.title() == "Profile a Python script · flamedeck"
         assert "was deleted, with all its files" in page.inner_text(".flash")
         page.wait_for_selector("#drop-zone:not([hidden])")  # the home page works here too
         assert page.is_hidden("#recent-reports")

@@ -15,6 +15,7 @@ from webapp.store.deletion import delete_by_owner
 from webapp.views.delete_tokens import forget, given_by_page, refusal
 from webapp.views.errors import error_response
 from webapp.views.finished_cache import forget_report
+from webapp.views.pages import form_context
 from webapp.views.rendering import is_htmx
 from webapp.views.reports import load_report
 from webapp.views.services import get_store
@@ -44,9 +45,8 @@ def delete_from_page(token: str):
     if is_htmx():
         # The home page takes the report's place, and its address the report's history entry:
         # Back then never leads to the deleted report (whose link now answers 410).
-        from webapp.views.pages import form_context
-
-        body = render_template("pages/_home.html", notice=notice, deleted_report=token, **form_context())
+        body = render_template("pages/_home.html", as_partial=True, notice=notice, deleted_report=token,
+                               **form_context())
         return body, 200, {"HX-Retarget": "#main", "HX-Reswap": "innerHTML show:window:top", "HX-Replace-Url": home}
     flash(notice)
     return redirect(home, 303)
