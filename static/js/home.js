@@ -291,6 +291,8 @@
   }
 
   document.addEventListener("htmx:afterSettle", function (event) { prepare(event.detail.elt); });
+  // Another tab of this browser made or removed a report: show the same list here.
+  window.addEventListener("storage", function (event) { if (event.key === RECENT_KEY) drawRecent(); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { prepare(document); });
   } else {
