@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, request
 
 from webapp.store.artifacts import load_artifact, plain_bytes
 from webapp.views.finished_cache import find_report, get_cache
-from webapp.views.reports import NOT_FOUND_MESSAGE as NO_REPORT_MESSAGE
+from webapp.views.missing_reports import abort_missing
 from webapp.views.services import get_store
 
 bp = Blueprint("downloads", __name__, url_prefix="/r")
@@ -36,7 +36,7 @@ def artifact(token: str, name: str):
     """Send one artifact, compressed when the client accepts gzip."""
     report = find_report(token)
     if report is None:
-        abort(404, NO_REPORT_MESSAGE)
+        abort_missing(token)
     stored = _artifact(token, report.id, name)
     if stored is None:
         abort(404, NOT_FOUND_MESSAGE.format(name=name))

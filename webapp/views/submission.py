@@ -61,16 +61,17 @@ def _script_submission(form, files) -> ScriptSubmission:
     candidates = (chosen,) if chosen in SCRIPT_SOURCES else SCRIPT_SOURCES
     given = [name for name in candidates if _given(form, files, name)]
     if not given:
-        raise BadInput("Choose a .py file to upload, paste some code, or pick an example script.")
+        raise BadInput("Choose a .py file to upload, paste some code, or pick an example script.",
+                       field=chosen if chosen in SCRIPT_SOURCES else None)
     if len(given) > 1:
         raise BadInput("Give only one script: upload a file, paste code, or pick an example, not several.")
     if given[0] == "script":
         name, source = _uploaded_script(files["script"])
     elif given[0] == "code":
         name, source = PASTED_SCRIPT_NAME, form["code"]
-        _check_script_size(source.encode("utf-8"))
+        _check_script_size(source.encode("utf-8"), "code")
         if "\0" in source:
-            raise BadInput("The pasted code contains NUL characters, so it is not Python source.")
+            raise BadInput("The pasted code contains NUL characters, so it is not Python source.", field="code")
     else:
         name, source = _example_script(form["example"])
     return ScriptSubmission(name, source, parse_options(form, current_app.config))
@@ -92,33 +93,35 @@ def _uploaded_script(upload: FileStorage) -> tuple[str, str]:
     if not name.endswith(SCRIPT_SUFFIX):
         raise BadInput(
             f"'{name}' is not a Python script: only .py files can be profiled. "
-            "To share an existing profile, use the import form instead."
+            "To share an existing profile, use the import form instead.", field="script",
         )
     data = upload.read()
-    _check_script_size(data)
+    _check_script_size(data, "script")
     if not data.strip():
-        raise BadInput(f"The uploaded file '{name}' is empty. Choose a Python script with some code in it.")
+        raise BadInput(f"The uploaded file '{name}' is empty. Choose a Python script with some code in it.",
+                       field="script")
     return name, _decode_text(data, name)
 
 
-def _check_script_size(data: bytes) -> None:
+def _check_script_size(data: bytes, field: str) -> None:
     limit = current_app.config["MAX_SCRIPT_BYTES"]
     if len(data) > limit:
         raise BadInput(
             f"The script is {len(data):,} bytes; scripts are limited to {limit:,} bytes. "
-            "Profile a smaller script.", 413,
+            "Profile a smaller script.", 413, field=field,
         )
 
 
 def _decode_text(data: bytes, name: str) -> str:
     if b"\0" in data:
-        raise BadInput(f"'{name}' looks like a binary file, not Python source. Upload the .py source file.")
+        raise BadInput(f"'{name}' looks like a binary file, not Python source. Upload the .py source file.",
+                       field="script")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadInput(
             f"'{name}' is not UTF-8 text (invalid byte at position {error.start}). "
-            "Save the script as UTF-8 and upload it again."
+            "Save the script as UTF-8 and upload it again.", field="script",
         ) from None
 
 
@@ -129,7 +132,8 @@ def _example_script(requested: str) -> tuple[str, str]:
         name += SCRIPT_SUFFIX
     if name not in examples:
         offered = ", ".join(sorted(path.stem for path in examples.values())) or "none are installed"
-        raise BadInput(f"There is no example script called '{requested.strip()}'. The examples are: {offered}.")
+        raise BadInput(f"There is no example script called '{requested.strip()}'. The examples are: {offered}.",
+                       field="example")
     return name, examples[name].read_text(encoding="utf-8")
 
 
@@ -172,14 +176,15 @@ def _import_profile(upload: FileStorage) -> Created:
     name = safe_file_name(upload.filename)
     data = upload.read()
     if not data.strip():
-        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a .speedscope.json file written by py-spy.")
+        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a .speedscope.json file written by py-spy.",
+                       field="profile")
     from webapp import pipeline  # imported here: the importers are only needed for imports
     from webapp.profiles import ProfileFormatError
 
     try:
         result = pipeline.import_profile(data, name)
     except ProfileFormatError as error:
-        raise BadInput(str(error)) from None
+        raise BadInput(str(error), field="profile") from None
     outcome = result.summary.get("outcome") or {"status": "finished", "exit_code": None,
                                                 "message": "The profile was imported."}
     delete_token, delete_token_hash = new_delete_token()
