@@ -36,7 +36,7 @@
     document.querySelectorAll("[data-theme-toggle]").forEach(function (button) {
       button.hidden = false;
       button.textContent = LABELS[theme];
-      button.setAttribute("aria-label", DESCRIPTIONS[theme]);
+      button.title = DESCRIPTIONS[theme];
       button.dataset.current = theme;
     });
   }
