@@ -96,7 +96,8 @@ def profile_script(
         artifacts.update(_render_artifacts(profile, name))
     else:
         summary.update(_empty_runtime())
-    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": outcome.message}
+    message = without_scratch_paths(outcome.message, job_dir, result.script_path, name)
+    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": message}
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
 
