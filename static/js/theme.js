@@ -4,7 +4,7 @@
 // is on <html> before the first paint (no light flash on a dark page). The contract with
 // other scripts (the flamegraph's palette): document.documentElement.dataset.theme is
 // "dark" | "light" or absent, and every change dispatches "flamedeck:themechange" on the
-// document. The choice is kept in localStorage, so it holds for every page and tab.
+// document (a toggle, another tab's toggle, or the system's setting while following it). The choice is kept in localStorage, so it holds for every page and tab.
 "use strict";
 
 (function () {
@@ -69,6 +69,13 @@
     syncToggles();
     announce();
   });
+
+  // Following the system, a change of the system's setting changes the theme too.
+  if (window.matchMedia) {
+    var system = window.matchMedia("(prefers-color-scheme: dark)");
+    var onSystemChange = function () { if (current === "auto") announce(); };
+    if (system.addEventListener) system.addEventListener("change", onSystemChange);
+  }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", syncToggles);
   else syncToggles();
