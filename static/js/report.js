@@ -218,20 +218,26 @@
     if (!originals.has(section)) {
       originals.set(section, {
         scope: scope ? Array.from(scope.childNodes, function (n) { return n.cloneNode(true); }) : [],
-        totals: totals ? totals.textContent : "", note: note ? note.hidden : true,
+        totals: totals ? totals.textContent : "", note: note ? note.textContent : "",
       });
     }
     var saved = originals.get(section);
     if (!counts) {
       if (scope) scope.replaceChildren.apply(scope, saved.scope.map(function (n) { return n.cloneNode(true); }));
       if (totals) totals.textContent = saved.totals;
-      if (note) note.hidden = saved.note;
+      if (note) note.textContent = saved.note;
+      if (note) note.hidden = false;
       return;
     }
     var kind = view.kind === "process" ? "process " : "thread ";
     if (scope) scope.replaceChildren("Figures of " + kind, make("strong", "", view.label), " only; pick All threads in the flamegraph to see every thread.");
     if (totals) totals.textContent = count(view.samples) + " samples \u00b7 " + counts.functions + " functions \u00b7 " + view.label;
-    if (note) note.hidden = true;
+    if (note) {
+      var more = counts.functions - counts.listed;
+      note.textContent = more + " more function" + (more === 1 ? " with less self time is" : "s with less self time are") +
+        " not listed here; the downloads and the API have them all.";
+      note.hidden = more <= 0;
+    }
   }
 
   function follow(index) {

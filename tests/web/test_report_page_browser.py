@@ -175,6 +175,10 @@ def test_the_theme_toggle_cycles_is_remembered_and_announced(browser, server, jo
         page.locator("[data-theme-toggle]").click()
         assert page.evaluate("document.documentElement.dataset.theme") is None
         assert page.evaluate("localStorage.getItem('flamedeck.theme')") is None
+        # Following the system again: the system's switch to dark is the page's, and announced.
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_function("() => window.__themeChanges === 2")
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(15, 17, 21)"
         assert problems.errors == [] and page.evaluate("window.__cspViolations") == []
     finally:
         context.close()
