@@ -8,7 +8,8 @@
 // * A row of the Threads table (click, or Enter) picks that thread.
 // * htmx keeps a copy of the page for Back/Forward; the flamegraph is taken out of the page
 //   first, so a restored page mounts one fresh graph (not a second one under a dead copy
-//   whose CSSOM sizes would come back as inline styles the CSP refuses).
+//   whose CSSOM sizes would come back as inline styles the CSP refuses); the one-time
+//   delete-token notice is left out of that copy too.
 // * After a form submission the new report is scrolled to, its delete-token notice in view.
 //
 // Names from the profile reach the page as textContent only, never as HTML.
@@ -294,6 +295,9 @@
     document.querySelectorAll("[data-flame-url]").forEach(function (element) {
       if (element.flamegraph) element.flamegraph.destroy();
     });
+    // The delete token is shown once: it does not come back with Back/Forward (nor sit in
+    // the tab's session storage, where htmx keeps its copies).
+    document.querySelectorAll(".delete-token-notice").forEach(function (notice) { notice.remove(); });
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {

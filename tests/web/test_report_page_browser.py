@@ -99,6 +99,7 @@ def journey(server, browser) -> dict:
         page.wait_for_function(f"() => {GRAPHS_DRAWN} >= 2")
         seen["graphs_after_forward"] = page.locator("#flamegraph .fg").count()
         seen["canvases_after_forward"] = page.locator("#flamegraph canvas").count()
+        seen["notices_after_forward"] = page.locator(".delete-token-notice").count()
         seen["csp_violations"] = page.evaluate("window.__cspViolations")
         seen["errors"] = problems.errors
         return seen
@@ -111,9 +112,10 @@ def test_no_csp_violation_or_console_error_from_submit_to_back_and_forward(journ
     assert journey["errors"] == []
 
 
-def test_forward_after_back_shows_one_working_flamegraph(journey):
+def test_forward_after_back_shows_one_working_flamegraph_and_no_delete_token(journey):
     assert journey["graphs_after_forward"] == 1
     assert journey["canvases_after_forward"] == 1
+    assert journey["notices_after_forward"] == 0  # shown once, not kept in htmx's history copy
 
 
 def test_after_submit_the_report_top_and_its_delete_token_are_in_view(journey):
