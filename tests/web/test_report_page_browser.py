@@ -133,6 +133,7 @@ def test_on_a_phone_names_stay_whole_and_the_shares_stay_on_screen(journey):
 
 
 def axe_violations(page) -> list[str]:
+    assert AXE.exists(), f"{AXE} is missing: run .ci/setup --test (axe-core is a devDependency)"
     page.add_script_tag(path=str(AXE))
     return page.evaluate(SERIOUS_AXE_VIOLATIONS)
 
