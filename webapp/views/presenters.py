@@ -93,7 +93,7 @@ def details_context(report: Report) -> dict[str, Any]:
         "output": output,
         "downloads": [item for item in downloads if item[1].name not in TOOLBAR_ARTIFACTS],
         "toolbar_downloads": [item for item in downloads if item[1].name in TOOLBAR_ARTIFACTS],
-        "script_source": _script_text(report),
+        "script_source": report.script_source or None,  # None for an imported profile
         "script_size_bytes": len((report.script_source or "").encode("utf-8", errors="replace")),
         "script_url": url_for("downloads.script", token=report.token) if report.script_source else None,
         "artifact_names": sorted(names),
@@ -149,11 +149,12 @@ def speedscope_url(token: str) -> str:
 
 # Where a file's own path starts inside an installation: after site-packages/ (a package's
 # files) or after lib/pythonX.Y/ (the standard library's modules).
-_INSTALLED_PREFIX = re.compile(r"^.*[/\\](?:site|dist)-packages[/\\]|^.*[/\\]lib(?:64)?[/\\]python\d+(?:\.\d+)?t?[/\\]", re.I)
+_INSTALLED_PREFIX = re.compile(
+    r"^.*[/\\](?:site|dist)-packages[/\\]|^.*[/\\]lib(?:64)?[/\\]python\d+(?:\.\d+)?t?[/\\]", re.I)
 
 
 def display_file(path: str, script_name: str) -> str:
-    """How a frame's file is shown, the same way everywhere on the page (and in app.js):
+    """How a frame's file is shown, the same way everywhere on the page (and in report.js):
     the script by its own name, installed code by its module path ("json/decoder.py",
     "requests/api.py"), any other file by its last two path parts."""
     path = (path or "").replace("\\", "/")
@@ -173,11 +174,6 @@ def _complexity_runtime(summary: dict[str, Any], complexity: list, script_name: 
     if len(static_functions) != len(complexity):
         return {}
     return runtime_of_functions(static_functions, summary.get("hot_functions") or [], script_name)
-
-
-def _script_text(report: Report) -> str | None:
-    """The uploaded script, for the report to show (escaped); None for an import."""
-    return report.script_source or None
 
 
 def describe_options(options: dict[str, Any] | None) -> str:
