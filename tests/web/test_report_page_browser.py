@@ -216,6 +216,9 @@ def test_tables_follow_the_thread_and_rows_work_from_the_keyboard(browser, journ
 
         # The hashing worker's row in the Threads table, from the keyboard.
         all_threads = page.locator("#hot-functions tbody tr").evaluate_all("rows => rows.map(r => r.dataset.flameName)")
+        where = ("rows => Object.fromEntries(rows.map(r => [r.dataset.flameName + ' ' + r.dataset.flameFile,"
+                 " r.cells[2].textContent.replace(/\\s+/g, ' ').trim()]))")
+        server_locations = page.locator("#hot-functions tbody tr").evaluate_all(where)
         rows = int(page.get_attribute("#hot-functions", "data-rows"))
         index, expected = thread_rows(journey["url"], "hash_blocks", rows)
         worker = page.locator(f'#threads tr[data-flame-view="thread-{index}"]')
@@ -231,6 +234,11 @@ def test_tables_follow_the_thread_and_rows_work_from_the_keyboard(browser, journ
         assert [tuple(row) for row in shown] == expected
         names = {row[0] for row in shown}
         assert names & set(WORKER_FUNCTIONS) == {"hash_blocks"}, "the hashing thread runs no other worker"
+        # Locations are written the same way as the server writes them.
+        thread_locations = page.locator("#hot-functions tbody tr").evaluate_all(where)
+        common = thread_locations.keys() & server_locations.keys()
+        assert len(common) >= 3
+        assert {key: thread_locations[key] for key in common} == {key: server_locations[key] for key in common}
         assert shown != all_threads
 
         # The complexity table shows the thread's shares too.
