@@ -9,6 +9,7 @@ No Flask, no database.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,8 +84,8 @@ def profile_script(
     summary["sandboxed"] = result.sandboxed
     summary["elapsed_s"] = round(result.elapsed_s, 3)
     artifacts = {
-        "stdout.txt": tail(result.stdout_path, OUTPUT_TAIL_BYTES).encode(),
-        "stderr.txt": tail(result.stderr_path, OUTPUT_TAIL_BYTES).encode(),
+        artifact: without_scratch_paths(tail(path, OUTPUT_TAIL_BYTES), job_dir, result.script_path, name).encode()
+        for artifact, path in (("stdout.txt", result.stdout_path), ("stderr.txt", result.stderr_path))
     }
     produced = profile is not None and profile.sample_count > 0
     if produced:
@@ -95,7 +96,8 @@ def profile_script(
         artifacts.update(_render_artifacts(profile, name))
     else:
         summary.update(_empty_runtime())
-    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": outcome.message}
+    message = without_scratch_paths(outcome.message, job_dir, result.script_path, name)
+    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": message}
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
 
@@ -144,6 +146,17 @@ def _as_shared(profile: Profile, script_path: str, name: str, *, keep_processes:
         for thread in shared.threads:
             thread.process = ""
     return shared
+
+
+def without_scratch_paths(text: str, job_dir: Path, script_path: str, name: str) -> str:
+    """Output as a reader should see it: a traceback names the script, not the server's scratch
+    directory ("/var/lib/flamedeck/jobs/17/bench.py" becomes "bench.py", and any other file
+    of the job its path inside the job)."""
+    if script_path:
+        text = text.replace(script_path, name)
+    for directory in {str(job_dir), os.path.realpath(job_dir)}:
+        text = text.replace(directory.rstrip("/") + "/", "")
+    return text
 
 
 def _render_artifacts(profile: Profile, script_file: str | None = None) -> dict[str, bytes]:

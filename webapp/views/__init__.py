@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
 from webapp.jobs.sandboxing import sandbox_warning
+from webapp.units import human_size
 
 from webapp.views import (api, deletion, downloads, errors, finished_cache, openapi, pages, rate_limits, reports,
                           security, speedscope)
@@ -23,3 +24,5 @@ def register(app: Flask, csrf: CSRFProtect) -> None:
     security.init_app(app)
     # Every page says so when scripts run without isolation (the API adds it to its JSON).
     app.context_processor(lambda: {"sandbox_warning": sandbox_warning(current_app.config)})
+    # Sizes on every page in binary units: {{ n|human_size }} -> "1 MiB".
+    app.add_template_filter(human_size)

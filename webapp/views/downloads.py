@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, request
 from webapp.store.artifacts import load_artifact, plain_bytes
 from webapp.views.finished_cache import find_report, get_cache
 from webapp.views.missing_reports import abort_missing
+from webapp.views.reports import load_report
 from webapp.views.services import get_store
 
 bp = Blueprint("downloads", __name__, url_prefix="/r")
@@ -29,6 +30,21 @@ ATTACHMENT_SUFFIXES = {
 }
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 NOT_FOUND_MESSAGE = "This report has no file called '{name}'."
+
+
+@bp.get("/<token>/script")
+def script(token: str):
+    """The uploaded script as it was submitted (a download; the report shows it too)."""
+    report = load_report(token)
+    if not report.script_source:
+        abort(404, "This report has no script: it was made from an imported profile.")
+    filename = download_stem(report.script_name) + ".py"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600",
+    }
+    return Response(report.script_source, content_type="text/plain; charset=utf-8", headers=headers)
 
 
 @bp.get("/<token>/<name>")

@@ -69,7 +69,8 @@ def _details(report: Report) -> dict:
         full = load_report(report.token) if inspect(report).unloaded & set(HEAVY_COLUMNS) else report
         context = details_context(full)
         html = Markup(render_template("reports/_details.html", report=full, **context))
-        cached = {"details_html": html, "outcome": context["outcome"], "unsandboxed": context["unsandboxed"]}
+        cached = {"details_html": html, "outcome": context["outcome"], "unsandboxed": context["unsandboxed"],
+                  "has_flamegraph": bool(context["flame_url"] and context["summary"].get("total_samples"))}
         get_cache().put(key, cached, len(html))
     return cached
 
