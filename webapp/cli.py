@@ -16,7 +16,7 @@ import orjson
 from webapp import pipeline
 from webapp.summary_text import format_summary
 
-SERVER_COMMANDS = {"serve", "worker", "db"}
+SERVER_COMMANDS = {"serve", "worker", "db", "env"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flamedeck",
         description="Profile Python scripts with py-spy and share the results.",
-        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade'.",
+        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade', "
+               "'flamedeck env install PKG...'.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -135,6 +136,10 @@ def _fail(message: str) -> int:
 
 def _server_command(command: str, argv: list[str]) -> int:
     # Imported lazily: the local commands must not pay for Flask, SQLAlchemy and Huey.
+    if command == "env":
+        from webapp.env_command import main as env_main
+
+        return env_main(argv)
     if command == "db":
         from webapp.migrations import main as db_main
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from webapp.jobs.environments import describe_environment
 from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.store import Report
@@ -37,6 +38,13 @@ def create():
     report = created.report
     document = _links(report) | {"status": report.status, "delete_token": created.delete_token} | _warning()
     return jsonify(document), 202, {"Location": _links(report)["api_url"]}
+
+
+@bp.get("/environment")
+def environment():
+    """What scripts can import here: the Python version and every package of the script environment,
+    and whether PEP 723 dependencies beyond it may be installed."""
+    return jsonify(describe_environment(current_app.config))
 
 
 @bp.get("/reports/<token>")

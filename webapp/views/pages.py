@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from webapp.jobs.environments import describe_environment
 from webapp.views.delete_tokens import remember
 from webapp.views.rendering import is_htmx, page_or_partial
 from webapp.views.submission import BadInput, create_report, list_examples
@@ -62,6 +63,7 @@ def _form_context(form=None) -> dict:
         "examples": sorted(path.stem for path in list_examples().values()),
         "values": form or {},
         "ask_upload_token": form_asks_for_it(),
+        "environment": describe_environment(config),
         "defaults": {"duration": config["DEFAULT_DURATION_S"], "rate": config["DEFAULT_RATE_HZ"]},
         "limits": {"duration": config["MAX_DURATION_S"], "rate": config["MAX_RATE_HZ"],
                    "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"]},

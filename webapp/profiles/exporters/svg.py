@@ -12,6 +12,7 @@ subtrees) to keep the file small; the in-page flamegraph keeps everything.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -73,7 +74,7 @@ class SvgExporter(Exporter):
 
     def __init__(
         self,
-        script_file: str | None = None,
+        script_file: str | Iterable[str] | None = None,  # several: a project's files
         width_px: int = 1200,
         frame_height_px: int = 17,
         font_size_px: int = 12,
