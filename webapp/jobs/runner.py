@@ -14,6 +14,7 @@ from typing import Any
 from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
 from webapp.store import CANCELLED, DONE, FAILED, Report, Store
+from webapp.store.artifacts import load_artifact, plain_bytes
 from webapp.store.lifecycle import claim, finish, renew_lease, release
 
 UNEXPECTED_ERROR_MESSAGE = (
@@ -21,6 +22,7 @@ UNEXPECTED_ERROR_MESSAGE = (
     "try again, and report it if it happens again."
 )
 
+PROJECT_DIR = "project"  # a project's files in its job directory; the script's working directory
 CANCELLED_EARLY_MESSAGE = "The run was cancelled before any samples were recorded."
 
 log = logging.getLogger(__name__)
@@ -76,13 +78,19 @@ class JobRunner:
 
         try:
             job_dir.mkdir(parents=True, exist_ok=True)
-            script = job_dir / report.script_name
-            script.write_text(report.script_source or "", encoding="utf-8")
+            project = self._project(report)
+            if project is not None:
+                project_root = (job_dir / PROJECT_DIR).absolute()
+                script = project.write_to(project_root)
+            else:
+                project_root = None
+                script = job_dir / report.script_name
+                script.write_text(report.script_source or "", encoding="utf-8")
             launcher, _warning = job_sandbox(self.settings)
             result = pipeline.profile_script(
                 script, RunOptions(**report.options), job_dir, display_name=report.script_name,
                 limits=profiling_limits(self.settings), launcher=launcher, python=launcher.python,
-                on_progress=heartbeat.set_progress, should_stop=should_stop,
+                on_progress=heartbeat.set_progress, should_stop=should_stop, project_root=project_root,
             )
         except (OptionsError, SandboxUnavailable) as error:
             # Limits lowered after this job was queued, or a sandbox that stopped working.
@@ -103,6 +111,16 @@ class JobRunner:
         else:
             status = DONE if result.produced_profile else FAILED
         return status, outcome, result.summary, result.artifacts
+
+    def _project(self, report: Report):
+        """The project stored with the report (several files), or None for a single script."""
+        from webapp.projects import PROJECT_ARTIFACT
+        from webapp.projects.project import from_stored_zip
+
+        with self.store.reading() as session:
+            stored = load_artifact(session, report.id, PROJECT_ARTIFACT)
+            data = plain_bytes(stored) if stored is not None else None
+        return from_stored_zip(data, report.script_name) if data is not None else None
 
     def _hand_back(self, report_id: int, lease_token: str) -> None:
         # The worker is stopping: the job was not at fault, so it goes back to the

@@ -50,8 +50,9 @@ class Project:
         return buffer.getvalue()
 
     def write_to(self, root: Path) -> Path:
-        """Lay the files out under ``root``, read-only for everyone (the sandbox user reads them
-        through the "other" bits; nobody but root may change them); returns the entry's path."""
+        """Lay the files out under ``root``, read-only for the sandbox user (it reads them through
+        the "other" bits; the sandbox binds them read-only too); the owner, the worker, may
+        still remove them. Returns the entry's path."""
         root.mkdir(parents=True, exist_ok=True)
         for relative, data in self.files.items():
             target = root.joinpath(*PurePosixPath(relative).parts)
@@ -59,7 +60,7 @@ class Project:
             target.write_bytes(data)
             target.chmod(0o444)
         for directory, _subdirectories, _files in os.walk(root):
-            os.chmod(directory, 0o555)
+            os.chmod(directory, 0o755)
         return root.joinpath(*PurePosixPath(self.entry).parts)
 
 

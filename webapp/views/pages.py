@@ -66,5 +66,6 @@ def _form_context(form=None) -> dict:
         "environment": describe_environment(config),
         "defaults": {"duration": config["DEFAULT_DURATION_S"], "rate": config["DEFAULT_RATE_HZ"]},
         "limits": {"duration": config["MAX_DURATION_S"], "rate": config["MAX_RATE_HZ"],
-                   "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"]},
+                   "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"],
+                   "project_files": config["MAX_PROJECT_FILES"], "project_bytes": config["MAX_PROJECT_BYTES"]},
     }

@@ -14,6 +14,7 @@ from webapp.store.lifecycle import queue_position
 from webapp.views.services import get_store
 
 OUTPUT_ARTIFACTS = ("stdout.txt", "stderr.txt")
+PROJECT_ARTIFACT = "project.zip"  # a project's files, stored at submission (webapp.projects)
 SPEEDSCOPE_ARTIFACT = "profile.speedscope.json"
 FLAME_ARTIFACT = "flame.json"
 # The profile files offered as buttons at the top of a report (all downloads are listed below it).
@@ -27,6 +28,7 @@ DOWNLOAD_LABELS = {
     "report.json": "Summary (report.json)",
     "stdout.txt": "Script output (stdout)",
     "stderr.txt": "Script errors (stderr)",
+    "project.zip": "Project files (.zip)",
 }
 FLAG_LABELS = {"idle": "idle threads", "gil": "GIL only", "native": "native frames",
                "subprocesses": "subprocesses", "nonblocking": "non-blocking"}
@@ -81,6 +83,7 @@ def details_context(report: Report) -> dict[str, Any]:
                           for row in hot_functions[:rows]],
         "hot_functions_hidden": max(len(hot_functions) - rows, 0),
         "static": summary.get("static_metrics"),
+        "project_files": summary.get("project_files") or [],
         "complexity": summary.get("function_complexity") or [],
         "unsandboxed": summary.get("sandboxed") is False,
         "threads": summary.get("threads") or [],
@@ -116,7 +119,7 @@ def offered_artifacts(artifacts: list, summary: dict[str, Any]) -> list:
     without samples (older reports stored empty ones)."""
     has_samples = bool(summary.get("total_samples"))
     return [a for a in artifacts
-            if a.size_bytes > 0 and (has_samples or a.name in OUTPUT_ARTIFACTS)]
+            if a.size_bytes > 0 and (has_samples or a.name in (*OUTPUT_ARTIFACTS, PROJECT_ARTIFACT))]
 
 
 def _missing_profile_reason(report: Report, summary: dict[str, Any], names: set[str]) -> str | None:
