@@ -138,7 +138,8 @@ def _run(command: list[str], what: str, env: dict[str, str] | None = None, timeo
     except subprocess.TimeoutExpired:
         raise ScriptEnvironmentError(f"Could not {what}: it took longer than {timeout_s:g} s.") from None
     if done.returncode != 0:
-        said = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()
-                and not line.startswith("WARNING: Location")]
-        detail = " ".join(said[-3:]) if said else f"exit status {done.returncode}"
+        said = [line.removeprefix("ERROR: ").strip() for line in (done.stderr or done.stdout).splitlines()
+                if line.startswith("ERROR:")] or [line for line in (done.stderr or done.stdout).splitlines()
+                                                  if line.strip() and not line.startswith("WARNING:")]
+        detail = " ".join(said[-2:]) if said else f"exit status {done.returncode}"
         raise ScriptEnvironmentError(f"Could not {what}: {detail}")

@@ -15,7 +15,7 @@ from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
 from webapp.store import CANCELLED, DONE, FAILED, Report, Store
 from webapp.store.artifacts import load_artifact, plain_bytes
-from webapp.store.lifecycle import claim, finish, renew_lease, release
+from webapp.store.lifecycle import claim, finish, renew_lease, release, set_phase
 
 UNEXPECTED_ERROR_MESSAGE = (
     "The profiler failed unexpectedly ({error}). This is a bug in flamedeck; "
@@ -74,6 +74,8 @@ class JobRunner:
         from webapp import pipeline
         from webapp.jobs.sandboxing import job_sandbox
         from webapp.profiling import OptionsError, RunOptions
+        from webapp.environments import InlineMetadataError
+        from webapp.environments.dependencies import DependencyProblem
         from webapp.profiling.sandbox import SandboxUnavailable
 
         try:
@@ -87,13 +89,17 @@ class JobRunner:
                 script = job_dir / report.script_name
                 script.write_text(report.script_source or "", encoding="utf-8")
             launcher, _warning = job_sandbox(self.settings)
+            python, dependencies = self._interpreter(report, launcher.python, heartbeat.lease_token)
             result = pipeline.profile_script(
                 script, RunOptions(**report.options), job_dir, display_name=report.script_name,
-                limits=profiling_limits(self.settings), launcher=launcher, python=launcher.python,
+                limits=profiling_limits(self.settings), launcher=launcher, python=python,
                 on_progress=heartbeat.set_progress, should_stop=should_stop, project_root=project_root,
             )
-        except (OptionsError, SandboxUnavailable) as error:
-            # Limits lowered after this job was queued, or a sandbox that stopped working.
+            if dependencies is not None:
+                result.summary["dependencies"] = dependencies
+        except (OptionsError, SandboxUnavailable, InlineMetadataError, DependencyProblem) as error:
+            # Limits lowered after this job was queued, a sandbox that stopped working, or
+            # dependencies that cannot be had: the script never ran.
             return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
         except Exception as error:
             log.exception("report %s: pipeline failed", report.id)
@@ -111,6 +117,26 @@ class JobRunner:
         else:
             status = DONE if result.produced_profile else FAILED
         return status, outcome, result.summary, result.artifacts
+
+    def _interpreter(self, report: Report, sandbox_python: str, lease_token: str) -> tuple[str, dict | None]:
+        """The script's interpreter and its dependency note (see ``job_interpreter``); while an
+        install runs, the report's status box says what is being installed."""
+        from webapp.jobs.environments import job_interpreter
+
+        said = []
+
+        def say(text: str) -> None:
+            said.append(text)
+            self.store.run_write(lambda session: set_phase(session, report.id, lease_token, text))
+
+        try:
+            python, note = job_interpreter(self.settings, report.script_source or "", sandbox_python, say)
+            if note is not None:
+                note["installed"] = bool(said)  # False: the environment was there already (cached, or the default)
+            return python, note
+        finally:
+            if said:
+                self.store.run_write(lambda session: set_phase(session, report.id, lease_token, None))
 
     def _project(self, report: Report):
         """The project stored with the report (several files), or None for a single script."""

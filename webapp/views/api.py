@@ -90,6 +90,7 @@ def describe(report: Report) -> dict:
         "attempts": report.attempts,
         "queue_position": context["queue_position"] or None,
         "progress": context["progress"],
+        "phase": report.phase,  # e.g. "installing numpy 2.3 …" before a script with PEP 723 dependencies runs
         "outcome": context["outcome"] or None,
     } | _warning()
     if not report.is_pending:
