@@ -82,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_PROJECT_FILES", 200, "files", "Most files a project (a .zip or several uploaded files) may have."),
     Setting("MAX_PROJECT_BYTES", 16 * 1024 * 1024, "bytes",
             "Largest total size of a project's files once unpacked; a larger project gets 413."),
-    Setting("MAX_ZIP_RATIO", 100, "ratio",
+    Setting("MAX_ZIP_RATIO", 100, "times",
             "Largest ratio of unpacked to compressed size of any file in a .zip; a higher one is refused as a zip bomb."),
     Setting("MAX_DURATION_S", 60, "s", "Longest time limit a user may ask for."),
     Setting("DEFAULT_DURATION_S", 10, "s", "Time limit pre-filled in the form and used when none is given."),
