@@ -53,3 +53,23 @@ def test_a_script_imports_the_environments_package_but_not_the_apps(env_sandbox,
     package_files = by_origin.get("site-packages", set())
     assert any("/site-packages/sortedcontainers/" in path for path in package_files), by_origin
     assert by_origin.get("script") == {"uses_package.py"}
+
+
+def test_a_project_runs_in_its_directory_without_bubblewrap_too(script_env, job_dir):
+    """FLAMEDECK_SANDBOX=rlimits: no namespaces, so py-spy's working directory is the project's."""
+    import dataclasses
+
+    from webapp.profiling.sandbox import SandboxLimits, choose_launcher
+    from webapp.projects import Project
+
+    launcher, warning = choose_launcher("rlimits", dataclasses.replace(SandboxLimits(), python=script_env.python))
+    assert warning is not None and not launcher.sandboxed
+    project = Project({"main.py": b"import helper\nprint(helper.first_line())\n",
+                       "helper.py": b"def first_line():\n    return open('data/in.txt').readline().strip()\n",
+                       "data/in.txt": b"hello from data\n"}, "main.py")
+    root = job_dir / "project"
+    script = project.write_to(root)
+    report = pipeline.profile_script(script, RunOptions(duration_s=5), job_dir, display_name="main.py",
+                                     limits=RUN_LIMITS, launcher=launcher, python=launcher.python, project_root=root)
+    assert report.artifacts["stdout.txt"] == b"hello from data\n", report.artifacts["stderr.txt"]
+    assert [row["file"] for row in report.summary["project_files"]] == ["helper.py", "main.py"]

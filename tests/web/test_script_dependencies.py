@@ -108,3 +108,17 @@ def test_without_installs_a_dependency_the_default_environment_lacks_ends_the_jo
                                         'import sortedcontainers\nprint(len(sortedcontainers.SortedList(range(5))))\n')
     assert available["summary"]["dependencies"]["environment"] == "default"
     assert client.get(available["artifacts"]["stdout.txt"]).data == b"5\n"
+
+
+def test_the_status_box_and_the_api_say_what_is_being_installed(app, client, store):
+    from webapp.store import SCRIPT
+    from webapp.store.lifecycle import claim, insert_queued, set_phase
+
+    with store.writing() as session:
+        report = insert_queued(session, kind=SCRIPT, script_name="a.py", script_source=NEEDS_TINY,
+                               options={"duration_s": 5, "rate_hz": 100})
+    with store.writing() as session:
+        lease = claim(session, report.id, lease_s=30)
+        assert set_phase(session, report.id, lease, "installing tinydep 1.0 …")
+    assert "installing tinydep 1.0 …" in client.get(f"/r/{report.token}").get_data(as_text=True)
+    assert client.get(f"/api/v1/reports/{report.token}").get_json()["phase"] == "installing tinydep 1.0 …"
