@@ -16,7 +16,7 @@ import orjson
 from webapp import pipeline
 from webapp.summary_text import format_summary
 
-SERVER_COMMANDS = {"serve", "worker", "db"}
+SERVER_COMMANDS = {"serve", "worker", "db", "env"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flamedeck",
         description="Profile Python scripts with py-spy and share the results.",
-        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade'.",
+        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade', "
+               "'flamedeck env install PKG...'.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -90,10 +91,46 @@ def _profile(args: argparse.Namespace, script_args: list[str]) -> int:
         )
     except OptionsError as error:
         return _fail(str(error))
+    _report_inline_metadata(args.script)
     print(f"Profiling {args.script.name} for up to {options.duration_s} s at {options.rate_hz} Hz ...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="flamedeck-") as job_dir:
         report = pipeline.profile_script(args.script.resolve(), options, Path(job_dir))
     return _write(report, args.script.stem, args.output_dir)
+
+
+def _report_inline_metadata(script: Path) -> None:
+    """Say what a PEP 723 block asks for and what of it this Python lacks; install nothing:
+    the command runs the script in the user's own environment, as they set it up."""
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    from webapp.environments import InlineMetadataError, read_inline_metadata
+    from webapp.environments.dependencies import unmet
+
+    try:
+        declared = read_inline_metadata(script.read_text(encoding="utf-8", errors="replace"))
+    except InlineMetadataError as error:
+        print(f"flamedeck: note: {error}", file=sys.stderr)
+        return
+    if not declared.declared:
+        return
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    installed = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name:
+            installed.setdefault(canonicalize_name(name), dist.version)
+    needs = ", ".join(declared.texts) or "no packages"
+    lines = [f"The script declares (PEP 723): {needs}"
+             + (f"; Python {declared.requires_python}" if declared.requires_python else "") + "."]
+    missing = unmet(declared.dependencies, installed, python)
+    if missing:
+        lines.append("Not in this environment: " + ", ".join(str(r) for r in missing)
+                     + ". flamedeck profile installs nothing; it runs the script with this Python as it is.")
+    if not declared.python_allowed(python):
+        lines.append(f"This is Python {python}, which the script does not accept.")
+    print("flamedeck: " + " ".join(lines), file=sys.stderr)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -135,6 +172,10 @@ def _fail(message: str) -> int:
 
 def _server_command(command: str, argv: list[str]) -> int:
     # Imported lazily: the local commands must not pay for Flask, SQLAlchemy and Huey.
+    if command == "env":
+        from webapp.env_command import main as env_main
+
+        return env_main(argv)
     if command == "db":
         from webapp.migrations import main as db_main
 

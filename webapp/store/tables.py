@@ -42,6 +42,8 @@ class Report(Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     progress_s: Mapped[float] = mapped_column(Float, default=0.0)  # script time elapsed so far
+    # What a running job does before its script starts ("installing numpy 2.3 …"); None once it runs.
+    phase: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -19,6 +19,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".zip": "application/zip",
 }
 # Artifact name -> suffix of the downloaded file (after the script's stem); others open in the browser.
 ATTACHMENT_SUFFIXES = {
@@ -27,6 +28,7 @@ ATTACHMENT_SUFFIXES = {
     "profile.collapsed.txt": ".collapsed.txt",
     "flamegraph.svg": ".svg",
     "report.json": ".report.json",
+    "project.zip": ".project.zip",
 }
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 NOT_FOUND_MESSAGE = "This report has no file called '{name}'."

@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
+from webapp.jobs.environments import describe_environment
 from webapp.views.delete_tokens import remember
 from webapp.views.examples import example_choices
 from webapp.views.rendering import is_htmx, page_or_partial
@@ -71,7 +72,9 @@ def form_context(form=None) -> dict:
         "examples": example_choices(),
         "values": form or {},
         "ask_upload_token": form_asks_for_it(),
+        "environment": describe_environment(config),
         "defaults": {"duration": config["DEFAULT_DURATION_S"], "rate": config["DEFAULT_RATE_HZ"]},
         "limits": {"duration": config["MAX_DURATION_S"], "rate": config["MAX_RATE_HZ"],
-                   "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"]},
+                   "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"],
+                   "project_files": config["MAX_PROJECT_FILES"], "project_bytes": config["MAX_PROJECT_BYTES"]},
     }

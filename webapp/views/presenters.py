@@ -16,6 +16,7 @@ from webapp.store.lifecycle import queue_position
 from webapp.views.services import get_store
 
 OUTPUT_ARTIFACTS = ("stdout.txt", "stderr.txt")
+PROJECT_ARTIFACT = "project.zip"  # a project's files, stored at submission (webapp.projects)
 SPEEDSCOPE_ARTIFACT = "profile.speedscope.json"
 FLAME_ARTIFACT = "flame.json"
 # The profile files offered as buttons at the top of a report; the other downloads are listed
@@ -30,6 +31,7 @@ DOWNLOAD_LABELS = {
     "report.json": "Summary (report.json)",
     "stdout.txt": "stdout",
     "stderr.txt": "stderr",
+    "project.zip": "Project files (.zip)",
 }
 FLAG_LABELS = {"idle": "idle threads", "gil": "GIL only", "native": "native frames",
                "subprocesses": "subprocesses", "nonblocking": "non-blocking"}
@@ -86,6 +88,7 @@ def details_context(report: Report) -> dict[str, Any]:
         "hot_function_rows": rows,
         "hot_functions_hidden": max(len(hot_functions) - rows, 0),
         "static": summary.get("static_metrics"),
+        "project_files": summary.get("project_files") or [],
         "complexity": complexity,
         "complexity_runtime": _complexity_runtime(summary, complexity, report.script_name),
         "unsandboxed": summary.get("sandboxed") is False,
@@ -125,7 +128,7 @@ def offered_artifacts(artifacts: list, summary: dict[str, Any]) -> list:
     without samples (older reports stored empty ones)."""
     has_samples = bool(summary.get("total_samples"))
     return [a for a in artifacts
-            if a.size_bytes > 0 and (has_samples or a.name in OUTPUT_ARTIFACTS)]
+            if a.size_bytes > 0 and (has_samples or a.name in (*OUTPUT_ARTIFACTS, PROJECT_ARTIFACT))]
 
 
 def _missing_profile_reason(report: Report, summary: dict[str, Any], names: set[str]) -> str | None:

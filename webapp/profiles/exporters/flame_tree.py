@@ -67,8 +67,11 @@ class OriginClassifier:
     any source file outside the interpreter's directories counts as the program's.
     """
 
-    def __init__(self, script_file: str | None = None) -> None:
-        self.script_file = script_file.replace("\\", "/") if script_file else None
+    def __init__(self, script_file: str | Iterable[str] | None = None) -> None:
+        # A project has several files of its own: all of them are "script" (the user's code).
+        given = [script_file] if isinstance(script_file, str) else list(script_file or ())
+        self.script_files = frozenset(path.replace("\\", "/") for path in given if path)
+        self.script_file = min(self.script_files) if self.script_files else None
 
     def origin(self, file: str) -> int:
         """The index into :data:`ORIGINS` of code living in ``file``."""
@@ -86,11 +89,10 @@ class OriginClassifier:
         return NATIVE if self.script_file else SCRIPT
 
     def _is_script(self, path: str) -> bool:
-        script = self.script_file
-        if path == script:
+        if path in self.script_files:
             return True
         # A bare file name ("bench.py") matches wherever the script ran from.
-        return "/" not in script and path.endswith("/" + script)
+        return any("/" not in script and path.endswith("/" + script) for script in self.script_files)
 
 
 def clean_text(text: str) -> str:
@@ -189,7 +191,7 @@ class FlameTreeExporter(Exporter):
     file_suffix = ".flame.json"
     media_type = "application/json"
 
-    def __init__(self, script_file: str | None = None) -> None:
+    def __init__(self, script_file: str | Iterable[str] | None = None) -> None:
         super().__init__(line_level=False)
         self.classifier = OriginClassifier(script_file)
 

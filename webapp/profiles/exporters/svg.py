@@ -17,6 +17,7 @@ picture as tall as what it then shows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -79,7 +80,7 @@ class SvgExporter(Exporter):
 
     def __init__(
         self,
-        script_file: str | None = None,
+        script_file: str | Iterable[str] | None = None,  # several: a project's files
         width_px: int = 1200,
         frame_height_px: int = 17,
         font_size_px: int = 12,
