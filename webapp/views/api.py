@@ -85,7 +85,17 @@ def create():
 @bp.get("/environment")
 def environment():
     """What scripts can import here: the Python version and every package of the script environment,
-    and whether PEP 723 dependencies beyond it may be installed."""
+    and whether PEP 723 dependencies beyond it may be installed.
+    ---
+    get:
+      summary: What scripts can import on this server
+      responses:
+        "200":
+          description: The script environment.
+          content:
+            application/json:
+              schema: Environment
+    """
     return jsonify(describe_environment(current_app.config))
 
 
