@@ -13,7 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from webapp.store import Report
 from webapp.store.deletion import delete_by_owner
 from webapp.views.delete_tokens import forget, given_by_page, refusal
-from webapp.views.errors import error_response
+from webapp.views.error_responses import error_response
 from webapp.views.finished_cache import forget_report
 from webapp.views.pages import form_context
 from webapp.views.rendering import is_htmx

@@ -10,6 +10,7 @@ from webapp.jobs.environments import describe_environment
 from webapp.views.delete_tokens import remember
 from webapp.views.examples import example_choices
 from webapp.views.rendering import is_htmx, page_or_partial
+from webapp.views.reports import render_report
 from webapp.views.submission import BadInput, create_report
 from webapp.views.upload_token import FORM_FIELD, form_asks_for_it, form_refusal
 
@@ -42,8 +43,6 @@ def submit():
     url = url_for("reports.show", token=report.token)
     if not is_htmx():
         return redirect(url, 303)
-    from webapp.views.reports import render_report
-
     # Replace the whole main area with the report region and put its link in the address bar;
     # the event lets this browser add the report to its own list of recent reports (home.js).
     return render_report(report, partial=True), 200, {

@@ -10,7 +10,7 @@ from sqlalchemy.orm import defer
 from webapp.store import FINAL_STATUSES, Report
 from webapp.store.lifecycle import request_cancel
 from webapp.views.delete_tokens import CANCEL, given_by_page, held_token, refusal, take_token_to_show
-from webapp.views.errors import error_response
+from webapp.views.error_responses import error_response
 from webapp.views.finished_cache import find_report, get_cache
 from webapp.views.missing_reports import abort_missing
 from webapp.views.presenters import details_context, header_context
