@@ -7,10 +7,13 @@ import { functionColours, readTheme } from "./palette.js";
 import { buildControls, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
 import { isDrawn } from "./navigate.js";
 import { bindEvents } from "./events.js";
+import { noTransforms, transformKey, transformTree } from "./transforms.js";
+import { addTransformControls } from "./transform-controls.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
 const MIN_HEIGHT_PX = 180;
+const TRANSFORMED_TREES_KEPT = 8;  // transformed trees cached per graph; more are rebuilt on demand
 
 export class Flamegraph {
   constructor(element, { url, scriptFile } = {}) {
@@ -22,7 +25,9 @@ export class Flamegraph {
     this.state = {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
       selected: -1,  // the frame chosen with the keyboard or a tap, or -1
+      transforms: noTransforms(),  // see transforms.js
     };
+    this.transformed = new Map();  // "view:level:transforms" -> Tree
     this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
     this.frameScheduled = false;
     this.listeners = [];
@@ -45,6 +50,7 @@ export class Flamegraph {
     this.ui.setStatus("");
     this.ui.fillViews(this.data.views);
     bindEvents(this);
+    this.syncTransforms = addTransformControls(this);
     this.selectView(0, { keepScroll: false });
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
@@ -73,7 +79,32 @@ export class Flamegraph {
   }
 
   // -- state changes -------------------------------------------------------------------
-  get tree() { return this.data.tree(this.state.view, this.state.level); }
+  get tree() {
+    const { view, level, transforms } = this.state;
+    const plain = this.data.tree(view, level);
+    const key = transformKey(transforms);
+    if (!key) return plain;
+    const cacheKey = `${view}:${level}:${key}`;
+    if (!this.transformed.has(cacheKey)) {
+      if (this.transformed.size >= TRANSFORMED_TREES_KEPT) this.transformed.clear();
+      this.transformed.set(cacheKey, transformTree(this.data, plain, transforms));
+    }
+    return this.transformed.get(cacheKey);
+  }
+
+  /** Change some transforms (e.g. {mine: true} or {focus: null}): node numbers change, so the zoom resets. */
+  setTransforms(patch) {
+    this.state.transforms = { ...this.state.transforms, ...patch };
+    this.selectView(this.state.view);
+    this.element.dispatchEvent(new CustomEvent("flamegraph:transforms", { bubbles: true, detail: this.state.transforms }));
+  }
+
+  /** Focus on the function of the frame at ``node`` (nothing for the root). */
+  focusOnNode(node) {
+    const frame = this.tree.frame[node];
+    if (frame === undefined || frame === ROOT_FRAME) return;
+    this.setTransforms({ focus: { name: this.data.names[frame], file: this.data.fileOf(frame) } });
+  }
 
   selectView(view, { keepScroll = false } = {}) {
     this.state.view = view;
@@ -222,6 +253,7 @@ export class Flamegraph {
     this.painter.draw(scene);
     this.ui.setBreadcrumbs(this.breadcrumbs(scene), (node) => this.zoomTo(node));
     this.ui.reset.disabled = this.state.zoom === 0;
+    if (this.syncTransforms) this.syncTransforms(this.state);
   }
 
   /**
@@ -359,6 +391,8 @@ export class Flamegraph {
       rows: this.contentHeight / ROW_HEIGHT_PX,
       selected: this.state.selected >= 0 ? this.scene().labelOf(this.state.selected) : null,
       match: this.ui.match.textContent,
+      transforms: transformKey(this.state.transforms),
+      total: this.tree.total[0],
     };
   }
 

@@ -1,0 +1,54 @@
+// The transform toggles under the flamegraph's toolbar: only my code, collapse recursion,
+// merge comprehensions, and focus on a function (the selected frame's, else the zoomed one's).
+// DOM built with textContent only: a function name never becomes markup.
+
+import { ROOT_FRAME } from "./tree.js";
+
+const TOGGLE_LABELS = [
+  ["mine", "Only my code", "Frames outside your files count for their caller in your code"],
+  ["recursion", "Collapse recursion", "A function calling itself shows once"],
+  ["comprehensions", "Merge comprehensions", "<listcomp>, <genexpr>, <lambda>\u2026 count for the function around them"],
+];
+
+function button(text, attrs) {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.textContent = text;
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+/** Add the transform row to ``graph``'s DOM and wire it; returns its sync(state) function. */
+export function addTransformControls(graph) {
+  const { ui } = graph;
+  const row = document.createElement("div");
+  row.className = "fg-transforms";
+  row.setAttribute("role", "group");
+  row.setAttribute("aria-label", "Transforms");
+  const toggles = TOGGLE_LABELS.map(([value, text, title]) => {
+    const toggle = button(text, { value, title, "aria-pressed": "false", class: "fg-toggle" });
+    graph.listen(toggle, "click", () => graph.setTransforms({ [value]: !graph.state.transforms[value] }));
+    return toggle;
+  });
+  const focus = button("Focus on function", { class: "fg-focus",
+    title: "Only the stacks through the selected (or zoomed) frame's function, rooted at it" });
+  const focusName = document.createElement("span");
+  focusName.className = "fg-focus-name";
+  const clear = button("\u00d7", { class: "fg-focus-clear", title: "Stop focusing", "aria-label": "Stop focusing" });
+  graph.listen(focus, "click", () => {
+    const node = graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom;
+    graph.focusOnNode(node);
+  });
+  graph.listen(clear, "click", () => graph.setTransforms({ focus: null }));
+  row.append(...toggles, focus, focusName, clear);
+  ui.toolbar.after(row);
+
+  return function sync(state) {
+    for (const toggle of toggles) toggle.setAttribute("aria-pressed", String(Boolean(state.transforms[toggle.value])));
+    const focused = state.transforms.focus;
+    focusName.textContent = focused ? `Focused on ${focused.name}` : "";
+    focusName.hidden = clear.hidden = !focused;
+    const target = state.selected >= 0 ? state.selected : state.zoom;
+    focus.disabled = Boolean(focused) || !graph.data || graph.tree.frame[target] === ROOT_FRAME;
+  };
+}

@@ -1,0 +1,90 @@
+"""The flamegraph's view features of issue 13 in real Chromium: transforms, sandwich, view links.
+
+One harness page (the app's strict CSP) per test, each checking several things; every
+test also fails if the page logged an error or opened a dialog.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.profiles.exporters.flame_tree import FlameTreeExporter
+from webapp.profiles.model import Frame, Profile
+
+from .support import GRAPH, SCRIPT, centre_of, snapshot, wait_until_drawn
+
+pytestmark = pytest.mark.slow
+
+JSON_DECODER = "/usr/lib/python3.11/json/decoder.py"
+THREADING = "/usr/lib/python3.11/threading.py"
+
+
+def views_profile() -> Profile:
+    """MainThread: main > parse > decode (json) 30, main > <listcomp> 10, main > fib > fib > fib 20,
+    main > report > parse 15; worker: _bootstrap (threading) > work 25. 100 samples."""
+    profile = Profile(name="app.py")
+    frame = lambda name, file, line: profile.intern_frame(Frame(name, file, line))  # noqa: E731
+    main, parse, fib = frame("main", SCRIPT, 1), frame("parse", SCRIPT, 20), frame("fib", SCRIPT, 30)
+    listcomp, report = frame("<listcomp>", SCRIPT, 5), frame("report", SCRIPT, 50)
+    decode = frame("decode", JSON_DECODER, 332)
+    bootstrap, work = frame("_bootstrap", THREADING, 995), frame("work", SCRIPT, 40)
+    main_thread = profile.add_thread("MainThread")
+    for stack, count in (((main, parse, decode), 30), ((main, listcomp), 10), ((main, fib, fib, fib), 20),
+                         ((main, report, parse), 15)):
+        main_thread.append(profile.intern_stack(stack), count)
+    profile.add_thread("worker").append(profile.intern_stack((bootstrap, work)), 25)
+    return profile
+
+
+@pytest.fixture
+def views_page(page, harness, request):
+    page.goto(harness.add_page(request.node.name, FlameTreeExporter(SCRIPT).render(views_profile()),
+                               script_file=SCRIPT))
+    wait_until_drawn(page)
+    yield page
+    assert page.problems.errors == [] and page.problems.dialogs == []
+
+
+def tree_labels(page) -> list[str]:
+    """The label of every node of the tree the graph now shows, root first."""
+    return page.evaluate(f"""() => {{
+        const graph = {GRAPH}; const scene = graph.scene();
+        return Array.from({{ length: graph.tree.n }}, (_, node) => scene.labelOf(node));
+    }}""")
+
+
+def toggle(page, name: str) -> None:
+    page.locator("#flamegraph .fg-transforms button", has_text=name).click()
+
+
+def test_each_transform_changes_the_drawn_frames(views_page):
+    page = views_page
+    before = snapshot(page)
+    assert before["total"] == 100 and tree_labels(page).count("fib") == 3
+
+    toggle(page, "Only my code")
+    mine = snapshot(page)
+    labels = tree_labels(page)
+    assert mine["total"] == 100, "only my code keeps every sample"
+    assert "decode" not in labels and "_bootstrap" not in labels and "work" in labels
+    assert mine["drawnFrames"] < before["drawnFrames"]
+    assert page.locator("#flamegraph .fg-transforms button[aria-pressed='true']").all_text_contents() == ["Only my code"]
+
+    toggle(page, "Collapse recursion")
+    assert tree_labels(page).count("fib") == 1 and snapshot(page)["total"] == 100
+
+    toggle(page, "Merge comprehensions")
+    assert "<listcomp>" not in tree_labels(page)
+
+    # zoom into parse (a click), then focus on it: only stacks through parse, rooted at it
+    page.mouse.click(*centre_of(page, "parse"))
+    page.locator("#flamegraph .fg-focus").click()
+    focused = snapshot(page)
+    assert focused["total"] == 45 and focused["zoom"] == [focused["zoom"][0]]
+    assert page.locator("#flamegraph .fg-focus-name").text_content() == "Focused on parse"
+    assert sorted(set(tree_labels(page)[1:])) == ["parse"], "with only my code, decode went into parse"
+
+    toggle(page, "Only my code")  # off again: decode comes back under the focused parse
+    assert "decode" in tree_labels(page)
+    page.locator("#flamegraph .fg-focus-clear").click()
+    assert snapshot(page)["total"] == 100
