@@ -39,7 +39,7 @@ def views_profile() -> Profile:
 @pytest.fixture
 def views_page(page, harness, request):
     page.goto(harness.add_page(request.node.name, FlameTreeExporter(SCRIPT).render(views_profile()),
-                               script_file=SCRIPT))
+                               script_file=SCRIPT, rows=[("parse", SCRIPT)]))
     wait_until_drawn(page)
     yield page
     assert page.problems.errors == [] and page.problems.dialogs == []
@@ -68,7 +68,7 @@ def test_each_transform_changes_the_drawn_frames(views_page):
     assert mine["total"] == 100, "only my code keeps every sample"
     assert "decode" not in labels and "_bootstrap" not in labels and "work" in labels
     assert mine["drawnFrames"] < before["drawnFrames"]
-    assert page.locator("#flamegraph .fg-transforms button[aria-pressed='true']").all_text_contents() == ["Only my code"]
+    assert page.locator("#flamegraph .fg-transforms .fg-toggle[aria-pressed='true']").all_text_contents() == ["Only my code"]
 
     toggle(page, "Collapse recursion")
     assert tree_labels(page).count("fib") == 1 and snapshot(page)["total"] == 100
@@ -88,3 +88,30 @@ def test_each_transform_changes_the_drawn_frames(views_page):
     assert "decode" in tree_labels(page)
     page.locator("#flamegraph .fg-focus-clear").click()
     assert snapshot(page)["total"] == 100
+
+
+def test_sandwich_shows_both_callers_and_the_callees_of_a_picked_function(views_page):
+    page = views_page
+    page.locator("#hot tr").click()  # a hot-functions row picks parse (and highlights it)
+    page.locator("#flamegraph .fg-tabs button", has_text="Sandwich").click()
+    shown = snapshot(page)
+    assert shown["tab"] == "sandwich" and page.locator("#flamegraph .fg-viewport").is_hidden()
+    sandwich = shown["sandwich"]
+    assert sandwich["visible"] and sandwich["title"] == "parse"
+    assert sandwich["callers"] == ["parse", "main", "report", "main"], "called from main and from report"
+    assert sandwich["callees"] == ["parse", "decode"]
+    assert "Self: 15 samples (15.0 %)" in sandwich["figures"] and "Total: 45 samples (45.0 %)" in sandwich["figures"]
+    assert sandwich["drawn"] == 6
+
+    # the search narrows the sandwich's own table; a row of it picks another function
+    assert page.locator("#flamegraph .fg-sandwich-table tbody tr").count() == 1  # the highlight searched "parse"
+    page.locator("#flamegraph .fg-search").fill("fib")
+    page.locator("#flamegraph .fg-sandwich-table tr", has_text="fib").click()
+    assert snapshot(page)["sandwich"]["callees"] == ["fib", "fib", "fib"]
+    toggle(page, "Collapse recursion")  # transforms apply here too
+    fib = snapshot(page)["sandwich"]
+    assert fib["callers"] == ["fib", "main"] and fib["callees"] == ["fib"]
+    assert page.locator("#flamegraph .fg-sandwich-table tr[aria-selected='true']").text_content().startswith("fib")
+
+    page.locator("#flamegraph .fg-tabs button", has_text="Flamegraph").click()
+    assert page.locator("#flamegraph .fg-viewport").is_visible() and snapshot(page)["drawnFrames"] > 0

@@ -9,6 +9,7 @@ import { isDrawn } from "./navigate.js";
 import { bindEvents } from "./events.js";
 import { noTransforms, transformKey, transformTree } from "./transforms.js";
 import { addTransformControls } from "./transform-controls.js";
+import { Sandwich } from "./sandwich.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
@@ -26,6 +27,8 @@ export class Flamegraph {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
       selected: -1,  // the frame chosen with the keyboard or a tap, or -1
       transforms: noTransforms(),  // see transforms.js
+      tab: "flame",   // "flame" or "sandwich"
+      picked: null,   // the function {name, file} the sandwich shows (a table row, frame or search)
     };
     this.transformed = new Map();  // "view:level:transforms" -> Tree
     this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
@@ -51,6 +54,7 @@ export class Flamegraph {
     this.ui.fillViews(this.data.views);
     bindEvents(this);
     this.syncTransforms = addTransformControls(this);
+    this.sandwich = new Sandwich(this);
     this.selectView(0, { keepScroll: false });
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
@@ -97,6 +101,29 @@ export class Flamegraph {
     this.state.transforms = { ...this.state.transforms, ...patch };
     this.selectView(this.state.view);
     this.element.dispatchEvent(new CustomEvent("flamegraph:transforms", { bubbles: true, detail: this.state.transforms }));
+  }
+
+  /** Show the flamegraph ("flame") or the sandwich ("sandwich"). Opening the sandwich with no
+   * function picked picks the selected (else the zoomed) frame's. */
+  setTab(tab) {
+    if (tab !== "flame" && tab !== "sandwich") return;
+    if (tab === "sandwich" && !this.state.picked) {
+      const frame = this.tree.frame[this.state.selected >= 0 ? this.state.selected : this.state.zoom];
+      if (frame !== undefined && frame !== ROOT_FRAME) this.state.picked = { name: this.data.names[frame], file: this.data.fileOf(frame) };
+    }
+    this.state.tab = tab;
+    hideTooltip(this.ui);
+    this.ui.breadcrumbs.parentElement.hidden = this.ui.viewport.hidden = tab !== "flame";
+    if (tab === "flame") this.layout(false);
+    this.render();
+    this.element.dispatchEvent(new CustomEvent("flamegraph:tab", { bubbles: true, detail: tab }));
+  }
+
+  /** The sandwich of function ``name`` in ``file``: callers above, callees below. */
+  pickFunction(name, file) {
+    this.state.picked = { name, file };
+    if (this.state.tab !== "sandwich") this.setTab("sandwich");
+    else this.render();
   }
 
   /** Focus on the function of the frame at ``node`` (nothing for the root). */
@@ -173,6 +200,8 @@ export class Flamegraph {
     if (!name) return this.search("");
     const startedAt = performance.now();
     this.state.matches = matchFrames(this.data, (n, f) => n === name && (file == null || f === file));
+    const first = this.state.matches.indexOf(1);
+    if (first >= 0) this.state.picked = { name, file: this.data.fileOf(first) };  // what the sandwich shows
     this.refreshMatchLabel();
     this.render();
     performance.measure("flamegraph:search", { start: startedAt, end: performance.now() });
@@ -248,12 +277,14 @@ export class Flamegraph {
   /** Draw now; used by interactions so their performance measures include the drawing. */
   render() {
     if (!this.data) return;
+    if (this.syncTransforms) this.syncTransforms(this.state);
+    if (this.sandwich) this.sandwich.render(this.state.tab === "sandwich");
+    if (this.state.tab !== "flame") return;
     const scene = this.scene();
     this.painter.resize(scene.viewport.width, scene.viewport.height);
     this.painter.draw(scene);
     this.ui.setBreadcrumbs(this.breadcrumbs(scene), (node) => this.zoomTo(node));
     this.ui.reset.disabled = this.state.zoom === 0;
-    if (this.syncTransforms) this.syncTransforms(this.state);
   }
 
   /**
@@ -392,6 +423,8 @@ export class Flamegraph {
       selected: this.state.selected >= 0 ? this.scene().labelOf(this.state.selected) : null,
       match: this.ui.match.textContent,
       transforms: transformKey(this.state.transforms),
+      tab: this.state.tab,
+      sandwich: this.sandwich ? this.sandwich.snapshot() : null,
       total: this.tree.total[0],
     };
   }

@@ -1,4 +1,4 @@
-// The transform toggles under the flamegraph's toolbar: only my code, collapse recursion,
+// The row under the flamegraph's toolbar: Flamegraph / Sandwich, and the transform toggles: only my code, collapse recursion,
 // merge comprehensions, and focus on a function (the selected frame's, else the zoomed one's).
 // DOM built with textContent only: a function name never becomes markup.
 
@@ -40,10 +40,22 @@ export function addTransformControls(graph) {
     graph.focusOnNode(node);
   });
   graph.listen(clear, "click", () => graph.setTransforms({ focus: null }));
-  row.append(...toggles, focus, focusName, clear);
+  const tabs = document.createElement("div");
+  tabs.className = "fg-segmented fg-tabs";
+  tabs.setAttribute("role", "group");
+  tabs.setAttribute("aria-label", "Show");
+  const tabButtons = [["flame", "Flamegraph"], ["sandwich", "Sandwich"]].map(([value, text]) => {
+    const tab = button(text, { value, "aria-pressed": "false",
+      title: value === "sandwich" ? "A function's callers above it and its callees below" : "The whole call tree" });
+    graph.listen(tab, "click", () => graph.setTab(value));
+    return tab;
+  });
+  tabs.append(...tabButtons);
+  row.append(tabs, ...toggles, focus, focusName, clear);
   ui.toolbar.after(row);
 
   return function sync(state) {
+    for (const tab of tabButtons) tab.setAttribute("aria-pressed", String(tab.value === state.tab));
     for (const toggle of toggles) toggle.setAttribute("aria-pressed", String(Boolean(state.transforms[toggle.value])));
     const focused = state.transforms.focus;
     focusName.textContent = focused ? `Focused on ${focused.name}` : "";
