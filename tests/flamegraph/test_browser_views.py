@@ -17,6 +17,7 @@ pytestmark = pytest.mark.slow
 
 JSON_DECODER = "/usr/lib/python3.11/json/decoder.py"
 THREADING = "/usr/lib/python3.11/threading.py"
+SHARE_URL = "https://flamedeck.example/r/abc"  # the report's share link in the page header
 
 
 def views_profile() -> Profile:
@@ -39,7 +40,7 @@ def views_profile() -> Profile:
 @pytest.fixture
 def views_page(page, harness, request):
     page.goto(harness.add_page(request.node.name, FlameTreeExporter(SCRIPT).render(views_profile()),
-                               script_file=SCRIPT, rows=[("parse", SCRIPT)]))
+                               script_file=SCRIPT, rows=[("parse", SCRIPT)], share_url=SHARE_URL))
     wait_until_drawn(page)
     yield page
     assert page.problems.errors == [] and page.problems.dialogs == []
@@ -115,3 +116,41 @@ def test_sandwich_shows_both_callers_and_the_callees_of_a_picked_function(views_
 
     page.locator("#flamegraph .fg-tabs button", has_text="Flamegraph").click()
     assert page.locator("#flamegraph .fg-viewport").is_visible() and snapshot(page)["drawnFrames"] > 0
+
+
+def test_the_view_lives_in_the_url_back_walks_it_and_a_copied_link_restores_it(views_page, browser, harness):
+    page = views_page
+    page_url = page.url
+    page.locator("#flamegraph .fg-view").select_option(label="MainThread \u2014 75 samples")
+    toggle(page, "Collapse recursion")
+    page.mouse.click(*centre_of(page, "fib"))
+    page.locator("#flamegraph .fg-search").fill("fi")
+    zoomed = snapshot(page)
+    assert zoomed["view"] == "thread-0" and zoomed["zoom"][-1] == "fib"
+    fragment = page.evaluate("location.hash")
+    assert "v=thread-0" in fragment and "t=recursion" in fragment and "q=fi" in fragment and "z=" in fragment
+
+    page.locator("button[data-copy-view]").click()
+    link = page.locator("button[data-copy-view]").get_attribute("data-link")
+    assert link == SHARE_URL + fragment
+
+    page.go_back()  # the search was typed into the zoom's entry: Back undoes the zoom
+    assert len(snapshot(page)["zoom"]) == 1 and page.evaluate("location.hash") == "#v=thread-0&t=recursion"
+    page.go_back()
+    assert snapshot(page)["transforms"] == "" and snapshot(page)["view"] == "thread-0"
+    page.go_forward()
+    page.go_forward()
+    assert snapshot(page)["zoom"] == zoomed["zoom"]
+
+    # the copied link, opened by someone else (a fresh browser context) on this page
+    context = browser.new_context()
+    try:
+        fresh = context.new_page()
+        fresh.goto(page_url.split("#")[0] + fragment)
+        wait_until_drawn(fresh)
+        restored = snapshot(fresh)
+        assert restored["view"] == "thread-0" and restored["zoom"] == zoomed["zoom"]
+        assert restored["transforms"] == "recursion" and restored["match"] == zoomed["match"] != ""
+        assert fresh.locator("#flamegraph .fg-search").input_value() == "fi"
+    finally:
+        context.close()

@@ -10,6 +10,7 @@ import { bindEvents } from "./events.js";
 import { noTransforms, transformKey, transformTree } from "./transforms.js";
 import { addTransformControls } from "./transform-controls.js";
 import { Sandwich } from "./sandwich.js";
+import { syncWithUrl } from "./view-state.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
@@ -17,9 +18,9 @@ const MIN_HEIGHT_PX = 180;
 const TRANSFORMED_TREES_KEPT = 8;  // transformed trees cached per graph; more are rebuilt on demand
 
 export class Flamegraph {
-  constructor(element, { url, scriptFile } = {}) {
+  constructor(element, { url, scriptFile, syncUrl = true } = {}) {
     this.element = element;
-    this.options = { url, scriptFile };
+    this.options = { url, scriptFile, syncUrl };  // syncUrl: keep the view in the page's URL (view-state.js)
     this.ui = buildControls(element);
     this.painter = new FlameCanvas(this.ui.canvas);
     this.ui.paintLegend(readTheme(this.ui.root));  // the legend shows while the data loads
@@ -56,6 +57,7 @@ export class Flamegraph {
     this.syncTransforms = addTransformControls(this);
     this.sandwich = new Sandwich(this);
     this.selectView(0, { keepScroll: false });
+    if (this.options.syncUrl !== false) this.recordView = syncWithUrl(this);
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
     return this;
@@ -279,6 +281,7 @@ export class Flamegraph {
     if (!this.data) return;
     if (this.syncTransforms) this.syncTransforms(this.state);
     if (this.sandwich) this.sandwich.render(this.state.tab === "sandwich");
+    if (this.recordView) this.recordView();
     if (this.state.tab !== "flame") return;
     const scene = this.scene();
     this.painter.resize(scene.viewport.width, scene.viewport.height);
