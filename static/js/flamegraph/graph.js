@@ -55,7 +55,6 @@ export class Flamegraph {
     this.ui.fillViews(this.data.views);
     bindEvents(this);
     this.syncTransforms = addTransformControls(this);
-    this.sandwich = new Sandwich(this);
     this.selectView(0, { keepScroll: false });
     if (this.options.syncUrl !== false) this.recordView = syncWithUrl(this);
     performance.mark("flamegraph:drawn");
@@ -280,6 +279,8 @@ export class Flamegraph {
   render() {
     if (!this.data) return;
     if (this.syncTransforms) this.syncTransforms(this.state);
+    // built on first use: a page that never opens the sandwich has only the flamegraph's canvas
+    if (this.state.tab === "sandwich" && !this.sandwich) this.sandwich = new Sandwich(this);
     if (this.sandwich) this.sandwich.render(this.state.tab === "sandwich");
     if (this.recordView) this.recordView();
     if (this.state.tab !== "flame") return;

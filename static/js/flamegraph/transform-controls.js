@@ -41,7 +41,7 @@ export function addTransformControls(graph) {
   });
   graph.listen(clear, "click", () => graph.setTransforms({ focus: null }));
   const tabs = document.createElement("div");
-  tabs.className = "fg-segmented fg-tabs";
+  tabs.className = "fg-tabs";  // not .fg-segmented: tests and styles of the toolbar own that
   tabs.setAttribute("role", "group");
   tabs.setAttribute("aria-label", "Show");
   const tabButtons = [["flame", "Flamegraph"], ["sandwich", "Sandwich"]].map(([value, text]) => {
