@@ -11,6 +11,7 @@ import { noTransforms, transformKey, transformTree } from "./transforms.js";
 import { addTransformControls } from "./transform-controls.js";
 import { Sandwich } from "./sandwich.js";
 import { syncWithUrl } from "./view-state.js";
+import { bindSource } from "./source-heat.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
@@ -57,6 +58,7 @@ export class Flamegraph {
     this.syncTransforms = addTransformControls(this);
     this.selectView(0, { keepScroll: false });
     if (this.options.syncUrl !== false) this.recordView = syncWithUrl(this);
+    bindSource(this);
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
     return this;
@@ -143,6 +145,7 @@ export class Flamegraph {
     this.refreshMatchLabel();
     this.layout(keepScroll);
     this.render();
+    this.element.dispatchEvent(new CustomEvent("flamegraph:view", { bubbles: true, detail: this.state }));
   }
 
   setLevel(level) {

@@ -3,6 +3,7 @@
 // DOM built with textContent only: a function name never becomes markup.
 
 import { ROOT_FRAME } from "./tree.js";
+import { revealLine, scriptLineOf } from "./source-heat.js";
 
 const TOGGLE_LABELS = [
   ["mine", "Only my code", "Frames outside your files count for their caller in your code"],
@@ -51,7 +52,11 @@ export function addTransformControls(graph) {
     return tab;
   });
   tabs.append(...tabButtons);
-  row.append(tabs, ...toggles, focus, focusName, clear);
+  const source = button("Source", { class: "fg-source", title: "Show the selected (or zoomed) frame's line in the source view" });
+  graph.listen(source, "click", () => {
+    revealLine(scriptLineOf(graph, graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom));
+  });
+  row.append(tabs, ...toggles, focus, focusName, clear, source);
   ui.toolbar.after(row);
 
   return function sync(state) {
@@ -62,5 +67,7 @@ export function addTransformControls(graph) {
     focusName.hidden = clear.hidden = !focused;
     const target = state.selected >= 0 ? state.selected : state.zoom;
     focus.disabled = Boolean(focused) || !graph.data || graph.tree.frame[target] === ROOT_FRAME;
+    source.hidden = !document.getElementById("source");
+    source.disabled = !graph.data || state.tab !== "flame" || !scriptLineOf(graph, target);
   };
 }
