@@ -343,3 +343,5 @@ def test_the_source_view_shows_each_lines_heat_for_the_selected_thread(report):
     report.locator(f"#L{loop_line}").click()
     shown = snapshot(report)
     assert shown["level"] == "line" and shown["match"].startswith("matched: ")
+    report.locator("#complexity tbody tr", has_text="count_primes").click()  # a complexity row opens its def
+    assert report.locator("#source tr.src-current").get_attribute("id") == f"L{definition('count_primes').lineno}"

@@ -1,7 +1,7 @@
 // The source view's heat (templates/reports/_source.html): each line of the script gets its
 // self and total samples, counted from the flamegraph's line-level tree of the selected
 // thread, so the heat follows the Threads menu. A click on a line highlights its frames in the
-// flamegraph; the flamegraph's "Source" button (graph.showSource) scrolls here to a frame's line.
+// flamegraph; the flamegraph's "Source" button and a row of the complexity table scroll here to a line.
 //
 // Numbers reach the page as attribute and text values only; widths through CSSOM.
 
@@ -94,7 +94,12 @@ export function bindSource(graph) {
   paintSource(graph);
   graph.listen(graph.element, "flamegraph:view", () => paintSource(graph));
   graph.listen(document, "click", (event) => {
-    const row = event.target instanceof Element && event.target.closest("#source tr[data-line]");
+    if (!(event.target instanceof Element)) return;
+    const row = event.target.closest("#source tr[data-line]");
     if (row) highlightLine(graph, Number(row.dataset.line));
+    // a row of the complexity table opens its function in the source (its Lines cell holds the def line)
+    const fn = event.target.closest("#complexity tbody tr");
+    const line = fn && fn.cells[1] && Number(fn.cells[1].dataset.value);
+    if (line) revealLine(line);
   });
 }
