@@ -141,6 +141,8 @@ def test_the_view_lives_in_the_url_back_walks_it_and_a_copied_link_restores_it(v
     page.go_forward()
     page.go_forward()
     assert snapshot(page)["zoom"] == zoomed["zoom"]
+    page.evaluate("location.hash = 'L3'")  # an anchor of the page (a source line) is not a view
+    assert page.evaluate("location.hash") == "#L3" and snapshot(page)["zoom"] == zoomed["zoom"]
 
     # the copied link, opened by someone else (a fresh browser context) on this page
     context = browser.new_context()

@@ -58,9 +58,9 @@ export class Flamegraph {
     this.syncTransforms = addTransformControls(this);
     this.selectView(0, { keepScroll: false });
     if (this.options.syncUrl !== false) this.recordView = syncWithUrl(this);
-    bindSource(this);
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
+    bindSource(this);  // after the graph is drawn: the line heat is not on the way to the first picture
     return this;
   }
 

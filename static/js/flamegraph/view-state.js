@@ -70,22 +70,26 @@ function nodeOfPath(tree, frames) {
   return node;
 }
 
+/** Does the fragment describe a view? "#main" or "#L12" are the page's own anchors, left alone. */
+export function isViewFragment(hash) { return hash.length <= 1 || hash.includes("="); }
+
 /** Keep ``graph``'s view and the URL in step: restore it now, follow Back and Forward, record changes. */
 export function syncWithUrl(graph) {
   let applying = false;
   const restore = () => {
+    if (!isViewFragment(location.hash)) return;
     applying = true;
     try { applyView(graph, new URLSearchParams(location.hash.slice(1))); } finally { applying = false; }
     // what was understood, so the next change compares with it and not with a hand-made link
     const canonical = encodeView(graph).toString();
     history.replaceState(history.state, "", `${location.pathname}${location.search}${canonical ? `#${canonical}` : ""}`);
   };
-  if (location.hash.length > 1) restore();
+  if (location.hash.length > 1) restore();  // on load: a copied link's view
   graph.listen(window, "popstate", restore);
   return function record() {
     if (applying || !graph.data) return;
     const next = encodeView(graph);
-    const current = new URLSearchParams(location.hash.slice(1));
+    const current = new URLSearchParams(isViewFragment(location.hash) ? location.hash.slice(1) : "");
     if (next.toString() === current.toString()) return;
     const url = `${location.pathname}${location.search}${next.toString() ? `#${next}` : ""}`;
     // only the search text differs: the same view being typed, not a new one
