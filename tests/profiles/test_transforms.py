@@ -91,3 +91,15 @@ def test_user_file_matcher_takes_paths_and_bare_names():
     matches = user_file_matcher(["app.py", "/job/pkg/util.py"])
     assert matches("/job/app.py") and matches("app.py") and matches("/job/pkg/util.py")
     assert not matches("/job/myapp.py") and not matches("/job/pkg/other.py") and not matches(JSON)
+
+
+def test_only_my_code_on_a_real_pyspy_profile_leaves_only_the_script_and_every_sample(pyspy_bytes):
+    """py-spy's own file of a script that imports (pathlib, re, urllib: <frozen importlib> frames)."""
+    from webapp.profiles import load_profile
+
+    profile = load_profile(pyspy_bytes("single"), "single.speedscope.json")
+    assert any(f.file.startswith("<frozen importlib") for f in profile.frames)
+    mine = only_my_code(profile, user_file_matcher(["/home/user/project/single.py"]))
+    assert {f.file for f in mine.frames} == {"/home/user/project/single.py"}
+    assert mine.sample_count == profile.sample_count
+    assert [t.stack_counts().total() for t in mine.threads] == [t.stack_counts().total() for t in profile.threads]

@@ -91,6 +91,14 @@ export class Sandwich {
     for (const half of Object.values(this.halves)) this.bindCanvas(half);
     graph.listen(this.tbody, "click", (event) => this.pickRow(event));
     graph.listen(this.tbody, "keydown", (event) => { if (event.key === "Enter") this.pickRow(event); });
+    // Enter in the search box picks the first function the search left in the table
+    graph.listen(graph.ui.search, "keydown", (event) => {
+      const first = this.tbody.rows[0];
+      if (event.key !== "Enter" || graph.state.tab !== "sandwich" || !first) return;
+      event.preventDefault();
+      const fn = this.rows[Number(first.dataset.index)];
+      graph.pickFunction(fn.name, fn.file);
+    });
   }
 
   bindCanvas(half) {

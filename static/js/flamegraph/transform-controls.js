@@ -37,8 +37,11 @@ export function addTransformControls(graph) {
   focusName.className = "fg-focus-name";
   const clear = button("\u00d7", { class: "fg-focus-clear", title: "Stop focusing", "aria-label": "Stop focusing" });
   graph.listen(focus, "click", () => {
-    const node = graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom;
-    graph.focusOnNode(node);
+    if (graph.state.tab === "sandwich") {  // the sandwich's function
+      if (graph.state.picked) graph.setTransforms({ focus: { ...graph.state.picked } });
+      return;
+    }
+    graph.focusOnNode(graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom);
   });
   graph.listen(clear, "click", () => graph.setTransforms({ focus: null }));
   const tabs = document.createElement("div");
@@ -66,7 +69,8 @@ export function addTransformControls(graph) {
     focusName.textContent = focused ? `Focused on ${focused.name}` : "";
     focusName.hidden = clear.hidden = !focused;
     const target = state.selected >= 0 ? state.selected : state.zoom;
-    focus.disabled = Boolean(focused) || !graph.data || graph.tree.frame[target] === ROOT_FRAME;
+    const nothingToFocus = state.tab === "sandwich" ? !state.picked : graph.tree.frame[target] === ROOT_FRAME;
+    focus.disabled = Boolean(focused) || !graph.data || nothingToFocus;
     source.hidden = !document.getElementById("source");
     source.disabled = !graph.data || state.tab !== "flame" || !scriptLineOf(graph, target);
   };
