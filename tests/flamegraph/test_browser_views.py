@@ -119,6 +119,9 @@ def test_sandwich_shows_both_callers_and_the_callees_of_a_picked_function(views_
 
     page.locator("#flamegraph .fg-tabs button", has_text="Flamegraph").click()
     assert page.locator("#flamegraph .fg-viewport").is_visible() and snapshot(page)["drawnFrames"] > 0
+    page.mouse.click(*centre_of(page, "fib"))  # a frame zoomed into is the next one picked
+    page.locator("#flamegraph .fg-tabs button", has_text="Sandwich").click()
+    assert snapshot(page)["sandwich"]["title"] == "fib"
 
 
 def test_the_view_lives_in_the_url_back_walks_it_and_a_copied_link_restores_it(views_page, browser, harness):

@@ -106,14 +106,10 @@ export class Flamegraph {
     this.element.dispatchEvent(new CustomEvent("flamegraph:transforms", { bubbles: true, detail: this.state.transforms }));
   }
 
-  /** Show the flamegraph ("flame") or the sandwich ("sandwich"). Opening the sandwich with no
-   * function picked picks the selected (else the zoomed) frame's. */
+  /** Show the flamegraph ("flame") or the sandwich ("sandwich"), which shows the function picked
+   * last: a zoomed or selected frame's, a hot-functions row's, or one from its own table. */
   setTab(tab) {
     if (tab !== "flame" && tab !== "sandwich") return;
-    if (tab === "sandwich" && !this.state.picked) {
-      const frame = this.tree.frame[this.state.selected >= 0 ? this.state.selected : this.state.zoom];
-      if (frame !== undefined && frame !== ROOT_FRAME) this.state.picked = { name: this.data.names[frame], file: this.data.fileOf(frame) };
-    }
     this.state.tab = tab;
     hideTooltip(this.ui);
     this.ui.breadcrumbs.parentElement.hidden = this.ui.viewport.hidden = tab !== "flame";
@@ -127,6 +123,12 @@ export class Flamegraph {
     this.state.picked = { name, file };
     if (this.state.tab !== "sandwich") this.setTab("sandwich");
     else this.render();
+  }
+
+  /** The function of the frame at ``node`` becomes the one the sandwich shows (not for the root). */
+  pickFrameOf(node) {
+    const frame = node >= 0 ? this.tree.frame[node] : ROOT_FRAME;
+    if (frame !== undefined && frame !== ROOT_FRAME) this.state.picked = { name: this.data.names[frame], file: this.data.fileOf(frame) };
   }
 
   /** Focus on the function of the frame at ``node`` (nothing for the root). */
@@ -171,6 +173,7 @@ export class Flamegraph {
    */
   zoomTo(node, startedAt = performance.now(), { keepSelection = false } = {}) {
     this.state.zoom = node;
+    this.pickFrameOf(node);
     if (!keepSelection) this.select(-1);
     this.layout(false);
     this.render();
@@ -324,6 +327,7 @@ export class Flamegraph {
   /** Select ``node`` (-1: none), draw its ring and show and announce what it is. */
   select(node) {
     this.state.selected = node;
+    this.pickFrameOf(node);
     if (node < 0) {
       hideTooltip(this.ui);
       this.ui.announce.textContent = "";
