@@ -9,12 +9,13 @@ from webapp.jobs.sandboxing import sandbox_warning
 from webapp.units import human_size
 
 from webapp.views import (api, deletion, downloads, errors, finished_cache, openapi, pages, rate_limits, reports,
-                          security, speedscope)
+                          security, source_view, speedscope)
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Attach every blueprint, the error pages and the security headers to ``app``."""
-    for blueprint in (pages.bp, reports.bp, deletion.bp, downloads.bp, speedscope.bp, api.bp, openapi.bp):
+    for blueprint in (pages.bp, reports.bp, deletion.bp, downloads.bp, speedscope.bp, api.bp, openapi.bp,
+                      source_view.bp):
         app.register_blueprint(blueprint)
     # API clients (curl, CI) send no cookies, so there is no session for CSRF to ride on.
     csrf.exempt(api.bp)

@@ -89,7 +89,7 @@ export function buildControls(host) {
     status, viewport, make("div", { className: "fg-footer" }, [legend, hint]), tooltip, announce);
 
   const ui = {
-    root: element, canvas, viewport, spacer, tooltip, viewSelect, search, match, reset, breadcrumbs, status, announce,
+    root: element, toolbar, canvas, viewport, spacer, tooltip, viewSelect, search, match, reset, breadcrumbs, status, announce,
     levelButtons: levels.buttons, orientationButtons: orientations.buttons,
     crumbKey: "",
     crumbsExpanded: false,

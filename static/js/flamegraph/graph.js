@@ -7,22 +7,32 @@ import { functionColours, readTheme } from "./palette.js";
 import { buildControls, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
 import { isDrawn } from "./navigate.js";
 import { bindEvents } from "./events.js";
+import { noTransforms, transformKey, transformTree } from "./transforms.js";
+import { addTransformControls } from "./transform-controls.js";
+import { Sandwich } from "./sandwich.js";
+import { syncWithUrl } from "./view-state.js";
+import { bindSource } from "./source-heat.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
 const MIN_HEIGHT_PX = 180;
+const TRANSFORMED_TREES_KEPT = 8;  // transformed trees cached per graph; more are rebuilt on demand
 
 export class Flamegraph {
-  constructor(element, { url, scriptFile } = {}) {
+  constructor(element, { url, scriptFile, syncUrl = true } = {}) {
     this.element = element;
-    this.options = { url, scriptFile };
+    this.options = { url, scriptFile, syncUrl };  // syncUrl: keep the view in the page's URL (view-state.js)
     this.ui = buildControls(element);
     this.painter = new FlameCanvas(this.ui.canvas);
     this.ui.paintLegend(readTheme(this.ui.root));  // the legend shows while the data loads
     this.state = {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
       selected: -1,  // the frame chosen with the keyboard or a tap, or -1
+      transforms: noTransforms(),  // see transforms.js
+      tab: "flame",   // "flame" or "sandwich"
+      picked: null,   // the function {name, file} the sandwich shows (a table row, frame or search)
     };
+    this.transformed = new Map();  // "view:level:transforms" -> Tree
     this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
     this.frameScheduled = false;
     this.listeners = [];
@@ -45,9 +55,12 @@ export class Flamegraph {
     this.ui.setStatus("");
     this.ui.fillViews(this.data.views);
     bindEvents(this);
+    this.syncTransforms = addTransformControls(this);
     this.selectView(0, { keepScroll: false });
+    if (this.options.syncUrl !== false) this.recordView = syncWithUrl(this);
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
+    bindSource(this);  // after the graph is drawn: the line heat is not on the way to the first picture
     return this;
   }
 
@@ -73,7 +86,57 @@ export class Flamegraph {
   }
 
   // -- state changes -------------------------------------------------------------------
-  get tree() { return this.data.tree(this.state.view, this.state.level); }
+  get tree() {
+    const { view, level, transforms } = this.state;
+    const plain = this.data.tree(view, level);
+    const key = transformKey(transforms);
+    if (!key) return plain;
+    const cacheKey = `${view}:${level}:${key}`;
+    if (!this.transformed.has(cacheKey)) {
+      if (this.transformed.size >= TRANSFORMED_TREES_KEPT) this.transformed.clear();
+      this.transformed.set(cacheKey, transformTree(this.data, plain, transforms));
+    }
+    return this.transformed.get(cacheKey);
+  }
+
+  /** Change some transforms (e.g. {mine: true} or {focus: null}): node numbers change, so the zoom resets. */
+  setTransforms(patch) {
+    this.state.transforms = { ...this.state.transforms, ...patch };
+    this.selectView(this.state.view);
+    this.element.dispatchEvent(new CustomEvent("flamegraph:transforms", { bubbles: true, detail: this.state.transforms }));
+  }
+
+  /** Show the flamegraph ("flame") or the sandwich ("sandwich"), which shows the function picked
+   * last: a zoomed or selected frame's, a hot-functions row's, or one from its own table. */
+  setTab(tab) {
+    if (tab !== "flame" && tab !== "sandwich") return;
+    this.state.tab = tab;
+    hideTooltip(this.ui);
+    this.ui.breadcrumbs.parentElement.hidden = this.ui.viewport.hidden = tab !== "flame";
+    if (tab === "flame") this.layout(false);
+    this.render();
+    this.element.dispatchEvent(new CustomEvent("flamegraph:tab", { bubbles: true, detail: tab }));
+  }
+
+  /** The sandwich of function ``name`` in ``file``: callers above, callees below. */
+  pickFunction(name, file) {
+    this.state.picked = { name, file };
+    if (this.state.tab !== "sandwich") this.setTab("sandwich");
+    else this.render();
+  }
+
+  /** The function of the frame at ``node`` becomes the one the sandwich shows (not for the root). */
+  pickFrameOf(node) {
+    const frame = node >= 0 ? this.tree.frame[node] : ROOT_FRAME;
+    if (frame !== undefined && frame !== ROOT_FRAME) this.state.picked = { name: this.data.names[frame], file: this.data.fileOf(frame) };
+  }
+
+  /** Focus on the function of the frame at ``node`` (nothing for the root). */
+  focusOnNode(node) {
+    const frame = this.tree.frame[node];
+    if (frame === undefined || frame === ROOT_FRAME) return;
+    this.setTransforms({ focus: { name: this.data.names[frame], file: this.data.fileOf(frame) } });
+  }
 
   selectView(view, { keepScroll = false } = {}) {
     this.state.view = view;
@@ -84,6 +147,7 @@ export class Flamegraph {
     this.refreshMatchLabel();
     this.layout(keepScroll);
     this.render();
+    this.element.dispatchEvent(new CustomEvent("flamegraph:view", { bubbles: true, detail: this.state }));
   }
 
   setLevel(level) {
@@ -109,6 +173,7 @@ export class Flamegraph {
    */
   zoomTo(node, startedAt = performance.now(), { keepSelection = false } = {}) {
     this.state.zoom = node;
+    this.pickFrameOf(node);
     if (!keepSelection) this.select(-1);
     this.layout(false);
     this.render();
@@ -142,6 +207,8 @@ export class Flamegraph {
     if (!name) return this.search("");
     const startedAt = performance.now();
     this.state.matches = matchFrames(this.data, (n, f) => n === name && (file == null || f === file));
+    const first = this.state.matches.indexOf(1);
+    if (first >= 0) this.state.picked = { name, file: this.data.fileOf(first) };  // what the sandwich shows
     this.refreshMatchLabel();
     this.render();
     performance.measure("flamegraph:search", { start: startedAt, end: performance.now() });
@@ -217,6 +284,12 @@ export class Flamegraph {
   /** Draw now; used by interactions so their performance measures include the drawing. */
   render() {
     if (!this.data) return;
+    if (this.syncTransforms) this.syncTransforms(this.state);
+    // built on first use: a page that never opens the sandwich has only the flamegraph's canvas
+    if (this.state.tab === "sandwich" && !this.sandwich) this.sandwich = new Sandwich(this);
+    if (this.sandwich) this.sandwich.render(this.state.tab === "sandwich");
+    if (this.recordView) this.recordView();
+    if (this.state.tab !== "flame") return;
     const scene = this.scene();
     this.painter.resize(scene.viewport.width, scene.viewport.height);
     this.painter.draw(scene);
@@ -254,6 +327,7 @@ export class Flamegraph {
   /** Select ``node`` (-1: none), draw its ring and show and announce what it is. */
   select(node) {
     this.state.selected = node;
+    this.pickFrameOf(node);
     if (node < 0) {
       hideTooltip(this.ui);
       this.ui.announce.textContent = "";
@@ -359,6 +433,10 @@ export class Flamegraph {
       rows: this.contentHeight / ROW_HEIGHT_PX,
       selected: this.state.selected >= 0 ? this.scene().labelOf(this.state.selected) : null,
       match: this.ui.match.textContent,
+      transforms: transformKey(this.state.transforms),
+      tab: this.state.tab,
+      sandwich: this.sandwich ? this.sandwich.snapshot() : null,
+      total: this.tree.total[0],
     };
   }
 
