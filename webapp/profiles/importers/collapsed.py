@@ -1,0 +1,90 @@
+"""Collapsed ("folded") stacks: ``root;caller;leaf count`` per line.
+
+Brendan Gregg's format, read by flamegraph.pl and inferno and written by their
+``stackcollapse-*`` scripts, by ``py-spy record --format raw`` and by our own
+collapsed download. Tolerated variants:
+
+* counts with decimals (``a;b 0.5``: inferno and some converters write them);
+* frames annotated the flamegraph.pl way, ``name_[k]`` (kernel), ``_[j]`` (JIT),
+  ``_[i]`` (inlined), ``_[w]`` (waker): the annotation is removed from the name
+  and a kernel frame's file says ``[kernel]``;
+* frames written ``name (file:line)`` (py-spy, our export) become a frame with
+  that file and line;
+* a line with only a count (py-spy writes one for samples without a stack);
+* blank lines and ``#`` comments.
+"""
+
+from __future__ import annotations
+
+import re
+
+from webapp.profiles.importers.base import Importer, name_from_filename
+from webapp.profiles.importers.building import ProfileBuilder, split_located_name
+from webapp.profiles.model import Profile
+
+LABEL = "collapsed-stack"
+LINE = re.compile(rb"^(.*?)[ \t]+([0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)$")
+COUNT_ONLY = re.compile(rb"^[ \t]*[0-9]+(?:\.[0-9]+)?$")
+ANNOTATION = re.compile(r"_\[([kjiw])\]$")
+SNIFF_LINES = 20
+DEFAULT_INTERVAL_S = 0.01  # a collapsed file does not say how long a sample is
+
+
+class CollapsedImporter(Importer):
+    name = "collapsed"
+    description = "collapsed stacks (flamegraph.pl / inferno input, `py-spy record --format raw`)"
+
+    def recognizes(self, data: bytes, filename: str = "") -> bool:
+        """Its first lines are all ``stack count`` lines (or comments)."""
+        lines = [line for line in _lines(data[:16 * 1024])[:SNIFF_LINES] if line and not line.startswith(b"#")]
+        if len(data) > 16 * 1024 and len(lines) > 1:
+            lines = lines[:-1]  # the last one may be cut by the sniffing window
+        return bool(lines) and all(
+            (LINE.match(line) and b";" in line) or COUNT_ONLY.match(line) for line in lines
+        ) and any(b";" in line or LINE.match(line) for line in lines)
+
+    def load(self, data: bytes, filename: str = "") -> Profile:
+        builder = ProfileBuilder(LABEL, name_from_filename(filename))
+        thread = builder.thread("all", "all threads")
+        stack_cache: dict[bytes, int] = {}
+        for number, line in enumerate(_lines(data), start=1):
+            if not line or line.startswith(b"#"):
+                continue
+            match = LINE.match(line)
+            if match is None:
+                if COUNT_ONLY.match(line):
+                    path, count_text = b"", line.strip()
+                else:
+                    raise builder.error(f"has a line without a count at its end (line {number})")
+            else:
+                path, count_text = match.groups()
+            stack_id = stack_cache.get(path)
+            if stack_id is None:
+                stack_id = stack_cache[path] = builder.stack(_frames(builder, path, number))
+            builder.add(thread, stack_id, float(count_text))
+        if not stack_cache:
+            raise builder.error("has no stack lines")
+        return builder.build(DEFAULT_INTERVAL_S, integral=True)
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return [line.strip() for line in data.removeprefix(b"\xef\xbb\xbf").splitlines()]
+
+
+def _frames(builder: ProfileBuilder, path: bytes, number: int) -> tuple[int, ...]:
+    try:
+        text = path.decode("utf-8")
+    except UnicodeDecodeError:
+        text = path.decode("latin-1")
+    frames = []
+    for part in text.split(";") if text else []:
+        if not part:
+            continue
+        file = ""
+        annotation = ANNOTATION.search(part)
+        if annotation:
+            part = part[: annotation.start()]
+            file = "[kernel]" if annotation.group(1) == "k" else ""
+        name, located_file, line = split_located_name(part)
+        frames.append(builder.frame(name, located_file or file, line))
+    return tuple(frames)
