@@ -120,9 +120,10 @@ class ProfileBuilder(FormatProblem):
             raise self.error("gives no usable time unit or sampling interval")
         quantum = self._quantum(integral)
         profile.interval_s = unit_s * quantum
-        total = 0
+        longest = 0
         for runs in self._threads.values():
             thread = profile.add_thread(runs.name, runs.process, runs.tid)
+            total = 0
             for stack_id, weight in zip(runs.stack_ids, runs.weights):
                 count = round(weight / quantum)
                 if count:
@@ -131,8 +132,9 @@ class ProfileBuilder(FormatProblem):
                     except OverflowError:
                         raise self.error("repeats one stack for longer than flamedeck can count") from None
                     total += count
+            longest = max(longest, total)
         profile.start_s = 0.0
-        profile.end_s = max((sum(t.counts) for t in profile.threads), default=0) * profile.interval_s
+        profile.end_s = longest * profile.interval_s
         return profile
 
     def _quantum(self, integral: bool) -> float:
