@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from webapp.profiles.model import Frame, Profile, ProfileFormatError
 
 MAX_RUN_COUNT = 2**32 - 1  # Thread.counts is an array("I")
+MAX_COUNT_DECIMALS = 3  # counts like 0.25 are kept exact; finer ones are cut like durations
 # Time-weighted profiles are cut into about this many model samples: a weight
 # under a millionth of the whole is below anything a flamegraph can show.
-RESOLUTION = 1_000_000
+RESOLUTION = 100_000
 # Deepest stack accepted; deeper ones are bombs or cycles, not programs.
 MAX_STACK_DEPTH = 10_000
 
@@ -119,7 +120,7 @@ class ProfileBuilder(FormatProblem):
         if not math.isfinite(unit_s) or unit_s <= 0:
             raise self.error("gives no usable time unit or sampling interval")
         quantum = self._quantum(integral)
-        profile.interval_s = unit_s * quantum
+        profile.interval_s = float(f"{unit_s * quantum:.12g}")
         longest = 0
         for runs in self._threads.values():
             thread = profile.add_thread(runs.name, runs.process, runs.tid)
@@ -145,13 +146,16 @@ class ProfileBuilder(FormatProblem):
         if not weights:
             return 1.0
         largest = max(weights)
-        if integral and largest <= MAX_RUN_COUNT and all(w.is_integer() for w in weights):
-            return 1.0
+        if integral:  # counts, maybe with a few decimals (0.25): keep them exact when they fit
+            for decimals in range(MAX_COUNT_DECIMALS + 1):
+                scale = 10**decimals
+                if largest * scale <= MAX_RUN_COUNT and all(abs(w * scale - round(w * scale)) < 1e-6 for w in weights):
+                    return float(f"1e-{decimals}")
         wanted = max(sum(weights) / RESOLUTION, largest / MAX_RUN_COUNT, 1e-300)
-        quantum = 10.0 ** math.floor(math.log10(wanted))
-        while largest / quantum > MAX_RUN_COUNT:
-            quantum *= 10
-        return quantum
+        exponent = math.floor(math.log10(wanted))
+        while largest / float(f"1e{exponent}") > MAX_RUN_COUNT:
+            exponent += 1
+        return float(f"1e{exponent}")
 
 
 def split_located_name(text: str) -> tuple[str, str, int]:

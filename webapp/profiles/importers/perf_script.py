@@ -99,8 +99,8 @@ def _frame_id(builder: ProfileBuilder, line: str) -> int:
     """One frame line -> frame id; cached on the line without its address."""
     match = FRAME.match(line)
     symbol, dso = match["symbol"], match["dso"] or ""
-    if symbol.endswith("(inlined)"):
-        symbol = symbol.removesuffix("(inlined)").strip()
+    if dso == "inlined":  # `perf script --inline`: a call the compiler inlined, no dso of its own
+        dso = ""
     symbol = OFFSET.sub("", symbol) or UNKNOWN
     if symbol == UNKNOWN and dso:
         symbol = f"{UNKNOWN} {dso.rsplit('/', 1)[-1]}"

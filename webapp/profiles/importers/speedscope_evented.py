@@ -17,7 +17,7 @@ from webapp.profiles.importers.speedscope_frames import FrameTable
 from webapp.profiles.model import ProfileFormatError, Thread
 
 # Evented-only files are cut into about this many samples in all.
-RESOLUTION = 1_000_000
+RESOLUTION = 100_000
 MAX_RUN_COUNT = 2**32 - 1
 
 
@@ -55,7 +55,7 @@ def evented_interval_s(items: list[tuple[int, dict]], seconds_per_unit: dict[str
             total += (events[-1][0] - events[0][0]) * seconds_per_unit.get(item.get("unit"), 1.0)
     if total <= 0:
         return 0.001
-    return 10.0 ** math.floor(math.log10(total / RESOLUTION))
+    return float(f"1e{math.floor(math.log10(total / RESOLUTION))}")
 
 
 def read_evented(
