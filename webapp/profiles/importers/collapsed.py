@@ -35,13 +35,13 @@ class CollapsedImporter(Importer):
     description = "collapsed stacks (flamegraph.pl / inferno input, `py-spy record --format raw`)"
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
-        """Its first lines are all ``stack count`` lines (or comments)."""
+        """Most of its first lines are ``stack count`` lines, at least one with a ``;``
+        (a damaged line further on is then reported, not taken for another format)."""
         lines = [line for line in _lines(data[:16 * 1024])[:SNIFF_LINES] if line and not line.startswith(b"#")]
         if len(data) > 16 * 1024 and len(lines) > 1:
             lines = lines[:-1]  # the last one may be cut by the sniffing window
-        return bool(lines) and all(
-            (LINE.match(line) and b";" in line) or COUNT_ONLY.match(line) for line in lines
-        ) and any(b";" in line or LINE.match(line) for line in lines)
+        good = [line for line in lines if LINE.match(line) or COUNT_ONLY.match(line)]
+        return any(b";" in line for line in good) and len(good) * 2 >= len(lines)
 
     def load(self, data: bytes, filename: str = "") -> Profile:
         builder = ProfileBuilder(LABEL, name_from_filename(filename))

@@ -53,8 +53,11 @@ def parse_json(data: bytes, label: str = "JSON") -> object:
     try:
         return orjson.loads(data.removeprefix(UTF8_BOM))
     except orjson.JSONDecodeError as error:
-        if "recursion" in str(error).lower():
+        text = str(error).lower()
+        if "recursion" in text or "depth limit" in text:
             problem = "is nested more deeply than any profile needs (over 1024 levels), so it was refused"
+        elif "infinity" in text or "nan" in text.split(":")[0]:
+            problem = f"holds a number that is infinite or not a number (at byte {error.pos}), which no profile has"
         elif error.pos >= len(data.rstrip()) - 1:
             problem = "ends in the middle of its data, so it was probably cut off while being written or uploaded"
         else:
