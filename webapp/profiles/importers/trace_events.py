@@ -57,7 +57,7 @@ class TraceEventImporter(JsonImporter):
         open_events: dict[tuple, list[tuple[float, int]]] = {}
         last_time: dict[tuple, float] = {}
         for event in sorted((e for e in events if e.get("ph") in DURATION_PHASES), key=_time_of(builder)):
-            key = (event.get("pid"), event.get("tid"))
+            key = (_ident(event.get("pid")), _ident(event.get("tid")))
             start = _time_of(builder)(event)
             last_time[key] = max(last_time.get(key, start), start)
             phase = event["ph"]
@@ -96,6 +96,13 @@ def _events(document: object) -> list | None:
     return None
 
 
+def _ident(value: object) -> int | str | None:
+    """A pid, tid or id as a dict key: numbers and text as they are, anything else as text."""
+    if value is None or type(value) in (int, str):
+        return value
+    return str(value)[:40]
+
+
 def _time_of(builder: ProfileBuilder):
     def time(event: dict) -> float:
         value = event.get("ts")
@@ -115,9 +122,9 @@ def _thread_names(events: list[dict]) -> dict[tuple, str]:
         if not isinstance(name, str):
             continue
         if event.get("name") == "thread_name":
-            names[(event.get("pid"), event.get("tid"))] = name
+            names[(_ident(event.get("pid")), _ident(event.get("tid")))] = name
         elif event.get("name") == "process_name":
-            names[(event.get("pid"), None)] = name
+            names[(_ident(event.get("pid")), None)] = name
     return names
 
 
@@ -169,7 +176,7 @@ def _read_devtools_profiles(builder: ProfileBuilder, chunks: list[dict]) -> bool
         data = event["args"].get("data")
         if not isinstance(data, dict):
             continue
-        key = (event.get("pid"), event.get("tid"), event.get("id"))
+        key = (_ident(event.get("pid")), _ident(event.get("tid")), _ident(event.get("id")))
         profile = merged.setdefault(key, {"nodes": [], "samples": [], "timeDeltas": []})
         cpu = data.get("cpuProfile") if isinstance(data.get("cpuProfile"), dict) else {}
         for field, source in (("nodes", cpu), ("samples", cpu), ("timeDeltas", data)):
