@@ -24,7 +24,8 @@ from webapp.profiles.importers import IMPORTERS, JSON_IMPORTERS, read_profile
 
 FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 # FUZZ_EXAMPLES=400 runs a longer search by hand; CI keeps the default, a few seconds in all.
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deadline=1000, suppress_health_check=[HealthCheck.too_slow], database=None)
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "80")), deadline=1000,
+                suppress_health_check=[HealthCheck.too_slow], database=None)
 
 BYTE_FIXTURES = {  # importer name -> a real file of its format (small: fuzzing cost follows size)
     "speedscope": "pyinstrument.speedscope.json",
