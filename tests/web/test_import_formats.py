@@ -58,3 +58,11 @@ def test_a_damaged_file_of_each_kind_is_refused_with_its_format_named_and_nothin
         assert response.status_code == 400, name
         assert expected[name] in response.get_json()["error"], (name, response.get_json())
     assert report_count(store) == 0
+
+
+def test_the_import_form_names_the_formats_and_its_file_dialog_offers_their_files(client):
+    page = client.get("/").get_data(as_text=True)
+    form = page[page.index("Import a profile"):]
+    assert all(name in form for name in ("pprof", "perf script", "cpuprofile", "cProfile", "Firefox Profiler"))
+    accept = form[form.index('id="profile"'):].split('accept="', 1)[1].split('"', 1)[0]
+    assert {".json", ".txt", ".folded", ".cpuprofile", ".pb", ".gz", ".prof"} <= set(accept.split(","))

@@ -82,7 +82,9 @@ class SubmissionSchema(Schema):
     code = _text("Python source to profile.")
     example = _text("The name of an example script (see the home page).")
     profile = fields.Raw(metadata={"type": "string", "format": "binary",
-                                   "description": "A py-spy .speedscope.json file to import instead."})
+                                   "description": "A profile file to import instead, in any supported format "
+                                                  "(speedscope, collapsed stacks, perf script, .cpuprofile, Trace "
+                                                  "Event, pprof, pyinstrument, Firefox Profiler, Austin, cProfile)."})
     duration = _text("Time limit in seconds (a whole number; default and maximum are server settings).")
     rate = _text("Sampling rate in Hz (a whole number).")
     args = _text("Arguments for the script, shell-quoted.")

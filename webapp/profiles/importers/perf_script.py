@@ -34,7 +34,8 @@ FRAME = re.compile(r"^\s*(?:(?P<address>[0-9a-fA-F]+)\s+)?(?P<symbol>.*?)(?:\s+\
 OFFSET = re.compile(r"\+0x[0-9a-fA-F]+$")
 SNIFF_BYTES = 16 * 1024
 UNKNOWN = "[unknown]"
-DEFAULT_INTERVAL_S = 0.001
+DEFAULT_INTERVAL_S = 0.001  # perf's default is 4000 Hz; without a clock period we cannot tell
+CLOCK_EVENTS = {"cpu-clock", "task-clock"}  # their period is in nanoseconds
 
 
 class PerfScriptImporter(Importer):
@@ -54,6 +55,7 @@ class PerfScriptImporter(Importer):
         builder = ProfileBuilder(LABEL, name_from_filename(filename))
         text = data.decode("utf-8", errors="replace")
         per_event: dict[str, int] = {}
+        clock_periods: list[int] = []  # ns per sample of a clock event: the sampling interval
         samples: list[tuple[str, str, float, list[str]]] = []
         header = None
         frames: list[str] = []
@@ -79,6 +81,8 @@ class PerfScriptImporter(Importer):
             thread = f"{match['comm']} {match['pid']}" + (f"/{match['tid']}" if match["tid"] else "")
             event = match["event"].rstrip(":")
             header = (thread, event, 1.0)
+            if match["period"] and event in CLOCK_EVENTS:
+                clock_periods.append(int(match["period"]))
             per_event[event] = per_event.get(event, 0) + 1
         if not samples:
             raise builder.error("has no samples")
@@ -92,7 +96,8 @@ class PerfScriptImporter(Importer):
                 thread = builder.thread((thread_label, event), name)
                 stack = tuple(_frame_id(builder, frame) for frame in reversed(sample_frames))
                 builder.add(thread, builder.stack(stack), period)
-        return builder.build(DEFAULT_INTERVAL_S, integral=True)
+        interval_s = sorted(clock_periods)[len(clock_periods) // 2] * 1e-9 if clock_periods else DEFAULT_INTERVAL_S
+        return builder.build(interval_s or DEFAULT_INTERVAL_S, integral=True)
 
 
 def _frame_id(builder: ProfileBuilder, line: str) -> int:
