@@ -44,6 +44,20 @@ def nested(depth: int) -> bytes:
     return b'{"root_frame":' + b'{"children":[' * depth + b"]}" * depth + b"}"
 
 
+def cpuprofile_chain(length: int) -> bytes:
+    """A .cpuprofile whose call tree is one chain ``length`` deep, every node sampled."""
+    nodes = [{"id": i, "callFrame": {"functionName": f"f{i}", "url": "a.js", "lineNumber": 1},
+              "children": [i + 1] if i + 1 < length else []} for i in range(length)]
+    return json.dumps({"nodes": nodes, "samples": list(range(length)), "timeDeltas": [1] * length}).encode()
+
+
+def gecko_chain(length: int) -> bytes:
+    """A processed Firefox profile whose stack table is one chain ``length`` deep."""
+    thread = {"samples": {"stack": [length - 1]}, "stackTable": {"frame": [0] * length,
+              "prefix": [None, *range(length - 1)]}, "frameTable": {"func": [0]}, "funcTable": {"name": [0]}}
+    return json.dumps({"meta": {"interval": 1}, "threads": [thread], "shared": {"stringArray": ["f"]}}).encode()
+
+
 def negative_pstats() -> bytes:
     stats = marshal.loads(fixture("cprofile.prof"))
     key = next(iter(stats))
@@ -121,6 +135,11 @@ CASES = [
     ("pstats-code-object", b"\xfb)\x03c" + b"\0" * 40, "holds a value of marshal type 'c'"),
     ("pstats-negative-time", negative_pstats(), "cProfile (pstats) file has a negative weight"),
     ("pstats-wrong-shape", marshal.dumps({("a", 1, "f"): (1, 2)}), "has an entry that is not (file, line, function)"),
+    # stacks deeper than any program's (a chain of nodes or stack rows)
+    ("cpuprofile-deep-chain", cpuprofile_chain(5_050), "Chrome .cpuprofile file has a stack deeper than 5,000 frames"),
+    ("gecko-deep-chain", gecko_chain(5_050), "Firefox Profiler (Gecko) file has a stack deeper than 5,000 frames"),
+    ("trace-deep-nesting", json.dumps([{"ph": "X", "ts": i, "dur": 20_000 - 2 * i, "name": "f", "pid": 1, "tid": 1}
+                                       for i in range(5_050)]).encode(), "Trace Event file has a stack deeper"),
     # every format
     ("gzip-bomb", gzip.compress(b"main;work 1\n" + b" " * (9 * 1024 * 1024)), "expands to more than 8,388,608 bytes"),
     ("unknown", b"\x00\x01\x02 not a profile", "is not in a profile format flamedeck can read"),

@@ -62,24 +62,28 @@ def read_cpu_profile(builder: ProfileBuilder, thread, document: dict) -> None:
             parent[child] = node["id"]
         if type(node.get("parent")) is int and node["id"] not in parent:
             parent[node["id"]] = node["parent"]
-    stack_of: dict[int, int] = {}
+    frame_of = _frame_id(builder, by_id)
+    frames_of: dict[int, tuple[int, ...]] = {}  # node -> its stack's frames, root first
 
     def stack_id(node_id: int) -> int:
-        cached = stack_of.get(node_id)
-        if cached is not None:
-            return cached
-        path, seen, current = [], set(), node_id
-        while current is not None:
-            if current in seen:
+        """Walk up to the nearest node already resolved, then build down: each node once."""
+        path, on_path, current = [], set(), node_id
+        while current is not None and current not in frames_of:
+            if current in on_path:
                 raise builder.error("has nodes whose parents form a cycle")
             if current not in by_id:
-                raise builder.error(f"has a node whose parent {current} is not a node")
-            seen.add(current)
+                raise builder.error(f"has a node whose parent {str(current)[:20]} is not a node")
+            on_path.add(current)
             path.append(current)
             current = parent.get(current)
-        frames = tuple(fid for fid in map(_frame_id(builder, by_id), reversed(path)) if fid is not None)
-        stack_of[node_id] = cached = builder.stack(frames)
-        return cached
+        above = frames_of[current] if current is not None else ()
+        for node in reversed(path):
+            frame = frame_of(node)
+            if frame is not None:
+                above = (*above, frame)
+                builder.charge(len(above))
+            frames_of[node] = above
+        return builder.stack(frames_of[node_id], charged=True)
 
     weights = _sample_weights(builder, document, len(samples), deltas)
     for node_id, weight in zip(samples, weights):

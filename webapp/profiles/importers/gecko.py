@@ -158,6 +158,7 @@ def _read_thread(builder: ProfileBuilder, thread: object, shared_strings: object
             above = resolved[prefix]
         else:
             raise builder.error(f"has a stack whose prefix {str(prefix)[:20]} is not an earlier stack")
+        builder.charge(len(above) + 1)
         resolved.append((*above, frame_id(frame)))
     if len(stack_frames) != len(prefixes):
         raise builder.error("has a stackTable whose frame and prefix columns differ in length")
@@ -175,7 +176,7 @@ def _read_thread(builder: ProfileBuilder, thread: object, shared_strings: object
             raise builder.error(f"has a sample of stack {str(stack)[:20]}, outside its stackTable")
         sid = stack_ids.get(stack)
         if sid is None:
-            sid = stack_ids[stack] = builder.stack(resolved[stack] if stack is not None else ())
+            sid = stack_ids[stack] = builder.stack(resolved[stack] if stack is not None else (), charged=True)
         weight = weights[offset] if weights and weights[offset] is not None else 1
         builder.add(target, sid, weight)
     return 1

@@ -22,8 +22,8 @@ APPROXIMATION = (
     "call-graph approximation that spreads each function's time over its callers in proportion."
 )
 MIN_SHARE = 1e-4  # paths under 0.01 % of the run are folded into their parent
-MAX_DEPTH = 200
-MAX_PATHS = 200_000  # visited call paths: bounds the work on a dense call graph
+MAX_DEPTH = 100
+MAX_PATHS = 100_000  # visited call paths: bounds the work on a dense call graph
 SECONDS = 1.0
 
 Key = tuple[str, int, str]  # (file, line, function name), as pstats keys its entries
