@@ -25,8 +25,10 @@ CASES = {
     "node.cpuprofile": ("cpuprofile", 1, "countPrimes", None),
     "pyspy.chrometrace.json": ("trace-event", 1, "is_prime", None),
     "viztracer.json": ("trace-event", 1, "count_primes.<locals>.<genexpr>", ["MainThread"]),
-    "devtools.trace.json": ("trace-event", 1, "is_prime", None),
+    "chromium.trace.json": ("trace-event", 1, "isPrime", ["CrRendererMain"]),
+    "chromium.cpuprofile": ("cpuprofile", 1, "isPrime", None),
     "go-style.pb.gz": ("pprof", 1, "is_prime", None),
+    "go-cpu.pb.gz": ("pprof", 1, "main.isPrime", None),
     "pyinstrument.json": ("pyinstrument", 1, "is_prime", None),
     "pyinstrument.speedscope.json": ("speedscope", 1, "is_prime", None),
     "cpython315.gecko.json": ("gecko", 2, "is_prime", ["MainThread", "worker"]),
@@ -72,6 +74,9 @@ def test_frames_keep_files_and_lines_where_the_format_has_them():
     pprof = frames("go-style.pb.gz")
     assert {("count_primes", "workload.py", 11), ("<genexpr>", "workload.py", 11)} <= pprof  # an inlined pair
     assert any(name == "0x7f12ab" for name, _, _ in pprof)  # an address without symbols
+    go = load_profile((FORMATS / "go-cpu.pb.gz").read_bytes())  # real Go: isPrime inlined into countPrimes
+    inlined = [stack for stack in map(go.frame_stack, go.stack_counts()) if stack and stack[-1].name == "main.isPrime"]
+    assert inlined and inlined[0][-2].name == "main.countPrimes"
 
 
 def test_decimal_counts_are_kept_exactly():

@@ -37,7 +37,7 @@ BYTE_FIXTURES = {  # importer name -> a real file of its format (small: fuzzing 
 }
 JSON_FIXTURES = {
     "cpuprofile": "node.cpuprofile",
-    "trace-event": "devtools.trace.json",
+    "trace-event": "chromium.trace.json",
     "pyinstrument": "pyinstrument.json",
     "gecko": "cpython315.gecko.json",
 }

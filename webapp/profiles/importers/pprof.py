@@ -24,7 +24,11 @@ LABEL = "pprof"
 SECONDS_PER_UNIT = {"nanoseconds": 1e-9, "microseconds": 1e-6, "milliseconds": 1e-3, "seconds": 1.0}
 COUNT_TYPES = {"samples", "sample", "count"}
 DEFAULT_INTERVAL_S = 0.01
-PPROF_SUFFIXES = (".pb", ".pb.gz", ".pprof", ".pprof.gz")
+# profile.proto's top-level fields -> wire type (0 varint, 2 length-delimited).
+LENGTH_DELIMITED = 2
+WIRE_TYPES = {1: 2, 2: 2, 3: 2, 4: 2, 5: 2, 6: 2, 7: 0, 8: 0, 9: 0, 10: 0, 11: 2, 12: 0, 13: 2, 14: 0, 15: 2}
+SAMPLE_TYPE_FIELD, STRING_TABLE_FIELD = 1, 6
+SNIFF_FIELDS = 32  # fields read from the start to recognise a pprof file
 MAX_VARINT_BYTES = 10
 
 
@@ -33,14 +37,28 @@ class PprofImporter(Importer):
     description = "pprof protobuf (`.pb` / `.pb.gz`, Go, Pyroscope)"
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
-        """Starts with a ``sample_type`` field holding a small ValueType message
-        (every pprof writer puts it first); or a binary file named like pprof."""
-        if len(data) > 3 and data[0] == 0x0A:
-            length, position = _varint(data, 1)
-            if length is not None and 0 < length < 64 and position < len(data) and data[position] in (0x08, 0x10):
-                return True
-        binary = any(byte < 9 for byte in data[:256])
-        return binary and filename.lower().endswith(PPROF_SUFFIXES)
+        """Its first fields are protobuf fields of pprof's Profile message, each with the
+        wire type profile.proto gives it, and one of them declares sample types or
+        strings (Go writes ``time_nanos`` first, others ``sample_type``). Reading stops
+        at the first field that does not fit, so a file damaged further on is still
+        recognised, and then reported as a damaged pprof file. Text never has the control
+        bytes (below tab) that protobuf's small tags and lengths are made of."""
+        if not any(byte < 9 for byte in data[:64]):
+            return False
+        position, seen = 0, set()
+        for _ in range(SNIFF_FIELDS):
+            tag, position = _varint(data, position)
+            if tag is None or WIRE_TYPES.get(tag >> 3) != tag & 7:
+                break
+            value, position = _varint(data, position)
+            if value is None:
+                break
+            if tag & 7 == LENGTH_DELIMITED:
+                position += value
+            seen.add(tag >> 3)
+            if position >= len(data):
+                break
+        return bool(seen & {SAMPLE_TYPE_FIELD, STRING_TABLE_FIELD})
 
     def load(self, data: bytes, filename: str = "") -> Profile:
         builder = ProfileBuilder(LABEL, name_from_filename(filename))

@@ -50,9 +50,9 @@ class TraceEventImporter(JsonImporter):
         if not all(isinstance(event, dict) for event in events):
             raise builder.error("has an event that is not a JSON object")
         chunks = [e for e in events if e.get("name") in ("Profile", "ProfileChunk") and isinstance(e.get("args"), dict)]
-        if chunks and _read_devtools_profiles(builder, chunks):
-            return builder.build(SECONDS_PER_MICROSECOND)
         names = _thread_names(events)
+        if chunks and _read_devtools_profiles(builder, chunks, names):
+            return builder.build(SECONDS_PER_MICROSECOND)
         intervals: dict[tuple, list[tuple[float, float, int]]] = {}
         open_events: dict[tuple, list[tuple[float, int]]] = {}
         last_time: dict[tuple, float] = {}
@@ -169,15 +169,22 @@ def _add_intervals(builder: ProfileBuilder, thread, intervals: list[tuple[float,
         current = builder.stack(tuple(frames))
 
 
-def _read_devtools_profiles(builder: ProfileBuilder, chunks: list[dict]) -> bool:
-    """DevTools' Profile/ProfileChunk events -> one thread per profile id; False if none has samples."""
-    merged: dict[object, dict] = {}
+def _read_devtools_profiles(builder: ProfileBuilder, chunks: list[dict], names: dict[tuple, str]) -> bool:
+    """DevTools' Profile/ProfileChunk events -> one thread per profile; False if none has samples.
+
+    Chunks are written by V8's profiler thread; the ``Profile`` event that starts a
+    profile is on the thread profiled, so that is the thread the samples belong to."""
+    merged: dict[tuple, dict] = {}
+    profiled_thread: dict[tuple, object] = {}
     for event in chunks:
+        key = (_ident(event.get("pid")), _ident(event.get("id")))
+        if event.get("name") == "Profile":
+            profiled_thread[key] = _ident(event.get("tid"))
+            continue
         data = event["args"].get("data")
         if not isinstance(data, dict):
             continue
-        key = (_ident(event.get("pid")), _ident(event.get("tid")), _ident(event.get("id")))
-        profile = merged.setdefault(key, {"nodes": [], "samples": [], "timeDeltas": []})
+        profile = merged.setdefault(key, {"nodes": [], "samples": [], "timeDeltas": [], "tid": _ident(event.get("tid"))})
         cpu = data.get("cpuProfile") if isinstance(data.get("cpuProfile"), dict) else {}
         for field, source in (("nodes", cpu), ("samples", cpu), ("timeDeltas", data)):
             values = source.get(field, [])
@@ -185,9 +192,11 @@ def _read_devtools_profiles(builder: ProfileBuilder, chunks: list[dict]) -> bool
                 raise builder.error(f"has a ProfileChunk whose {field} is not a list")
             profile[field].extend(values)
     found = False
-    for (pid, tid, _), profile in merged.items():
+    for (pid, profile_id), profile in merged.items():
         if profile["samples"]:
-            thread = builder.thread((pid, tid), f"Thread {tid}", f"pid {pid}")
+            tid = profiled_thread.get((pid, profile_id), profile["tid"])
+            thread = builder.thread((pid, profile_id), names.get((pid, tid)) or f"Thread {tid}",
+                                    names.get((pid, None), f"pid {pid}"), tid if type(tid) is int else None)
             read_cpu_profile(builder, thread, profile)
             found = True
     return found
