@@ -76,6 +76,11 @@ class ProfileBuilder(FormatProblem):
             index = self._frame_ids[cache_key] = self.profile.intern_frame(Frame(name, file, line))
         return index
 
+    def cached_frame(self, key: object) -> int | None:
+        """The frame id cached under a format's own ``key``, or None: lets an importer skip
+        parsing a frame's text when it has seen that text before."""
+        return self._frame_ids.get(key)
+
     def stack(self, frame_ids: tuple[int, ...], *, charged: bool = False) -> int:
         """The profile's index of this stack (root first); only new stacks count against the
         limits (``charged``: the caller counted it already, while building it)."""
@@ -106,7 +111,8 @@ class ProfileBuilder(FormatProblem):
 
     def add(self, thread: _ThreadRuns, stack_id: int, weight: float) -> None:
         """``weight`` more of ``stack_id`` in ``thread`` (merged with the previous run)."""
-        weight = self.check_weight(weight)
+        if type(weight) not in (float, int) or not 0 <= weight < math.inf:  # the common case costs one test
+            weight = self.check_weight(weight)
         if not weight:
             return
         if thread.stack_ids and thread.stack_ids[-1] == stack_id:

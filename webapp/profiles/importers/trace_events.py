@@ -56,9 +56,11 @@ class TraceEventImporter(JsonImporter):
         intervals: dict[tuple, list[tuple[float, float, int]]] = {}
         open_events: dict[tuple, list[tuple[float, int]]] = {}
         last_time: dict[tuple, float] = {}
-        for event in sorted((e for e in events if e.get("ph") in DURATION_PHASES), key=_time_of(builder)):
+        time_of = _time_of(builder)
+        timed = sorted(((time_of(e), order, e) for order, e in enumerate(events) if e.get("ph") in DURATION_PHASES),
+                       key=lambda item: item[:2])
+        for start, _, event in timed:
             key = (_ident(event.get("pid")), _ident(event.get("tid")))
-            start = _time_of(builder)(event)
             last_time[key] = max(last_time.get(key, start), start)
             phase = event["ph"]
             if phase == "E":
@@ -71,8 +73,7 @@ class TraceEventImporter(JsonImporter):
             if phase == "B":
                 open_events.setdefault(key, []).append((start, frame))
             else:
-                duration = event.get("dur", 0)
-                duration = builder.check_weight(duration)
+                duration = builder.check_weight(event.get("dur", 0))
                 intervals.setdefault(key, []).append((start, start + duration, frame))
                 last_time[key] = max(last_time[key], start + duration)
         for key, stack in open_events.items():  # calls still running when the trace ended
@@ -136,7 +137,8 @@ def _frame_id(builder: ProfileBuilder, event: dict) -> int:
     file, line = args.get("filename"), args.get("line")
     if isinstance(file, str):
         return builder.frame(name, file, line if type(line) is int else 0)
-    return builder.frame(*split_located_name(name), key=name)
+    cached = builder.cached_frame(name)
+    return cached if cached is not None else builder.frame(*split_located_name(name), key=name)
 
 
 def _add_intervals(builder: ProfileBuilder, thread, intervals: list[tuple[float, float, int]]) -> None:
