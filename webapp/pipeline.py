@@ -118,7 +118,8 @@ def import_profile(data: bytes, filename: str, *, max_decompressed_bytes: int | 
         "format_description": imported.format_description,
         "approximation": imported.approximation or None,
     }
-    message = f"Imported {profile.sample_count} samples from {filename} ({imported.format_description})."
+    message = (f"Imported {profile.sample_count:,} samples ({profile.sample_count * profile.interval_s:.3g} s) "
+               f"from {filename}, a {imported.format_label} file.")
     if imported.approximation:
         message += " " + imported.approximation
     summary["outcome"] = {"status": "finished", "exit_code": None, "message": message}

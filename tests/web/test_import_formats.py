@@ -24,12 +24,14 @@ def test_a_pprof_file_imported_by_the_api_gets_a_report_and_every_download(clien
     token = response.get_json()["url"].rsplit("/", 1)[-1]
     summary = client.get(f"/api/v1/reports/{token}").get_json()
     assert summary["status"] == "done"
+    assert summary["summary"]["import"] == {"format": "pprof", "approximation": None,
+                                            "format_description": "pprof protobuf (`.pb` / `.pb.gz`, Go, Pyroscope)"}
     for name in PROFILE_DOWNLOADS:
         download = client.get(f"/r/{token}/{name}")
         assert download.status_code == 200 and download.data, name
     page = client.get(f"/r/{token}").get_data(as_text=True)
     assert "is_prime" in client.get(f"/r/{token}/profile.collapsed.txt").get_data(as_text=True)
-    assert "pprof protobuf" in page and 'id="flamegraph"' in page
+    assert "a pprof file" in page and 'id="flamegraph"' in page
 
 
 def test_a_cprofile_import_says_on_its_page_that_it_is_an_approximation(client, store):

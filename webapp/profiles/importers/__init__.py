@@ -59,6 +59,7 @@ class ImportedProfile:
     profile: Profile
     format: str  # the importer's short name, e.g. "pprof"
     format_description: str
+    format_label: str  # the format's short name for a sentence, e.g. "cProfile (pstats)"
     approximation: str = ""  # a sentence when the profile is not a record of samples
 
 
@@ -106,7 +107,7 @@ def load_profile(data: bytes, filename: str = "", **limits) -> Profile:
 
 
 def _imported(importer: Importer, profile: Profile) -> ImportedProfile:
-    return ImportedProfile(profile, importer.name, importer.description, importer.approximation)
+    return ImportedProfile(profile, importer.name, importer.description, importer.label, importer.approximation)
 
 
 def format_names() -> list[str]:

@@ -27,6 +27,7 @@ SNIFF_BYTES = 8 * 1024
 class AustinImporter(Importer):
     name = "austin"
     description = "Austin's text output (`austin -o FILE`)"
+    label = LABEL
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         head = data[:SNIFF_BYTES].lstrip()

@@ -28,6 +28,7 @@ class Importer:
 
     name: str = ""  # short id, e.g. "speedscope"
     description: str = ""  # for error messages: what this importer reads, for a user
+    label: str = ""  # the format's name inside a sentence: "This <label> file ..."
     # A sentence for the report when the format records no samples and the profile is
     # derived from something else (cProfile's call graph); "" for a faithful import.
     approximation: str = ""

@@ -33,6 +33,7 @@ DEFAULT_INTERVAL_S = 0.01  # a collapsed file does not say how long a sample is
 class CollapsedImporter(Importer):
     name = "collapsed"
     description = "collapsed stacks (flamegraph.pl / inferno input, `py-spy record --format raw`)"
+    label = LABEL
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """Most of its first lines are ``stack count`` lines, at least one with a ``;``

@@ -24,7 +24,6 @@ class JsonImporter(Importer):
     # Byte strings that, found near the start of a file, suggest this format:
     # used only to name the format when a file is not valid JSON (cut off).
     hints: tuple[bytes, ...] = ()
-    label: str = ""  # the format's name inside a sentence: "This <label> file ..."
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """JSON importers are asked about documents, not bytes."""

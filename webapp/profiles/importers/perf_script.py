@@ -41,6 +41,7 @@ CLOCK_EVENTS = {"cpu-clock", "task-clock"}  # their period is in nanoseconds
 class PerfScriptImporter(Importer):
     name = "perf-script"
     description = "`perf script` text output (Linux perf)"
+    label = LABEL
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """A sample header line followed by an indented frame line, near the start."""

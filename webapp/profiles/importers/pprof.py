@@ -35,6 +35,7 @@ MAX_VARINT_BYTES = 10
 class PprofImporter(Importer):
     name = "pprof"
     description = "pprof protobuf (`.pb` / `.pb.gz`, Go, Pyroscope)"
+    label = LABEL
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """Its first fields are protobuf fields of pprof's Profile message, each with the

@@ -32,6 +32,7 @@ Key = tuple[str, int, str]  # (file, line, function name), as pstats keys its en
 class PstatsImporter(Importer):
     name = "pstats"
     description = "cProfile / pstats `.prof` (a call-graph approximation)"
+    label = LABEL
     approximation = APPROXIMATION
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:

@@ -61,6 +61,7 @@ class SpeedscopeImporter(Importer):
 
     name = "speedscope"
     description = "speedscope JSON (for example from `py-spy record --format speedscope`)"
+    label = "speedscope"
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """A JSON object naming speedscope's schema near its start or end."""
