@@ -105,3 +105,26 @@ def test_a_gzipped_json_or_text_profile_is_read_like_the_plain_one(thread_runs):
     for name in ("viztracer.json", "pyspy.raw.txt"):
         data = (FORMATS / name).read_bytes()
         assert thread_runs(load_profile(gzip.compress(data))) == thread_runs(load_profile(data))
+
+
+def test_a_speedscope_file_from_another_producer_with_sampled_and_evented_profiles_and_columns():
+    frames = [{"name": "main", "file": "app.js", "line": 1, "col": 1},
+              {"name": "render", "file": "app.js", "line": 9, "col": 14},
+              {"name": "render", "file": "app.js", "line": 9, "col": 40}]  # same line, another column
+    document = {
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": frames},
+        "profiles": [
+            {"type": "sampled", "name": "worker", "unit": "milliseconds", "startValue": 0, "endValue": 30,
+             "samples": [[0, 1], [0, 2], [0]], "weights": [10, 10, 10]},
+            {"type": "evented", "name": "main", "unit": "milliseconds", "startValue": 0, "endValue": 40,
+             "events": [{"type": "O", "frame": 0, "at": 0}, {"type": "O", "frame": 1, "at": 10},
+                        {"type": "C", "frame": 1, "at": 30}, {"type": "C", "frame": 0, "at": 40}]},
+        ],
+    }
+    profile = load_profile(json.dumps(document).encode())
+    assert [thread.name for thread in profile.threads] == ["worker", "main"]
+    seconds = {thread.name: {tuple(f.name for f in profile.frame_stack(s)): n * profile.interval_s
+                             for s, n in thread.stack_counts().items()} for thread in profile.threads}
+    assert seconds["worker"] == pytest.approx({("main", "render"): 0.02, ("main",): 0.01})  # columns merged
+    assert seconds["main"] == pytest.approx({("main",): 0.02, ("main", "render"): 0.02})
