@@ -124,6 +124,8 @@ def test_a_speedscope_file_from_another_producer_with_sampled_and_evented_profil
     }
     profile = load_profile(json.dumps(document).encode())
     assert [thread.name for thread in profile.threads] == ["worker", "main"]
+    del document["$schema"]  # some converters leave it out: the structure still says speedscope
+    assert read_profile(json.dumps(document).encode()).format == "speedscope"
     seconds = {thread.name: {tuple(f.name for f in profile.frame_stack(s)): n * profile.interval_s
                              for s, n in thread.stack_counts().items()} for thread in profile.threads}
     assert seconds["worker"] == pytest.approx({("main", "render"): 0.02, ("main",): 0.01})  # columns merged

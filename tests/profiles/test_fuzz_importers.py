@@ -41,7 +41,8 @@ JSON_FIXTURES = {
     "pyinstrument": "pyinstrument.json",
     "gecko": "cpython315.gecko.json",
 }
-IMPORTER = {importer.name: importer for importer in [*IMPORTERS, *JSON_IMPORTERS]}
+# By name; the byte-level speedscope importer wins over its schema-less JSON twin (same builder).
+IMPORTER = {importer.name: importer for importer in [*JSON_IMPORTERS, *IMPORTERS]}
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -32,7 +32,7 @@ from webapp.profiles.importers.perf_script import PerfScriptImporter
 from webapp.profiles.importers.pprof import PprofImporter
 from webapp.profiles.importers.pstats import PstatsImporter
 from webapp.profiles.importers.pyinstrument import PyinstrumentImporter
-from webapp.profiles.importers.speedscope import SpeedscopeImporter
+from webapp.profiles.importers.speedscope import SpeedscopeDocumentImporter, SpeedscopeImporter
 from webapp.profiles.importers.trace_events import TraceEventImporter
 from webapp.profiles.model import Profile, ProfileFormatError
 
@@ -49,6 +49,7 @@ JSON_IMPORTERS: list[JsonImporter] = [
     TraceEventImporter(),
     PyinstrumentImporter(),
     GeckoImporter(),
+    SpeedscopeDocumentImporter(),
 ]
 
 
@@ -93,7 +94,7 @@ def read_profile(
         for json_importer in JSON_IMPORTERS:
             if json_importer.recognizes_document(document):
                 return _imported(json_importer, json_importer.load_document(document, filename))
-    formats = "; ".join(item.description for item in [*IMPORTERS, *JSON_IMPORTERS])
+    formats = "; ".join(format_names())
     what = f"The file “{filename}”" if filename else "This file"
     raise ProfileFormatError(
         f"{what} is not in a profile format flamedeck can read. "
@@ -111,8 +112,8 @@ def _imported(importer: Importer, profile: Profile) -> ImportedProfile:
 
 
 def format_names() -> list[str]:
-    """Every input format's short description, for the import form and the CLI's help."""
-    return [item.description for item in [*IMPORTERS, *JSON_IMPORTERS]]
+    """Every input format's short description (once each), for messages and help."""
+    return list(dict.fromkeys(item.description for item in [*IMPORTERS, *JSON_IMPORTERS]))
 
 
 __all__ = ["IMPORTERS", "JSON_IMPORTERS", "ImportedProfile", "Importer", "find_importer",

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import orjson
 
 from webapp.profiles.importers.base import Importer, head_and_tail, name_from_filename
+from webapp.profiles.importers.json_input import JsonImporter
 from webapp.profiles.importers.runs import LengthMismatch, collect_runs, fill_thread
 from webapp.profiles.importers.speedscope_columns import ParsedColumns, ScannedColumns, WeightColumn
 from webapp.profiles.importers.speedscope_evented import evented_interval_s, read_evented
@@ -72,6 +73,22 @@ class SpeedscopeImporter(Importer):
     def load(self, data: bytes, filename: str = "") -> Profile:
         """See :func:`read_speedscope`."""
         return read_speedscope(data, filename)
+
+
+class SpeedscopeDocumentImporter(JsonImporter):
+    """speedscope documents that do not name the schema (some converters leave ``$schema`` out)."""
+
+    name = "speedscope"
+    description = SpeedscopeImporter.description
+    label = "speedscope"
+    hints = (b'"profiles"', b'"shared"')
+
+    def recognizes_document(self, document: object) -> bool:
+        return (isinstance(document, dict) and isinstance(document.get("profiles"), list)
+                and isinstance(document.get("shared"), dict) and isinstance(document["shared"].get("frames"), list))
+
+    def load_document(self, document: object, filename: str = "") -> Profile:
+        return _build(document, filename, ParsedColumns())
 
 
 def read_speedscope(
