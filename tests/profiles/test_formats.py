@@ -130,3 +130,9 @@ def test_a_speedscope_file_from_another_producer_with_sampled_and_evented_profil
                              for s, n in thread.stack_counts().items()} for thread in profile.threads}
     assert seconds["worker"] == pytest.approx({("main", "render"): 0.02, ("main",): 0.01})  # columns merged
     assert seconds["main"] == pytest.approx({("main",): 0.02, ("main", "render"): 0.02})
+
+
+def test_digits_that_are_not_ascii_are_not_a_line_number():
+    """Found by the fuzz test: "¹" is a digit to str.isdigit but not to int()."""
+    assert load_profile("main;f (a.py:¹) 3\n".encode()).frames[-1].line == 0
+    assert load_profile("P1;T0:1;a.py:f:¹ 3\n".encode()).frames[-1].line == 0

@@ -73,7 +73,7 @@ class AustinImporter(Importer):
 def _frame_id(builder: ProfileBuilder, part: str) -> int:
     """``file:function:line`` (Austin 3) or ``function (file);L<line>`` (Austin 2)."""
     file, _, rest = part.rpartition(":")
-    if file and rest.isdigit():
+    if file and rest.isascii() and rest.isdigit():
         file, _, function = file.rpartition(":")
         if file and function:
             return builder.frame(function, file, int(rest), key=part)

@@ -192,7 +192,7 @@ def split_located_name(text: str) -> tuple[str, str, int]:
     if text.endswith(")") and " (" in text:
         name, _, place = text[:-1].rpartition(" (")
         file, colon, line = place.rpartition(":")
-        if colon and line.isdigit() and file and name:
+        if colon and line.isascii() and line.isdigit() and file and name:
             return name, file, int(line)
         if place and name and not colon:
             return name, place, 0
