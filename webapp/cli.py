@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "profile":
         return _profile(args, script_args)
+    if args.command == "convert":
+        return _convert(args)
     return _import(args)
 
 
@@ -58,10 +60,55 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--nonblocking", action="store_true", help="sample without pausing the script")
     _add_output_dir(profile)
 
-    imported = commands.add_parser("import", help="turn an existing py-spy speedscope file into report files")
-    imported.add_argument("file", type=Path, help="a .speedscope.json written by py-spy")
+    imported = commands.add_parser("import", help="turn an existing profile file (any supported format) into report files")
+    imported.add_argument("file", type=Path, help="a profile file, e.g. a .speedscope.json written by py-spy")
     _add_output_dir(imported)
+    _add_convert_command(commands)
     return parser
+
+
+def _add_convert_command(commands) -> None:
+    """``flamedeck convert FILE -o OUT.speedscope.json``: any supported format to speedscope."""
+    convert = commands.add_parser(
+        "convert", help="convert a profile of any supported format to a speedscope file",
+        description="Read a profile (collapsed stacks, perf script, .cpuprofile, Trace Event, pprof, "
+                    "pyinstrument, Firefox Profiler, speedscope, Austin, cProfile) and write it as speedscope JSON.",
+    )
+    convert.add_argument("file", type=Path, help="the profile to convert (its format is recognised by content)")
+    convert.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                         help="the speedscope file to write, e.g. OUT.speedscope.json")
+    convert.add_argument("--functions", action="store_true",
+                         help="one frame per function instead of per line")
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from webapp.config import ConfigError, load_settings
+    from webapp.profiles import ProfileFormatError, get_exporter
+    from webapp.profiles.importers import read_profile
+
+    try:
+        data = args.file.read_bytes()
+        limit = load_settings()["MAX_DECOMPRESSED_BYTES"]
+    except OSError as error:
+        return _fail(f"Cannot read {args.file}: {error.strerror}.")
+    except ConfigError as error:
+        return _fail(str(error))
+    try:
+        imported = read_profile(data, args.file.name, max_decompressed_bytes=limit)
+    except ProfileFormatError as error:
+        return _fail(str(error))
+    if imported.profile.sample_count == 0:
+        return _fail(f"{args.file} holds no samples, so there is nothing to convert.")
+    rendered = get_exporter("speedscope", line_level=not args.functions).render(imported.profile)
+    try:
+        args.output.write_bytes(rendered)
+    except OSError as error:
+        return _fail(f"Cannot write {args.output}: {error.strerror}.")
+    print(f"Read {args.file} as {imported.format_description}; wrote {args.output} "
+          f"({imported.profile.sample_count} samples).")
+    if imported.approximation:
+        print(f"Note: {imported.approximation}")
+    return 0
 
 
 def _add_output_dir(parser: argparse.ArgumentParser) -> None:
@@ -144,7 +191,9 @@ def _import(args: argparse.Namespace) -> int:
         report = pipeline.import_profile(data, args.file.name)
     except ProfileFormatError as error:
         return _fail(str(error))
-    stem = args.file.name.removesuffix(".json").removesuffix(".speedscope")
+    from webapp.profiles.importers.base import name_from_filename
+
+    stem = name_from_filename(args.file.name)
     return _write(report, stem, args.output_dir)
 
 

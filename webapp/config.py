@@ -90,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_RATE_HZ", 100, "Hz", "Sampling rate pre-filled in the form and used when none is given."),
     Setting("MAX_ARGS", 32, "arguments", "Most command-line arguments a script may be given."),
     Setting("MAX_ARG_CHARS", 1000, "characters", "Longest single argument a script may be given."),
+    Setting("MAX_DECOMPRESSED_BYTES", 1024 * 1024 * 1024, "bytes",
+            "Largest size a gzip-compressed profile (e.g. pprof's .pb.gz) may expand to when imported; "
+            "larger ones are refused as possible gzip bombs."),
     # Abuse limits
     Setting("RATE_LIMIT_PER_MINUTE", 30, "requests",
             "Submissions and imports one client address may make in any minute (form and API together); "

@@ -20,6 +20,7 @@ from webapp.analysis import (
     attach_definition_lines, complexity_with_runtime, project_complexity, project_metrics, static_metrics, summarize,
 )
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
+from webapp.profiles.importers import read_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
 # Artifact name -> (exporter name, options). Every report with samples offers these
@@ -118,19 +119,29 @@ def profile_script(
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
 
-def import_profile(data: bytes, filename: str) -> Report:
-    """Build a report from an existing profile file; ProfileFormatError when it is not one."""
-    profile = load_profile(data, filename)
+def import_profile(data: bytes, filename: str, *, max_decompressed_bytes: int | None = None) -> Report:
+    """Build a report from an existing profile file of any supported format;
+    ProfileFormatError when it is not one. The summary's ``import`` says which
+    format it was and, for formats without samples (cProfile), that the stacks
+    are an approximation - the outcome message says so too, on the report page."""
+    limits = {} if max_decompressed_bytes is None else {"max_decompressed_bytes": max_decompressed_bytes}
+    imported = read_profile(data, filename, **limits)
+    profile = imported.profile
     if profile.sample_count == 0:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
     summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
     summary.update(summarize(profile))
     summary["function_complexity"] = []
-    summary["outcome"] = {
-        "status": "finished",
-        "exit_code": None,
-        "message": f"Imported {profile.sample_count} samples from {filename}.",
+    summary["import"] = {
+        "format": imported.format,
+        "format_description": imported.format_description,
+        "approximation": imported.approximation or None,
     }
+    message = (f"Imported {profile.sample_count:,} samples ({profile.sample_count * profile.interval_s:.3g} s) "
+               f"from {filename}, a {imported.format_label} file.")
+    if imported.approximation:
+        message += " " + imported.approximation
+    summary["outcome"] = {"status": "finished", "exit_code": None, "message": message}
     return Report(summary=summary, artifacts=_render_artifacts(profile), produced_profile=True)
 
 

@@ -70,7 +70,9 @@ class ReportSchema(LinksSchema):
     progress = fields.Nested(ProgressSchema, required=True, allow_none=True)
     outcome = fields.Nested(OutcomeSchema, required=True, allow_none=True)
     summary = fields.Dict(allow_none=True, metadata={"description": "Once ended: samples, hot functions, "
-                                                                     "threads, static metrics."})
+                                                                     "threads, static metrics; for an "
+                                                                     "import, `import`: its format and, for "
+                                                                     "cProfile, the `approximation` note."})
     artifacts = fields.Dict(keys=fields.String(), values=fields.Url(),
                             metadata={"description": "Download URL of each file, by name."})
     profile_files = fields.Nested(ProfileFilesSchema)
@@ -101,7 +103,9 @@ class SubmissionSchema(Schema):
                                    "description": "A project: a .zip, or several files (repeat the field)."})
     entry = _text("The project's entry script (path inside the project), when it is not obvious.")
     profile = fields.Raw(metadata={"type": "string", "format": "binary",
-                                   "description": "A py-spy .speedscope.json file to import instead."})
+                                   "description": "A profile file to import instead, in any supported format "
+                                                  "(speedscope, collapsed stacks, perf script, .cpuprofile, Trace "
+                                                  "Event, pprof, pyinstrument, Firefox Profiler, Austin, cProfile)."})
     duration = _text("Time limit in seconds (a whole number; default and maximum are server settings).")
     rate = _text("Sampling rate in Hz (a whole number).")
     args = _text("Arguments for the script, shell-quoted.")

@@ -220,13 +220,15 @@ def _import_profile(upload: FileStorage) -> Created:
     name = safe_file_name(upload.filename)
     data = upload.read()
     if not data.strip():
-        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a .speedscope.json file written by py-spy.",
-                       field="profile")
+        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a profile file, e.g. a .speedscope.json "
+                       "written by py-spy.", field="profile")
     from webapp import pipeline  # imported here: the importers are only needed for imports
     from webapp.profiles import ProfileFormatError
 
     try:
-        result = pipeline.import_profile(data, name)
+        result = pipeline.import_profile(
+            data, name, max_decompressed_bytes=current_app.config["MAX_DECOMPRESSED_BYTES"]
+        )
     except ProfileFormatError as error:
         raise BadInput(str(error), field="profile") from None
     outcome = result.summary.get("outcome") or {"status": "finished", "exit_code": None,
