@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 ROOT_FRAME = -1
+COMPARE_CHUNK_FRAMES = 1 << 20  # frames compared per step when building: bounds the scratch arrays
 
 
 @dataclass(slots=True)
@@ -105,19 +106,32 @@ def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids
 
 
 def _shared_prefixes(ranked: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """How many leading frames each (sorted) stack shares with the stack before it."""
+    """How many leading frames each (sorted) stack shares with the stack before it.
+
+    Compares the frames of neighbouring stacks in whole-array steps, a bounded number
+    of frames at a time (memory stays small however deep the stacks are)."""
     shared = np.zeros(len(starts), dtype=np.int64)
-    if len(starts) < 2:
-        return shared
     compared = np.minimum(lengths[1:], lengths[:-1])
-    mismatch = ranked[_segments(starts[1:], compared)] != ranked[_segments(starts[:-1], compared)]
+    begin = 0
+    while begin < len(compared):
+        end = min(int(np.searchsorted(np.cumsum(compared[begin:]), COMPARE_CHUNK_FRAMES)) + begin + 1, len(compared))
+        shared[1 + begin:1 + end] = _first_mismatches(ranked, starts[begin:end], starts[begin + 1:end + 1],
+                                                      compared[begin:end])
+        begin = end
+    return shared
+
+
+def _first_mismatches(ranked: np.ndarray, a: np.ndarray, b: np.ndarray, compared: np.ndarray) -> np.ndarray:
+    """Per pair, the first k < compared where ranked[a + k] != ranked[b + k], else compared."""
+    result = compared.copy()
+    mismatch = ranked[_segments(a, compared)] != ranked[_segments(b, compared)]
     position = _segments(np.zeros(len(compared), dtype=np.int64), compared)
     first_mismatch = np.where(mismatch, position, np.iinfo(np.int64).max)
     pairs = np.flatnonzero(compared)
     if len(pairs):
         offsets = (np.cumsum(compared) - compared)[pairs]
-        shared[1:][pairs] = np.minimum(np.minimum.reduceat(first_mismatch, offsets), compared[pairs])
-    return shared
+        result[pairs] = np.minimum(np.minimum.reduceat(first_mismatch, offsets), compared[pairs])
+    return result
 
 
 def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -88,7 +88,7 @@ def _stacks_json(profile: Profile) -> list[bytes]:
     """Each stack of the table as its JSON array of frame numbers, e.g. ``b"[0,4,7]"``."""
     frames, starts, lengths = profile.stacks.arrays()
     numbers = [b"%d" % index for index in range(len(profile.frames))]
-    text = b",".join(map(numbers.__getitem__, frames.tolist()))
+    text = b",".join(map(numbers.__getitem__, profile.stacks.frames))  # no list of ints: 30 B each
     # byte offsets of each stack in ``text``: every frame number plus its comma
     widths = np.array([len(n) + 1 for n in numbers], dtype=np.int64)
     offset = np.concatenate(([0], np.cumsum(widths[frames]))) if len(frames) else np.zeros(1, np.int64)

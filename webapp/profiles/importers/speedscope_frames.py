@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from itertools import accumulate, chain
+from itertools import chain
+
+import numpy as np
 
 from webapp.profiles.model import Frame, Profile, ProfileFormatError
 
@@ -21,6 +23,7 @@ class FrameTable:
     """
 
     DROPPED = -1
+    UNUSED = -2
 
     def __init__(self, shared: object, profile: Profile):
         if not isinstance(shared, dict) or not isinstance(shared.get("frames"), list):
@@ -50,12 +53,15 @@ class FrameTable:
         for index in dict.fromkeys(flat):  # intern frames at first use, in order of use
             if table[index] is None:
                 table[index] = self._intern(index)
-        mapped = list(map(table.__getitem__, flat))
-        ends = list(accumulate(map(len, stacks)))
-        frame_stacks = map(tuple, map(mapped.__getitem__, map(slice, [0, *ends], ends)))
-        if self._dropped_any and self.DROPPED in mapped:
-            frame_stacks = (tuple(f for f in stack if f != self.DROPPED) for stack in frame_stacks)
-        return list(map(self.profile.intern_stack, frame_stacks))
+        known = np.array([self.UNUSED if index is None else index for index in table], dtype=np.int32)
+        mapped = known[np.array(flat, dtype=np.int64)] if flat else np.zeros(0, np.int32)
+        lengths = np.fromiter(map(len, stacks), dtype=np.int64, count=len(stacks))
+        if self._dropped_any and (mapped == self.DROPPED).any():
+            kept_so_far = np.concatenate(([0], np.cumsum(mapped != self.DROPPED)))
+            ends = np.cumsum(lengths)
+            lengths = kept_so_far[ends] - kept_so_far[ends - lengths]
+            mapped = mapped[mapped != self.DROPPED]
+        return self.profile.intern_stacks(mapped, lengths).tolist()
 
     def _intern(self, index: int) -> int:
         item = self._frames[index]
