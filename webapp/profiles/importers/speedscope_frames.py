@@ -8,6 +8,7 @@ from itertools import chain
 
 import numpy as np
 
+from webapp.profiles.importers.speedscope_scan import FlatStacks
 from webapp.profiles.model import Frame, Profile, ProfileFormatError
 
 # py-spy --subprocesses roots every stack in frames like `process 6696:"python x.py"`.
@@ -36,26 +37,25 @@ class FrameTable:
         self._mapped: list[int | None] = [None] * len(self._frames)
         self._dropped_any = False
 
-    def stack_ids(self, stacks: Sequence[Sequence[int]], position: int) -> list[int]:
+    def stack_ids(self, stacks: Sequence[Sequence[int]] | FlatStacks, position: int) -> list[int]:
         """Intern stacks made of file frame numbers (root first); their ids, in order.
 
-        All stacks go through each step together so that the work per frame
-        number is done by C loops; Python runs once per stack and per new frame.
+        ``stacks`` is a list of frame-number lists, or already flat (the byte
+        scanner's). All stacks go through each step together, as numpy operations;
+        Python runs once per stack and per new frame.
         """
+        flat, lengths = stacks if isinstance(stacks, FlatStacks) else _flatten(stacks, position, len(self._mapped))
         table = self._mapped
-        flat = list(chain.from_iterable(stacks))
-        if flat and (min(flat) < 0 or max(flat) >= len(table)):
-            bad = next(index for index in flat if not 0 <= index < len(table))
-            raise ProfileFormatError(
-                f"A sample of profile {position + 1} refers to frame {bad}, but this "
-                f"speedscope file defines only {len(table)} frames. Export it again."
-            )
-        for index in dict.fromkeys(flat):  # intern frames at first use, in order of use
-            if table[index] is None:
-                table[index] = self._intern(index)
+        if len(flat) and (flat.min() < 0 or flat.max() >= len(table)):
+            bad = int(flat[(flat < 0) | (flat >= len(table))][0])
+            raise _unknown_frame(position, bad, len(table))
+        if len(flat):
+            seen, first_use = np.unique(flat, return_index=True)
+            for index in seen[np.argsort(first_use)].tolist():  # intern frames in order of first use
+                if table[index] is None:
+                    table[index] = self._intern(index)
         known = np.array([self.UNUSED if index is None else index for index in table], dtype=np.int32)
-        mapped = known[np.array(flat, dtype=np.int64)] if flat else np.zeros(0, np.int32)
-        lengths = np.fromiter(map(len, stacks), dtype=np.int64, count=len(stacks))
+        mapped = known[flat] if len(flat) else np.zeros(0, np.int32)
         if self._dropped_any and (mapped == self.DROPPED).any():
             kept_so_far = np.concatenate(([0], np.cumsum(mapped != self.DROPPED)))
             ends = np.cumsum(lengths)
@@ -79,3 +79,21 @@ class FrameTable:
             self._dropped_any = True
             return self.DROPPED
         return self.profile.intern_frame(Frame(item["name"], file, line))
+
+
+def _unknown_frame(position: int, bad: int, defined: int) -> ProfileFormatError:
+    return ProfileFormatError(
+        f"A sample of profile {position + 1} refers to frame {bad}, but this "
+        f"speedscope file defines only {defined} frames. Export it again."
+    )
+
+
+def _flatten(stacks: Sequence[Sequence[int]], position: int, defined: int) -> FlatStacks:
+    """Lists of frame numbers as one flat int64 array and the lengths."""
+    lengths = np.fromiter(map(len, stacks), dtype=np.int64, count=len(stacks))
+    try:
+        flat = np.fromiter(chain.from_iterable(stacks), dtype=np.int64, count=int(lengths.sum()))
+    except OverflowError:  # a frame number beyond int64: certainly not a frame
+        bad = next(index for index in chain.from_iterable(stacks) if not -2**63 <= index < 2**63)
+        raise _unknown_frame(position, bad, defined) from None
+    return FlatStacks(flat, lengths)
