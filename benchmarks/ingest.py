@@ -195,8 +195,9 @@ def measure_flamedeck(path: Path) -> dict:
         function_stats = None
     baseline_mb = _peak_rss_mb()
     steps = _Steps()
-    data = steps.run("read file", path.read_bytes)
-    profile = steps.run("import (load_profile)", lambda: load_profile(data, path.name))
+    file_bytes = [steps.run("read file", path.read_bytes)]
+    # The import consumes the bytes: the report keeps the Profile, not the upload.
+    profile = steps.run("import (load_profile)", lambda: load_profile(file_bytes.pop(), path.name))
     if function_stats is not None:
         steps.run("function statistics", lambda: function_stats(profile))
     else:
