@@ -24,6 +24,7 @@ file back into exactly the same Profile.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
 
@@ -60,10 +61,7 @@ class SpeedscopeExporter(Exporter):
         """
         source = self.frames_of(profile)
         stack_json = _stacks_json(source)
-        profiles = [
-            _thread_profile(source, thread, position, stack_json) for position, thread in enumerate(source.threads)
-        ]
-        profiles.append(_merged_profile(source, stack_json))
+        merged_profile = len(source.threads)
         document = {
             "$schema": SCHEMA_URL,
             "exporter": EXPORTER_NAME,
@@ -72,7 +70,7 @@ class SpeedscopeExporter(Exporter):
             "flamedeck": {
                 "version": FORMAT_VERSION,
                 "interval_s": source.interval_s,
-                "merged_profile": len(profiles) - 1,
+                "merged_profile": merged_profile,
                 "start_s": source.start_s,
                 "end_s": source.end_s,
                 "threads": [_thread_meta(thread) for thread in source.threads],
@@ -80,8 +78,17 @@ class SpeedscopeExporter(Exporter):
             },
             "shared": {"frames": [_frame_entry(frame) for frame in source.frames]},
         }
-        head = orjson.dumps(document)[:-1]  # "profiles" comes last: reopen the object
-        return b"".join([head, b',"profiles":[', b",".join(profiles), b"]}"])
+        # "profiles" comes last: reopen the object. BytesIO hands its buffer over
+        # without a copy, so the (large) text exists once.
+        out = io.BytesIO()
+        out.write(orjson.dumps(document)[:-1])
+        out.write(b',"profiles":[')
+        for position, thread in enumerate(source.threads):
+            _thread_profile(out, source, thread, position, stack_json)
+            out.write(b",")
+        _merged_profile(out, source, stack_json)
+        out.write(b"]}")
+        return out.getvalue()
 
 
 def _stacks_json(profile: Profile) -> list[bytes]:
@@ -141,8 +148,8 @@ def thread_title(thread: Thread, position: int) -> str:
     return f'{prefix}Thread {thread.tid} "{thread.name}"'
 
 
-def _sampled(name: str, start_s: float, end_s: float, samples: bytes, weights: bytes) -> bytes:
-    """One sampled profile's JSON; ``samples`` and ``weights`` are already JSON (no brackets)."""
+def _sampled(out: io.BytesIO, name: str, start_s: float, end_s: float, samples: bytes, weights: bytes) -> None:
+    """Write one sampled profile's JSON; ``samples`` and ``weights`` are already JSON (no brackets)."""
     head = orjson.dumps({
         "type": "sampled",
         "name": name,
@@ -150,13 +157,15 @@ def _sampled(name: str, start_s: float, end_s: float, samples: bytes, weights: b
         "startValue": start_s,
         "endValue": end_s,
     })[:-1]
-    return b"".join([head, b',"samples":[', samples, b'],"weights":[', weights, b"]}"])
+    for part in (head, b',"samples":[', samples, b'],"weights":[', weights, b"]}"):
+        out.write(part)
 
 
-def _thread_profile(profile: Profile, thread: Thread, position: int, stack_json: list[bytes]) -> bytes:
+def _thread_profile(out: io.BytesIO, profile: Profile, thread: Thread, position: int, stack_json: list[bytes]) -> None:
     """One thread's samples in time order; runs of one stack are already merged in the model."""
     interval = profile.interval_s
-    return _sampled(
+    _sampled(
+        out,
         thread_title(thread, position),
         profile.start_s,
         profile.start_s + thread.sample_count * interval,  # like py-spy: the thread's sampled time
@@ -165,7 +174,7 @@ def _thread_profile(profile: Profile, thread: Thread, position: int, stack_json:
     )
 
 
-def _merged_profile(profile: Profile, stack_json: list[bytes]) -> bytes:
+def _merged_profile(out: io.BytesIO, profile: Profile, stack_json: list[bytes]) -> None:
     """Every thread's samples summed per distinct stack.
 
     Sorted by the frames' names (like flamegraph.pl does), so stacks sharing a
@@ -177,7 +186,8 @@ def _merged_profile(profile: Profile, stack_json: list[bytes]) -> bytes:
     used = np.flatnonzero(totals)
     ordered = used[np.argsort(profile.call_tree().leaf[used], kind="stable")].tolist()
     interval = profile.interval_s
-    return _sampled(
+    _sampled(
+        out,
         MERGED_PROFILE_NAME,
         profile.start_s,
         profile.start_s + int(totals.sum()) * interval,
