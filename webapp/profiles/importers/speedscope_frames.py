@@ -49,11 +49,8 @@ class FrameTable:
         if len(flat) and (flat.min() < 0 or flat.max() >= len(table)):
             bad = int(flat[(flat < 0) | (flat >= len(table))][0])
             raise _unknown_frame(position, bad, len(table))
-        if len(flat):
-            seen, first_use = np.unique(flat, return_index=True)
-            for index in seen[np.argsort(first_use)].tolist():  # intern frames in order of first use
-                if table[index] is None:
-                    table[index] = self._intern(index)
+        for index in _in_order_of_first_use(flat, [index is not None for index in table]):
+            table[index] = self._intern(index)
         known = np.array([self.UNUSED if index is None else index for index in table], dtype=np.int32)
         mapped = known[flat] if len(flat) else np.zeros(0, np.int32)
         if self._dropped_any and (mapped == self.DROPPED).any():
@@ -97,3 +94,20 @@ def _flatten(stacks: Sequence[Sequence[int]], position: int, defined: int) -> Fl
         bad = next(index for index in chain.from_iterable(stacks) if not -2**63 <= index < 2**63)
         raise _unknown_frame(position, bad, defined) from None
     return FlatStacks(flat, lengths)
+
+
+def _in_order_of_first_use(flat: np.ndarray, known: list[bool], block: int = 65_536) -> list[int]:
+    """The values of ``flat`` not yet ``known``, each once, in order of first occurrence.
+
+    A block at a time: after the first blocks nearly every frame is known, so the
+    sort that orders new ones runs on a handful of values, not on every frame."""
+    seen = np.array(known, dtype=bool)
+    found: list[int] = []
+    for begin in range(0, len(flat), block):
+        values = flat[begin:begin + block]
+        values = values[~seen[values]]
+        if len(values):
+            new, first = np.unique(values, return_index=True)
+            found.extend(new[np.argsort(first)].tolist())
+            seen[new] = True
+    return found

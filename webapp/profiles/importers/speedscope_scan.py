@@ -175,31 +175,38 @@ class FlatStacks(NamedTuple):
 
 def parse_raw_stacks(raws: list[bytes]) -> FlatStacks:
     """``[b"3,2,1", b"4"]`` -> frames ``[3, 2, 1, 4]``, lengths ``[3, 1]``, without a
-    Python int per frame: the digits are read with whole-array numpy steps.
+    Python int per frame (numpy reads the digits).
 
     FastPathUnsuitable unless every stack is a compact list of JSON frame numbers
     (what :func:`decode_raw_stacks` accepts; numbers of up to 9 digits).
     """
-    if not raws:
-        return FlatStacks(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    text = b";".join(raws) + b";"  # ";" ends each stack, "," each other number
-    if (text.translate(None, STACK_CHARACTERS + b";") or text.startswith(b",")
-            or b",," in text or b",;" in text or b";," in text):
+    text = b";".join(raws)
+    if (text.translate(None, STACK_CHARACTERS + b";") or text.count(b";") != max(len(raws) - 1, 0)
+            or not _compact_numbers(text)):
         raise FastPathUnsuitable("a stack holds something other than frame numbers")
+    lengths = np.fromiter((raw.count(b",") + 1 if raw else 0 for raw in raws), dtype=np.int64, count=len(raws))
+    body = b",".join(raw for raw in raws if raw)
+    frames = np.fromstring(body, dtype=np.int64, sep=",") if body else np.zeros(0, np.int64)
+    if len(frames) != lengths.sum():
+        raise FastPathUnsuitable("a stack is not a list of numbers")
+    return FlatStacks(frames, lengths)
+
+
+def _compact_numbers(text: bytes) -> bool:
+    """Are the ","- and ";"-separated numbers of ``text`` (digits, "," and ";" only) all
+    JSON integers of at most MAX_FRAME_DIGITS digits? Only a whole stack may be empty."""
     chars = np.frombuffer(text, dtype=np.uint8)
-    is_digit = (chars >= ord("0")) & (chars <= ord("9"))
-    before = np.concatenate(([False], is_digit[:-1]))
-    starts = np.flatnonzero(is_digit & ~before)
-    ends = np.flatnonzero(~is_digit & before)  # the terminator after each number
+    separators = np.flatnonzero((chars < ord("0")) | (chars > ord("9")))  # "," and ";"
+    starts = np.concatenate(([0], separators + 1))
+    ends = np.concatenate((separators, [len(chars)]))
     widths = ends - starts
-    if len(starts) and (widths.max() > MAX_FRAME_DIGITS or ((chars[starts] == ord("0")) & (widths > 1)).any()):
-        raise FastPathUnsuitable("a frame number is too long or has a leading zero")
-    values = np.zeros(len(starts), dtype=np.int64)
-    for k in range(int(widths.max(initial=0))):
-        longer = widths > k
-        values[longer] = values[longer] * 10 + (chars[starts[longer] + k] - ord("0"))
-    stack_of_number = np.cumsum(chars == ord(";"))[starts]
-    return FlatStacks(values, np.bincount(stack_of_number, minlength=len(raws)).astype(np.int64))
+    if widths.max(initial=0) > MAX_FRAME_DIGITS:
+        return False
+    padded = np.concatenate(([ord(";")], chars, [ord(";")]))  # text boundaries count as ";"
+    empty = widths == 0
+    if ((padded[starts[empty]] == ord(",")) | (padded[ends[empty] + 1] == ord(","))).any():
+        return False  # an empty number inside a stack
+    return not ((widths > 1) & (padded[np.minimum(starts, len(chars) - 1) + 1] == ord("0"))).any()
 
 
 def raw_weights(data: bytes, span: ArraySpan) -> tuple[int, bytes | list[bytes]]:
