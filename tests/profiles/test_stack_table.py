@@ -84,3 +84,15 @@ def test_raw_stack_parsing_reads_compact_numbers_and_refuses_the_rest():
     for bad in (b"1,,2", b",1", b"1,", b"01", b"1234567890", b"1 2", b"1;2", b"-1", b"1.5"):
         with pytest.raises(FastPathUnsuitable):
             parse_raw_stacks([b"5", bad])
+
+
+def test_stacks_whose_hashes_collide_stay_apart(monkeypatch):
+    from webapp.profiles import model
+
+    monkeypatch.setattr(model, "_stack_hash", lambda stack: 7)
+    monkeypatch.setattr(model, "_stack_hashes", lambda frames, starts, lengths: np.full(len(lengths), 7, np.uint64))
+    profile = Profile()
+    assert [profile.intern_stack(s) for s in ((1, 2), (2, 1), (1, 2), ())] == [0, 1, 0, 2]
+    ids = profile.intern_stacks(np.array([2, 1, 5, 1, 2, 5], dtype=np.int32), np.array([2, 1, 0, 2, 1]))
+    assert ids.tolist() == [1, 3, 2, 0, 3]
+    assert list(profile.stacks) == [(1, 2), (2, 1), (), (5,)]

@@ -163,7 +163,8 @@ class Profile:
     end_s: float = 0.0
     definition_lines: dict[tuple[str, str], int] = field(default_factory=dict)
     _frame_index: dict[Frame, int] = field(default_factory=dict, repr=False)
-    _stack_index: dict[bytes, int] | None = field(default=None, repr=False, compare=False)
+    _stack_index: dict[int, int] = field(default_factory=dict, repr=False, compare=False)  # hash -> id
+    _stack_collisions: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict = field(default_factory=dict, repr=False, compare=False)  # caches, see _cached
 
     # -- building ---------------------------------------------------------------
@@ -176,39 +177,64 @@ class Profile:
 
     def intern_stack(self, stack: Sequence[int]) -> int:
         """The id of ``stack`` (frame indexes, root first), added on first sight."""
-        index_of = self._stack_index if self._stack_index is not None else self._build_stack_index()
-        key = array("i", stack).tobytes()
-        index = index_of.get(key)
-        if index is None:
-            index = index_of[key] = len(self.stacks)
-            self.stacks.append(stack)
+        stack = tuple(stack)
+        key = _stack_hash(stack)
+        index = self._stack_index.get(key)
+        if index is not None and self.stacks[index] == stack:
+            return index
+        return self._intern_colliding(stack, key)
+
+    def _intern_colliding(self, stack: tuple[int, ...], key: int) -> int:
+        """Intern a stack whose hash is new, or taken by another stack (kept apart by value)."""
+        if key not in self._stack_index:
+            index = self._stack_index[key] = len(self.stacks)
+        else:
+            index = self._stack_collisions.setdefault(stack, len(self.stacks))
+            if index != len(self.stacks):
+                return index
+        self.stacks.append(stack)
         return index
 
     def intern_stacks(self, frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Bulk :meth:`intern_stack`: stacks given back to back in ``frames`` (int32, root
-        first), ``lengths[i]`` frames each; their ids, as an int64 array."""
-        index_of = self._stack_index if self._stack_index is not None else self._build_stack_index()
+        """Bulk :meth:`intern_stack`: stacks given back to back in ``frames`` (root first),
+        ``lengths[i]`` frames each; their ids (int64), new stacks numbered in order of
+        first appearance. Hashes every stack with numpy, then works per distinct hash."""
         frames = np.ascontiguousarray(frames, dtype=np.int32)
-        raw = frames.tobytes()
-        ends = np.cumsum(lengths, dtype=np.int64) * 4
-        starts = (ends - np.asarray(lengths, dtype=np.int64) * 4).tolist()
-        ids = np.empty(len(ends), dtype=np.int64)
-        table = self.stacks
-        for position, (start, end) in enumerate(zip(starts, ends.tolist())):
-            key = raw[start:end]
+        lengths = np.asarray(lengths, dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        hashes = _stack_hashes(frames, starts, lengths)
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        ids_of_distinct = np.empty(len(distinct), dtype=np.int64)
+        index_of, table = self._stack_index, self.stacks
+        new_rows: list[int] = []
+        for position, key, row in zip(order.tolist(), distinct[order].tolist(), first[order].tolist()):
             index = index_of.get(key)
             if index is None:
-                index = index_of[key] = len(table.ends)
-                table.frames.frombytes(key)
-                table.ends.append(len(table.frames))
-            ids[position] = index
+                index = index_of[key] = len(table) + len(new_rows)
+                new_rows.append(row)
+            ids_of_distinct[position] = index
+        if new_rows:
+            rows = np.array(new_rows, dtype=np.int64)
+            table.frames.frombytes(frames[segment_indexes(starts[rows], lengths[rows])].tobytes())
+            table.ends.extend(((table.ends[-1] if table.ends else 0) + np.cumsum(lengths[rows])).tolist())
+        ids = ids_of_distinct[inverse.ravel()]
+        # A hash names a stack almost surely; check every one and redo the rare others.
+        for row in np.flatnonzero(~self._rows_equal(frames, starts, lengths, ids)).tolist():
+            stack = tuple(frames[starts[row]:starts[row] + lengths[row]].tolist())
+            ids[row] = self._intern_colliding(stack, int(hashes[row]))
         return ids
 
-    def _build_stack_index(self) -> dict[bytes, int]:
-        frames, starts, lengths = self.stacks.arrays()
-        raw = frames.tobytes()
-        self._stack_index = {raw[4 * s:4 * (s + n)]: i for i, (s, n) in enumerate(zip(starts.tolist(), lengths.tolist()))}
-        return self._stack_index
+    def _rows_equal(self, frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Per row, is it the same stack as the table's stack ``ids[row]``?"""
+        table_frames, table_starts, table_lengths = self.stacks.arrays()
+        same = table_lengths[ids] == lengths
+        compared = np.where(same, lengths, 0)
+        unequal = frames[segment_indexes(starts, compared)] != table_frames[segment_indexes(table_starts[ids], compared)]
+        if unequal.any():
+            row_of = np.repeat(np.arange(len(ids)), compared)
+            same[row_of[unequal]] = False
+        return same
 
     def add_thread(self, name: str, process: str = "", tid: int | None = None) -> Thread:
         thread = Thread(name=name, process=process, tid=tid)
@@ -349,6 +375,45 @@ class Profile:
                 new_stack_of[stack_id] = result.intern_stack(tuple(result.intern_frame(f) for f in frames))
         result._copy_threads(self, new_stack_of)
         return result
+
+
+STACK_HASH_BASE = 0x9E3779B97F4A7C15  # odd: its powers never vanish modulo 2**64
+STACK_HASH_LENGTH = 0xC2B2AE3D27D4EB4F
+_MASK64 = (1 << 64) - 1
+_powers: list[int] = [1]
+
+
+def _power_table(count: int) -> list[int]:
+    """STACK_HASH_BASE ** j modulo 2**64 for j < count (grown on demand, kept)."""
+    while len(_powers) < count:
+        _powers.append(_powers[-1] * STACK_HASH_BASE & _MASK64)
+    return _powers
+
+
+def _stack_hash(stack: tuple[int, ...]) -> int:
+    """The 64-bit hash of a stack; equal to what :func:`_stack_hashes` gives it."""
+    powers = _power_table(len(stack))
+    return (len(stack) * STACK_HASH_LENGTH + sum((f + 1) * p for f, p in zip(stack, powers))) & _MASK64
+
+
+def _stack_hashes(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`_stack_hash` of every stack, as uint64, in whole-array steps (arithmetic
+    wraps modulo 2**64 exactly as the Python version masks)."""
+    powers = np.array(_power_table(int(lengths.max(initial=0))), dtype=np.uint64)
+    position = segment_indexes(np.zeros(len(lengths), dtype=np.int64), lengths)
+    terms = (frames.astype(np.uint64) + np.uint64(1)) * powers[position]
+    running = np.concatenate((np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)))
+    ends = starts + lengths
+    return running[ends] - running[starts] + lengths.astype(np.uint64) * np.uint64(STACK_HASH_LENGTH)
+
+
+def segment_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indexes ``starts[i] + k`` for k < lengths[i], for every i, back to back."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
 
 
 class ProfileFormatError(ValueError):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from webapp.profiles.model import segment_indexes
+
 ROOT_FRAME = -1
 COMPARE_CHUNK_FRAMES = 1 << 20  # frames compared per step when building: bounds the scratch arrays
 
@@ -66,15 +68,6 @@ def frame_ranks(frames) -> list[int]:
     for position, index in enumerate(order):
         rank[index] = position
     return rank
-
-
-def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indexes ``starts[i] + k`` for k < lengths[i], for every i, back to back."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
 
 
 def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids: np.ndarray,
@@ -124,8 +117,8 @@ def _shared_prefixes(ranked: np.ndarray, starts: np.ndarray, lengths: np.ndarray
 def _first_mismatches(ranked: np.ndarray, a: np.ndarray, b: np.ndarray, compared: np.ndarray) -> np.ndarray:
     """Per pair, the first k < compared where ranked[a + k] != ranked[b + k], else compared."""
     result = compared.copy()
-    mismatch = ranked[_segments(a, compared)] != ranked[_segments(b, compared)]
-    position = _segments(np.zeros(len(compared), dtype=np.int64), compared)
+    mismatch = ranked[segment_indexes(a, compared)] != ranked[segment_indexes(b, compared)]
+    position = segment_indexes(np.zeros(len(compared), dtype=np.int64), compared)
     first_mismatch = np.where(mismatch, position, np.iinfo(np.int64).max)
     pairs = np.flatnonzero(compared)
     if len(pairs):

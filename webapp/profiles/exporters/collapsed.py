@@ -32,8 +32,8 @@ from itertools import chain
 import numpy as np
 
 from webapp.profiles.exporters.base import Exporter
-from webapp.profiles.model import Frame, Profile
-from webapp.profiles.stack_tree import _segments, build
+from webapp.profiles.model import Frame, Profile, segment_indexes
+from webapp.profiles.stack_tree import build
 
 FRAME_SEPARATOR = ";"
 SEPARATOR_BYTES = FRAME_SEPARATOR.encode()
@@ -112,8 +112,8 @@ def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -
     sizes = 2 * lengths[chosen]
     index = np.full(int(sizes.sum()), separator, dtype=np.int32)
     line_start = np.cumsum(sizes) - sizes
-    within = _segments(np.zeros(len(chosen), np.int64), lengths[chosen])  # 0, 1, ... per line
-    index[np.repeat(line_start, lengths[chosen]) + 2 * within] = frames[_segments(starts[chosen], lengths[chosen])]
+    within = segment_indexes(np.zeros(len(chosen), np.int64), lengths[chosen])  # 0, 1, ... per line
+    index[np.repeat(line_start, lengths[chosen]) + 2 * within] = frames[segment_indexes(starts[chosen], lengths[chosen])]
     del within
     index[line_start + sizes - 1] = count_base + np.arange(len(chosen))
     # bytes.join keeps ~80 bytes of bookkeeping per piece, so join a slice of lines at a
