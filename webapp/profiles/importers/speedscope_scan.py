@@ -195,18 +195,16 @@ def parse_raw_stacks(raws: list[bytes]) -> FlatStacks:
 def _compact_numbers(text: bytes) -> bool:
     """Are the ","- and ";"-separated numbers of ``text`` (digits, "," and ";" only) all
     JSON integers of at most MAX_FRAME_DIGITS digits? Only a whole stack may be empty."""
+    if b",," in text or b",;" in text or b";," in text or text.startswith(b",") or text.endswith(b","):
+        return False  # an empty number inside a stack
     chars = np.frombuffer(text, dtype=np.uint8)
     separators = np.flatnonzero((chars < ord("0")) | (chars > ord("9")))  # "," and ";"
-    starts = np.concatenate(([0], separators + 1))
-    ends = np.concatenate((separators, [len(chars)]))
-    widths = ends - starts
-    if widths.max(initial=0) > MAX_FRAME_DIGITS:
+    if np.diff(separators, prepend=-1, append=len(chars)).max(initial=0) > MAX_FRAME_DIGITS + 1:
         return False
-    padded = np.concatenate(([ord(";")], chars, [ord(";")]))  # text boundaries count as ";"
-    empty = widths == 0
-    if ((padded[starts[empty]] == ord(",")) | (padded[ends[empty] + 1] == ord(","))).any():
-        return False  # an empty number inside a stack
-    return not ((widths > 1) & (padded[np.minimum(starts, len(chars) - 1) + 1] == ord("0"))).any()
+    zeros = np.flatnonzero(chars == ord("0"))
+    leading = (zeros == 0) | (chars[zeros - 1] < ord("0")) | (chars[zeros - 1] > ord("9"))
+    following = chars[np.minimum(zeros + 1, len(chars) - 1)]
+    return not (leading & (zeros + 1 < len(chars)) & (following >= ord("0")) & (following <= ord("9"))).any()
 
 
 def raw_weights(data: bytes, span: ArraySpan) -> tuple[int, bytes | list[bytes]]:
