@@ -1,22 +1,28 @@
-"""Ingest benchmark: a million-sample py-spy file through import, statistics and every export.
+"""Ingest benchmark: a big py-spy file through import, statistics and every export, beside flamegraph.pl.
 
-    .venv/bin/python benchmarks/ingest.py                 # 1,000,000 samples, temp file
+    .venv/bin/python benchmarks/ingest.py                 # 1,000,000 samples, temp files
+    .venv/bin/python benchmarks/ingest.py --big           # 5,000,000 samples (about 1 GB)
     .venv/bin/python benchmarks/ingest.py --samples 100000  # quick run
-    .venv/bin/python benchmarks/ingest.py --file /tmp/big.speedscope.json  # keep the file
+    .venv/bin/python benchmarks/ingest.py --file /tmp/big.speedscope.json  # keep the files
     options: --repeat N (fresh-process runs, the fastest is shown; default 3), --skip-peer
 
 It writes a synthetic speedscope file laid out exactly like ``py-spy record
---format speedscope`` output (about 3,000 line-level frames, stacks up to 60
-deep, 4 threads, runs of repeated stacks as in real programs; seeded, so every
-run is the same), then measures, each in a fresh process:
+--format speedscope`` output, with the statistics of a long server run: 4
+threads, 2,600 functions (about 7,000 line-level frames), 160,000 distinct
+stacks of mean depth 42 sharing prefixes as a program's calls do, and
+consecutive samples repeating the previous stack 60 % of the time (seeded, so
+every run is the same). Beside it, the same stacks as a collapsed file. Then,
+each in a fresh process:
 
 * flamedeck: read the file, ``load_profile``, ``function_stats`` and every
-  registered exporter (default options) - wall seconds per step, total, peak
-  RSS; the machine is shared, so the fastest of ``--repeat`` runs is shown
+  registered exporter (default options) - wall and CPU seconds per step, total,
+  peak RSS; the machine is shared, so the fastest of ``--repeat`` runs is shown
   (all totals are printed) and the worst peak RSS is judged;
-* the peer figure: a plain ``orjson.loads`` of the same file.
+* the peers: Brendan Gregg's ``flamegraph.pl`` turning the collapsed file into
+  an SVG (as the ``bench`` extra installs it), and a plain ``orjson.loads``.
 
-Targets on the 2-core reference machine: total <= 3 s, peak RSS <= 600 MB.
+Targets on the 2-core reference machine: 1M samples <= 3 s and <= 600 MB and at
+least 4x faster than flamegraph.pl in the same run; 5M samples <= 15 s and <= 1.5 GB.
 """
 
 from __future__ import annotations
