@@ -32,9 +32,9 @@ class CallTree:
 
     depth: np.ndarray  # int32, node 0 is the root (depth 0)
     frame: np.ndarray  # int32 frame index, ROOT_FRAME for the root
-    parent: np.ndarray  # int64 node index, -1 for the root
-    leaf: np.ndarray  # int64 per stack id: its last node; -1 for stacks left out
-    end: np.ndarray  # int64 per node: one past the last node of its subtree
+    parent: np.ndarray  # int32 node index, -1 for the root
+    leaf: np.ndarray  # int32 per stack id: its last node; -1 for stacks left out
+    end: np.ndarray  # int32 per node: one past the last node of its subtree
 
     @classmethod
     def of_profile(cls, profile, rank: Sequence[int] | None = None) -> CallTree:
@@ -92,7 +92,7 @@ def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids
     depth[1:] = np.repeat(shared, added) + 1 + within
     frame = np.full(node_count, ROOT_FRAME, dtype=np.int32)
     frame[1:] = frames[np.repeat(starts + shared, added) + within]
-    leaf = np.full(stack_count, -1, dtype=np.int64)
+    leaf = np.full(stack_count, -1, dtype=np.int32)
     leaf[stack_ids] = np.cumsum(added)  # the last node added so far (the root for an empty stack)
     parent, end = _parents_and_ends(depth)
     return CallTree(depth=depth, frame=frame, parent=parent, leaf=leaf, end=end)
@@ -140,4 +140,4 @@ def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     size = np.ones(node_count, dtype=np.int64)
     for level in reversed(levels[1:]):
         np.add.at(size, parent[level], size[level])
-    return parent, np.arange(node_count, dtype=np.int64) + size
+    return parent.astype(np.int32), (np.arange(node_count, dtype=np.int64) + size).astype(np.int32)

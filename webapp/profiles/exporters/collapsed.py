@@ -98,6 +98,7 @@ def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -
     tree = build(frames, starts[used], lengths[used], used, len(weights),
                  np.array([label_rank[label] for label in labels], dtype=np.int64))
     leaves = tree.leaf[used]
+    del tree  # only the order of the lines is needed from it: free it before the text exists
     keep = lengths[used] > 0  # an empty stack has no line
     used, leaves = used[keep], leaves[keep]
     order = np.argsort(leaves, kind="stable")  # pre-order: the lines' text order
@@ -106,6 +107,7 @@ def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -
     line_of = np.cumsum(first) - 1
     totals = np.bincount(line_of, weights=weights[used], minlength=int(first.sum())).astype(np.int64)
     chosen = used[first]
+    del used, leaves, order, first, line_of
     pieces = np.array([*labels, SEPARATOR_BYTES, *(b" %d\n" % total for total in totals.tolist())], dtype=object)
     separator, count_base = len(labels), len(labels) + 1
     # Piece numbers: frame labels at even places, ";" at odd ones, the count last.
