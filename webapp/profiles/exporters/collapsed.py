@@ -33,7 +33,7 @@ import numpy as np
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile, segment_indexes
-from webapp.profiles.stack_tree import build
+from webapp.profiles.stack_tree import build, frame_ranks
 
 FRAME_SEPARATOR = ";"
 SEPARATOR_BYTES = FRAME_SEPARATOR.encode()
@@ -95,8 +95,11 @@ def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -
     label_rank = {label: rank for rank, label in enumerate(distinct)}
     frames, starts, lengths = profile.stacks.arrays()
     used = np.flatnonzero(weights)
-    tree = build(frames, starts[used], lengths[used], used, len(weights),
-                 np.array([label_rank[label] for label in labels], dtype=np.int64))
+    rank = [label_rank[label] for label in labels]
+    if len(distinct) == len(labels) and rank == frame_ranks(profile.frames):
+        tree = profile.call_tree()  # labels sort like (name, file, line): the shared tree will do
+    else:
+        tree = build(frames, starts[used], lengths[used], used, len(weights), np.array(rank, dtype=np.int64))
     leaves = tree.leaf[used]
     del tree  # only the order of the lines is needed from it: free it before the text exists
     keep = lengths[used] > 0  # an empty stack has no line
