@@ -86,7 +86,7 @@ def _self_and_total(
     # node's subtree: in pre-order, when its index is below that node's subtree end.
     # Nodes sorted by key (stable, so pre-order within a key), the running maximum of
     # key * span + end tells, for each, whether an earlier node of its key encloses it.
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys.astype(np.uint16) if key_count <= 1 << 16 else keys, kind="stable")  # radix sort
     keys, nodes = keys[order], nodes[order]
     span = len(tree.depth) + 1
     encoded_end = keys * span + tree.end[nodes]

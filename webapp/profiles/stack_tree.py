@@ -132,7 +132,7 @@ def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of its subtree, one depth level at a time."""
     node_count = len(depth)
     parent = np.full(node_count, -1, dtype=np.int64)
-    by_depth = np.argsort(depth, kind="stable")
+    by_depth = np.argsort(_small(depth), kind="stable")
     bounds = np.searchsorted(depth[by_depth], np.arange(int(depth.max(initial=0)) + 2))
     levels = [by_depth[bounds[d]:bounds[d + 1]] for d in range(len(bounds) - 1)]
     for above, level in zip(levels, levels[1:]):
@@ -141,3 +141,8 @@ def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for level in reversed(levels[1:]):
         np.add.at(size, parent[level], size[level])
     return parent.astype(np.int32), (np.arange(node_count, dtype=np.int64) + size).astype(np.int32)
+
+
+def _small(values: np.ndarray) -> np.ndarray:
+    """``values`` as uint16 when they fit: numpy's stable sort is then a radix sort."""
+    return values.astype(np.uint16) if len(values) and 0 <= values.min() and values.max() < 1 << 16 else values
