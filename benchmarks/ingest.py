@@ -360,8 +360,9 @@ def main(argv: list[str] | None = None) -> int:
           f"(worst run {peak_mb:.0f} MB)", end="")
     if peer_s is not None:
         speedup = peer_s / total
-        verdicts.append(speedup >= TARGET_SPEEDUP)
-        print(f", >= {TARGET_SPEEDUP:g}x faster than flamegraph.pl ({speedup:.1f}x wall; "
+        if samples <= SAMPLES_DEFAULT:  # the speed-up is a target at 1M; at 5M it is shown
+            verdicts.append(speedup >= TARGET_SPEEDUP)
+        print(f", >= {TARGET_SPEEDUP:g}x faster than flamegraph.pl at 1M ({speedup:.1f}x wall; "
               f"{peer_cpu_s / _total_s(ours, 'cpu_s'):.1f}x in CPU seconds)", end="")
     print(f": {'met' if all(verdicts) else 'NOT met'}")
     return 0 if all(verdicts) else 1
