@@ -208,10 +208,12 @@ class Profile:
         ids_of_distinct = np.empty(len(distinct), dtype=np.int64)
         index_of, table = self._stack_index, self.stacks
         new_rows: list[int] = []
+        next_id = len(table)
         for position, key, row in zip(order.tolist(), distinct[order].tolist(), first[order].tolist()):
             index = index_of.get(key)
             if index is None:
-                index = index_of[key] = len(table) + len(new_rows)
+                index = index_of[key] = next_id
+                next_id += 1
                 new_rows.append(row)
             ids_of_distinct[position] = index
         if new_rows:

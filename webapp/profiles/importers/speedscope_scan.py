@@ -29,6 +29,7 @@ SAMPLES_KEY = b'"samples":['
 WEIGHTS_KEY = b'"weights":['
 STACK_SEPARATOR = b"],["
 STACK_CHARACTERS = b"0123456789,"  # all a compact stack of frame numbers may contain
+_SEMICOLON_TO_COMMA = bytes.maketrans(b";", b",")
 MAX_FRAME_DIGITS = 9  # longer frame numbers go to orjson (and fail the frame table's range check)
 # Bytes of a samples array split at a time. Small enough that a chunk and its
 # slices stay in the CPU cache while they are compared and counted (measured on
@@ -180,12 +181,21 @@ def parse_raw_stacks(raws: list[bytes]) -> FlatStacks:
     FastPathUnsuitable unless every stack is a compact list of JSON frame numbers
     (what :func:`decode_raw_stacks` accepts; numbers of up to 9 digits).
     """
+    if not raws:
+        return FlatStacks(np.zeros(0, np.int64), np.zeros(0, np.int64))
     text = b";".join(raws)
     if (text.translate(None, STACK_CHARACTERS + b";") or text.count(b";") != max(len(raws) - 1, 0)
             or not _compact_numbers(text)):
         raise FastPathUnsuitable("a stack holds something other than frame numbers")
-    lengths = np.fromiter((raw.count(b",") + 1 if raw else 0 for raw in raws), dtype=np.int64, count=len(raws))
-    body = b",".join(raw for raw in raws if raw)
+    chars = np.frombuffer(text, dtype=np.uint8)
+    stack_ends = np.append(np.flatnonzero(chars == ord(";")), len(chars))
+    commas = np.concatenate(([0], np.cumsum(chars == ord(","))))
+    stack_starts = np.concatenate(([0], stack_ends[:-1] + 1))
+    lengths = np.where(stack_ends > stack_starts, commas[stack_ends] - commas[stack_starts] + 1, 0)
+    if lengths.all():  # no empty stack: ";" can simply become ","
+        body = text.translate(_SEMICOLON_TO_COMMA)
+    else:
+        body = b",".join(raw for raw in raws if raw)
     frames = np.fromstring(body, dtype=np.int64, sep=",") if body else np.zeros(0, np.int64)
     if len(frames) != lengths.sum():
         raise FastPathUnsuitable("a stack is not a list of numbers")
