@@ -275,7 +275,7 @@ class Profile:
     def _cached(self, name: str, build: Callable[[], object]) -> object:
         """``build()``, kept until the profile changes (a profile is built, then only read)."""
         state = (len(self.frames), len(self.stacks), len(self.threads),
-                 sum(len(thread.stack_ids) for thread in self.threads), len(self.definition_lines))
+                 sum(len(thread.stack_ids) for thread in self.threads), frozenset(self.definition_lines.items()))
         entry = self._derived.get(name)
         if entry is None or entry[0] != state:
             entry = self._derived[name] = (state, build())
