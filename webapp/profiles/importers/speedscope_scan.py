@@ -9,7 +9,7 @@ samples repeat the stack before them, so we work on the raw bytes instead:
    (frames, profile names, units ...);
 2. split each samples array on ``],[`` one small chunk at a time, so that one
    sample is one ``bytes`` slice such as ``b"3,2,1,0"``; the caller counts and
-   interns the slices and decodes only the distinct ones.
+   interns the slices and parses only the distinct ones, with numpy.
 
 This relies on the compact layout py-spy and orjson write (no whitespace
 inside the arrays). Whenever that assumption fails we raise
@@ -30,7 +30,7 @@ WEIGHTS_KEY = b'"weights":['
 STACK_SEPARATOR = b"],["
 STACK_CHARACTERS = b"0123456789,"  # all a compact stack of frame numbers may contain
 _SEMICOLON_TO_COMMA = bytes.maketrans(b";", b",")
-MAX_FRAME_DIGITS = 9  # longer frame numbers go to orjson (and fail the frame table's range check)
+MAX_FRAME_DIGITS = 9  # longer frame numbers go to the generic parser (and fail the frame range check)
 # Bytes of a samples array split at a time. Small enough that a chunk and its
 # slices stay in the CPU cache while they are compared and counted (measured on
 # a 1M-sample file: 64 KiB -> 0.32 s, 1 MiB -> 0.57 s, 4 MiB -> 1.5 s), big
@@ -145,28 +145,6 @@ def iter_stack_chunks(
         pos = cut + len(STACK_SEPARATOR)
 
 
-def decode_raw_stacks(raws: list[bytes]) -> list[list[int]]:
-    """``[b"3,2,1", b"4"]`` -> ``[[3, 2, 1], [4]]`` in one orjson call.
-
-    FastPathUnsuitable unless every stack is a list of frame numbers.
-    """
-    joined = STACK_SEPARATOR.join(raws)
-    separators = max(len(raws) - 1, 0)
-    if (
-        joined.translate(None, STACK_CHARACTERS + b"[]")
-        or joined.count(b"[") != separators  # brackets only from the separators we added
-        or joined.count(b"]") != separators
-    ):
-        raise FastPathUnsuitable("a stack holds something other than frame numbers")
-    try:
-        stacks = orjson.loads(b"[[" + joined + b"]]") if raws else []
-    except orjson.JSONDecodeError as error:
-        raise FastPathUnsuitable("a stack is not a list of numbers") from error
-    if len(stacks) != len(raws):
-        raise FastPathUnsuitable("a stack is not a list of numbers")
-    return stacks
-
-
 class FlatStacks(NamedTuple):
     """Stacks back to back: ``frames`` (int64) and how many frames each has."""
 
@@ -178,8 +156,9 @@ def parse_raw_stacks(raws: list[bytes]) -> FlatStacks:
     """``[b"3,2,1", b"4"]`` -> frames ``[3, 2, 1, 4]``, lengths ``[3, 1]``, without a
     Python int per frame (numpy reads the digits).
 
-    FastPathUnsuitable unless every stack is a compact list of JSON frame numbers
-    (what :func:`decode_raw_stacks` accepts; numbers of up to 9 digits).
+    FastPathUnsuitable unless every stack is a compact list of JSON integers (no
+    empty number, no leading zero, at most MAX_FRAME_DIGITS digits): anything else
+    goes to the generic parser, which judges it.
     """
     if not raws:
         return FlatStacks(np.zeros(0, np.int64), np.zeros(0, np.int64))
