@@ -22,16 +22,11 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from webapp.profiles.exporters.base import Exporter
-from webapp.profiles.exporters.flame_tree import (
-    ORIGINS,
-    ROOT_FRAME,
-    CallTree,
-    OriginClassifier,
-    build_tree,
-    clean_text,
-    frame_ranks,
-)
+import numpy as np
+
+from webapp.profiles.exporters.flame_tree import ORIGINS, OriginClassifier, clean_text
 from webapp.profiles.model import Frame, Profile
+from webapp.profiles.stack_tree import ROOT_FRAME, CallTree
 
 # Same palettes as static/js/flamegraph/palette.js: hue range, saturation, lightness range.
 _PALETTES = {
@@ -98,17 +93,15 @@ class SvgExporter(Exporter):
     def render(self, profile: Profile) -> bytes:
         """The SVG document of ``profile`` as UTF-8 XML."""
         leveled = profile.function_level()
-        counts = leveled.stack_counts()
-        tree = build_tree(leveled.stacks, (sid for sid, n in counts.items() if n), frame_ranks(leveled.frames))
-        selves = tree.selves(counts)
+        tree = leveled.call_tree()
+        selves = tree.selves(leveled.stack_weights())
         totals = tree.totals(selves)
-        whole = totals[0] or 1
-        visible_rows = 1 + max(
-            (d for d, total in zip(tree.depth, totals) if total / whole * self.width_px >= VISIBLE_FRAME_WIDTH_PX),
-            default=0,
-        )
+        whole = int(totals[0]) or 1
+        # Rows as deep as the frames wide enough to draw: a deep stack of a few samples adds none.
+        drawn = totals / whole * self.width_px >= VISIBLE_FRAME_WIDTH_PX
+        visible_rows = 1 + (int(tree.depth[drawn].max()) if drawn.any() else 0)
         geometry = _Geometry(self.width_px, self.frame_height_px, self.font_size_px, self.padding_px, visible_rows)
-        title = f"{clean_text(profile.name)} \N{EM DASH} {totals[0]:,} samples"
+        title = f"{clean_text(profile.name)} \N{EM DASH} {int(totals[0]):,} samples"
         parts = [self._head(geometry, title)]
         parts.extend(self._frames(geometry, leveled.frames, tree, selves, totals))
         parts.append(f"</g>\n<script><![CDATA[{SVG_SCRIPT}]]></script>\n</svg>\n")
@@ -136,29 +129,27 @@ class SvgExporter(Exporter):
         )
 
     def _frames(
-        self, g: _Geometry, frames: list[Frame], tree: CallTree, selves: dict[int, int], totals: list[int]
+        self, g: _Geometry, frames: list[Frame], tree: CallTree, selves: np.ndarray, totals: np.ndarray
     ) -> list[str]:
-        """One ``<g class="frame">`` per node wide enough to see, in depth-first order."""
+        """One ``<g class="frame">`` per node wide enough to see, in depth-first order.
+
+        A node is never wider than its parent, so the visible nodes are simply those
+        wide enough, and every hidden node's subtree is hidden too."""
         looks = [self._look(frame) for frame in frames]  # per frame, not per node: few of them
         root_look = self._look(None)
-        whole = totals[0] or 1
+        whole = int(totals[0]) or 1
+        visible = np.flatnonzero(totals / whole * g.width_px >= self.min_frame_width_px)
+        before = _earlier_siblings_total(tree.parent, totals)
+        start_of: dict[int, int] = {-1: 0}
         out: list[str] = []
-        cursor = [0]  # cursor[d]: where the next node of depth d starts, in samples
-        skip_below = -1  # while >= 0, nodes deeper than this are inside a skipped subtree
-        for node, d in enumerate(tree.depth):
-            if 0 <= skip_below < d:
-                continue
-            skip_below = -1
-            del cursor[d + 1:]
-            start = cursor[d]
-            cursor[d] = start + totals[node]
-            cursor.append(start)
-            if totals[node] / whole * g.width_px < self.min_frame_width_px:
-                skip_below = d
-                continue
-            f = tree.frame[node]
+        rows = zip(visible.tolist(), tree.parent[visible].tolist(), tree.depth[visible].tolist(),
+                   tree.frame[visible].tolist(), totals[visible].tolist(), selves[visible].tolist(),
+                   before[visible].tolist())
+        for node, parent, d, f, total, own, earlier in rows:
+            start = start_of[parent] + earlier
+            start_of[node] = start
             look = root_look if f == ROOT_FRAME else looks[f]
-            out.append(_frame_element(g, look, d, start / whole, totals[node], selves.get(node, 0), whole))
+            out.append(_frame_element(g, look, d, start / whole, total, own, whole))
         return out
 
     def _look(self, frame: Frame | None) -> tuple[str, str, str]:
@@ -168,6 +159,18 @@ class SvgExporter(Exporter):
         name = clean_text(frame.name)
         fill = _colour(frame, ORIGINS[self.classifier.origin(frame.file)])
         return name, _text(f"{name}\n{_location(frame)}"), fill
+
+
+def _earlier_siblings_total(parent: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Per node, the samples of the siblings drawn before it (pre-order: left of it)."""
+    by_parent = np.argsort(parent, kind="stable")  # siblings together, in drawing order
+    ordered = totals[by_parent]
+    running = np.cumsum(ordered) - ordered
+    group_start = np.concatenate(([True], parent[by_parent][1:] != parent[by_parent][:-1]))
+    running -= np.maximum.accumulate(np.where(group_start, running, 0))
+    before = np.empty_like(running)
+    before[by_parent] = running
+    return before
 
 
 def _frame_element(g: _Geometry, look: tuple[str, str, str], depth: int, x: float, total: int, own: int, whole: int) -> str:
