@@ -298,6 +298,9 @@
     // The delete token is shown once: it does not come back with Back/Forward (nor sit in
     // the tab's session storage, where htmx keeps its copies).
     document.querySelectorAll(".delete-token-notice").forEach(function (notice) { notice.remove(); });
+    // Sizes our scripts set (heat bars, canvases) are inline styles, which the CSP forbids in
+    // markup: left in the copy, each would be a violation when Back/Forward restores it.
+    document.body.querySelectorAll("[style]").forEach(function (element) { element.removeAttribute("style"); });
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {
