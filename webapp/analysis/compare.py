@@ -29,6 +29,9 @@ binomial spread, gives its *design effect* d (Kish; the batch-means method for
 correlated series): the run counts as n/d independent samples, the function as x/d. A
 function's d is at least the mean d of its run, because one function's estimate rests on
 few batches. With this, the same pairs flag 0-2 of 42 functions (3 of 252 over six pairs).
+The price: a program that runs in phases (first all parsing, then all rendering) varies
+between batches by design, so its design effects are large and only large changes count as
+significant there - the test errs towards "~" rather than towards false alarms.
 At 95 % about one unchanged function in twenty is still flagged, by design; the test in
 tests/analysis/test_compare_runs.py holds the false-positive rate at about 5 %.
 """

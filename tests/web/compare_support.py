@@ -1,0 +1,52 @@
+"""Two stored script reports whose profiles differ in a known way, for the compare tests."""
+
+from __future__ import annotations
+
+from webapp import pipeline
+from webapp.analysis import static_metrics, summarize
+from webapp.profiles import Frame, Profile
+from webapp.store import DONE, SCRIPT
+from webapp.store.lifecycle import insert_finished
+
+SCRIPT_NAME = "app.py"
+BASE_SOURCE = "def main():\n    hot()\n\n\ndef hot():\n    pass\n\n\ndef steady():\n    pass\n\n\ndef gone():\n    pass\n"
+HEAD_SOURCE = ("def main():\n    hot()\n\n\ndef hot():\n    if 1:\n        pass\n\n\ndef steady():\n    pass\n\n\n"
+               "def fresh():\n    pass\n")
+OPTIONS = {"duration_s": 5, "rate_hz": 100, "idle": False, "gil": False, "native": False,
+           "subprocesses": False, "nonblocking": False, "args": []}
+
+
+def synthetic_profile(counts: dict[str, int], name: str = SCRIPT_NAME) -> Profile:
+    """main -> each function, ``counts`` samples each, interleaved as in a real run (a short pattern
+    repeated 100 times), so that no stretch of the run is all one function."""
+    profile = Profile(name=name, interval_s=0.01)
+    thread = profile.add_thread("MainThread", tid=1)
+    main = profile.intern_frame(Frame("main", SCRIPT_NAME, 1))
+    lines = {"hot": 5, "steady": 9, "gone": 13, "fresh": 14}
+    for _ in range(100):
+        for function, count in counts.items():
+            leaf = profile.intern_frame(Frame(function, SCRIPT_NAME, lines[function]))
+            thread.append(profile.intern_stack((main, leaf)), count // 100)
+    return profile
+
+
+def store_script_report(store, profile: Profile, source: str, options: dict | None = None,
+                        baseline_token: str | None = None):
+    """A finished script report with this profile, as the worker would have stored it."""
+    summary = {"script_name": SCRIPT_NAME, "kind": "run", "static_metrics": static_metrics(source, SCRIPT_NAME),
+               "options": options or OPTIONS} | summarize(profile)
+    summary["outcome"] = {"status": "finished", "exit_code": 0, "message": "The script finished normally."}
+    with store.writing() as session:
+        return insert_finished(
+            session, kind=SCRIPT, status=DONE, script_name=SCRIPT_NAME, options=options or OPTIONS,
+            outcome=summary["outcome"], summary=summary,
+            artifacts=pipeline._render_artifacts(profile, SCRIPT_NAME), baseline_token=baseline_token,
+        )
+
+
+def store_pair(store, head_options: dict | None = None):
+    """(base, head): hot 20 % -> 40 %, steady 30 % -> 30 %, gone 50 % -> 0, fresh 0 -> 30 %; 1000 samples each."""
+    base = store_script_report(store, synthetic_profile({"hot": 200, "steady": 300, "gone": 500}), BASE_SOURCE)
+    head = store_script_report(store, synthetic_profile({"hot": 400, "steady": 300, "fresh": 300}), HEAD_SOURCE,
+                               head_options)
+    return base, head
