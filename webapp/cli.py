@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from webapp import pipeline
+from webapp import compare_cli, pipeline
 from webapp.summary_text import format_summary
 
 SERVER_COMMANDS = {"serve", "worker", "db"}
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "profile":
         return _profile(args, script_args)
+    if args.command == "compare":
+        return compare_cli.run(args)
     return _import(args)
 
 
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     imported = commands.add_parser("import", help="turn an existing py-spy speedscope file into report files")
     imported.add_argument("file", type=Path, help="a .speedscope.json written by py-spy")
     _add_output_dir(imported)
+    compare_cli.add_parser(commands)
     return parser
 
 
