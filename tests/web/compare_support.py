@@ -44,9 +44,10 @@ def store_script_report(store, profile: Profile, source: str, options: dict | No
         )
 
 
-def store_pair(store, head_options: dict | None = None):
-    """(base, head): hot 20 % -> 40 %, steady 30 % -> 30 %, gone 50 % -> 0, fresh 0 -> 30 %; 1000 samples each."""
+def store_pair(store, head_options: dict | None = None, head_runs: int = 1):
+    """(base, head): hot 20 % -> 40 %, steady 30 % -> 30 %, gone 50 % -> 0, fresh 0 -> 30 %; 1000 samples
+    in base, 1000 x ``head_runs`` in head (a longer head run: the same shares, more time)."""
     base = store_script_report(store, synthetic_profile({"hot": 200, "steady": 300, "gone": 500}), BASE_SOURCE)
-    head = store_script_report(store, synthetic_profile({"hot": 400, "steady": 300, "fresh": 300}), HEAD_SOURCE,
-                               head_options)
+    head_counts = {"hot": 400 * head_runs, "steady": 300 * head_runs, "fresh": 300 * head_runs}
+    head = store_script_report(store, synthetic_profile(head_counts), HEAD_SOURCE, head_options)
     return base, head
