@@ -8,13 +8,13 @@ from flask_wtf.csrf import CSRFProtect
 from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.views import (api, compare_pages, deletion, downloads, errors, finished_cache, openapi, pages,
-                          rate_limits, reports, security, speedscope)
+                          rate_limits, reports, rerun, security, speedscope)
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Attach every blueprint, the error pages and the security headers to ``app``."""
     for blueprint in (pages.bp, reports.bp, deletion.bp, downloads.bp, speedscope.bp, api.bp, openapi.bp,
-                      compare_pages.bp):
+                      compare_pages.bp, rerun.bp):
         app.register_blueprint(blueprint)
     # API clients (curl, CI) send no cookies, so there is no session for CSRF to ride on.
     csrf.exempt(api.bp)

@@ -66,3 +66,8 @@ def _form_context(form=None) -> dict:
         "limits": {"duration": config["MAX_DURATION_S"], "rate": config["MAX_RATE_HZ"],
                    "upload": config["MAX_UPLOAD_BYTES"], "script": config["MAX_SCRIPT_BYTES"]},
     }
+
+
+def form_context(form=None) -> dict:
+    """What the submission form needs (examples, values to show, limits, the upload token question)."""
+    return _form_context(form)
