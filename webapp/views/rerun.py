@@ -1,9 +1,11 @@
 """Run again: the same script with the same options, or the form pre-filled to edit first.
 
 The new report names the old one as its baseline, so its page links to the comparison. Both
-forms post to the ordinary submission route (/reports) with the session's CSRF token, which
-is why the report page (cached, the same for every reader) loads the "Run again" button from
-here with htmx instead of carrying it.
+forms post to the ordinary submission route (/reports) with the session's CSRF token. A finished
+report's page is cached and served alike to every reader who does not hold its delete token,
+so it cannot carry a CSRF token: only the browser that made the report (whose page is never
+cached) gets the one-click "Run again" button in the report's header; every reader gets
+"Run again…", this page, with the same button above the pre-filled form.
 """
 
 from __future__ import annotations
@@ -47,15 +49,8 @@ def _script_report(token: str) -> Report:
 
 @bp.get("/<token>/again")
 def again(token: str):
-    """The form pre-filled with this report's script and options ("Edit and run again")."""
+    """The "Run again" button and the form pre-filled with this report's script and options."""
     report = _script_report(token)
-    return render_template("rerun.html", report=report, fields=rerun_fields(report),
-                           **form_context(rerun_fields(report)))
+    fields = rerun_fields(report)
+    return render_template("rerun.html", report=report, rerun_fields=fields, **form_context(fields))
 
-
-@bp.get("/<token>/again/button")
-def button(token: str):
-    """The "Run again" button with this browser's CSRF token, for the report page to load."""
-    report = _script_report(token)
-    return render_template("reports/_rerun_button.html", report=report, fields=rerun_fields(report),
-                           **form_context())
