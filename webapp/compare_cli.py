@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +22,9 @@ from webapp.compare_text import format_markdown, format_text
 
 SERVER_VARIABLE = "FLAMEDECK_SERVER"
 REQUEST_TIMEOUT_S = 60
+DEFAULT_WAIT_S = 600.0  # a report submitted just before is usually still queued or running
+POLL_S = 2.0
+PENDING = ("queued", "running")
 FORMATTERS = {"text": format_text, "markdown": format_markdown,
               "json": lambda document: json.dumps(document, indent=2)}
 
@@ -39,6 +43,8 @@ def add_parser(commands) -> None:
     compare.add_argument("--threshold", type=float, default=0.0, metavar="POINTS",
                          help="only growths of more than this many percentage points fail (default 0)")
     compare.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="output (default text)")
+    compare.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="S",
+                         help=f"wait up to S seconds for reports still running (default {DEFAULT_WAIT_S:g})")
     compare.add_argument("--server", metavar="URL", default=os.environ.get(SERVER_VARIABLE),
                          help=f"the flamedeck server, for report ids (default: ${SERVER_VARIABLE})")
 
@@ -68,6 +74,8 @@ def _compare(args: argparse.Namespace) -> dict:
     if any(path.is_file() for path in files):
         raise CompareError("Give two profile files or two reports, not one of each.")
     server, tokens = _server_and_tokens(args.base, args.head, args.server)
+    for token in tokens:
+        _wait_until_finished(server, token, args.wait)
     query = urllib.parse.urlencode({"threshold": args.threshold})
     url = f"{server}/api/v1/compare/{tokens[0]}/{tokens[1]}?{query}"
     return _get_json(url)
@@ -94,6 +102,16 @@ def _server_and_tokens(base: str, head: str, server: str | None) -> tuple[str, l
         raise CompareError(f"Report ids need a server: give --server URL (or set {SERVER_VARIABLE}), "
                            "or give the reports' links.")
     return server, tokens
+
+
+def _wait_until_finished(server: str, token: str, wait_s: float) -> None:
+    """Poll the report's document until its job has ended (the comparison needs both finished)."""
+    deadline = time.monotonic() + wait_s
+    while _get_json(f"{server}/api/v1/reports/{token}")["status"] in PENDING:
+        if time.monotonic() >= deadline:
+            raise CompareError(f"The report {token} is still running after {wait_s:g} s; "
+                               "compare it once it has finished (or give --wait more seconds).")
+        time.sleep(POLL_S)
 
 
 def _get_json(url: str) -> dict:
