@@ -30,6 +30,8 @@ COLLAPSED_ARTIFACT = "profile.collapsed.txt"
 # A report's id as pasted: the id itself, or any link whose path has /r/<id> or ends in it.
 REPORT_LINK = re.compile(r"(?:/r/|^)([A-Za-z0-9_-]{8,64})(?:[/?#]|$)")
 ROW_BYTES = 400  # what one function row costs in memory, about
+PROFILE_RUN_BYTES = 8  # a run of samples in a Profile: two 4-byte array items
+PROFILE_FRAME_BYTES = 40  # a frame, or a frame's place in a stack tuple (pointer + int), about
 
 
 @dataclass
@@ -149,6 +151,19 @@ def _artifact_bytes(report: Report, name: str, side_name: str) -> bytes:
 
 
 def _profile(report: Report, side_name: str) -> Profile:
+    """The report's function-level profile, read once per process: the page and its diff.json
+    both need it, and a function-level profile is small next to its file (no per-sample lines)."""
+    key = ("function-profile", report.id)
+    profile = get_cache().get(key)
+    if profile is None:
+        profile = _read_profile(report, side_name)
+        size = PROFILE_RUN_BYTES * sum(len(thread.counts) for thread in profile.threads) + PROFILE_FRAME_BYTES * (
+            len(profile.frames) + sum(map(len, profile.stacks)))
+        get_cache().put(key, profile, size)
+    return profile
+
+
+def _read_profile(report: Report, side_name: str) -> Profile:
     with get_store().reading() as session:
         stored = load_artifact(session, report.id, FUNCTIONS_ARTIFACT) or load_artifact(
             session, report.id, LINES_ARTIFACT)
