@@ -144,3 +144,20 @@ def test_svg_escapes_names(build_profile):
     base = build_profile({"T": [(evil, 5)]})
     svg = render_diff_svg(diff_tree(base, base)).decode()
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def test_the_diff_tree_has_one_view_per_thread_name_matched_across_runs(build_profile):
+    work = [MAIN, ("work", "app.py", 3)]
+    base = build_profile({"MainThread": [([MAIN], 10)], "worker": [(work, 30)]})
+    head = build_profile({"MainThread": [([MAIN], 10)], "worker": [(work, 50)], "extra": [(work, 5)]})
+    base.threads[1].tid, head.threads[1].tid = 101, 202  # thread ids differ from run to run
+    document = diff_tree(base, head)
+    views = {view["label"]: view for view in document["views"]}
+    assert list(views) == ["All threads", "MainThread", "worker", "extra"]
+    assert (views["All threads"]["base_samples"], views["All threads"]["head_samples"]) == (40, 65)
+    work_node = [document["frames"]["name"][f] if f >= 0 else "" for f in document["frame"]].index("work")
+    assert views["worker"]["node"] == [work_node]
+    assert (views["worker"]["base_self"], views["worker"]["head_self"]) == ([30], [50])
+    assert (views["extra"]["base_samples"], views["extra"]["head_self"]) == (0, [5])
+    single = diff_tree(build_profile({"T": [([MAIN], 1)]}), build_profile({"T": [([MAIN], 2)]}))
+    assert len(single["views"]) == 1  # one thread: no choice to offer

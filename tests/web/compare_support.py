@@ -16,7 +16,7 @@ OPTIONS = {"duration_s": 5, "rate_hz": 100, "idle": False, "gil": False, "native
            "subprocesses": False, "nonblocking": False, "args": []}
 
 
-def synthetic_profile(counts: dict[str, int], name: str = SCRIPT_NAME) -> Profile:
+def synthetic_profile(counts: dict[str, int], name: str = SCRIPT_NAME, worker_samples: int = 0) -> Profile:
     """main -> each function, ``counts`` samples each, interleaved as in a real run (a short pattern
     repeated 100 times), so that no stretch of the run is all one function."""
     profile = Profile(name=name, interval_s=0.01)
@@ -27,6 +27,10 @@ def synthetic_profile(counts: dict[str, int], name: str = SCRIPT_NAME) -> Profil
         for function, count in counts.items():
             leaf = profile.intern_frame(Frame(function, SCRIPT_NAME, lines[function]))
             thread.append(profile.intern_stack((main, leaf)), count // 100)
+    if worker_samples:  # a second thread, "worker", spinning in run -> spin all the time
+        worker = profile.add_thread("worker", tid=2)
+        run, spin = profile.intern_frame(Frame("run", SCRIPT_NAME, 20)), profile.intern_frame(Frame("spin", SCRIPT_NAME, 24))
+        worker.append(profile.intern_stack((run, spin)), worker_samples)
     return profile
 
 
@@ -44,10 +48,13 @@ def store_script_report(store, profile: Profile, source: str, options: dict | No
         )
 
 
-def store_pair(store, head_options: dict | None = None, head_runs: int = 1):
+def store_pair(store, head_options: dict | None = None, head_runs: int = 1, worker_samples: int = 0):
     """(base, head): hot 20 % -> 40 %, steady 30 % -> 30 %, gone 50 % -> 0, fresh 0 -> 30 %; 1000 samples
-    in base, 1000 x ``head_runs`` in head (a longer head run: the same shares, more time)."""
-    base = store_script_report(store, synthetic_profile({"hot": 200, "steady": 300, "gone": 500}), BASE_SOURCE)
+    in base, 1000 x ``head_runs`` in head (a longer head run: the same shares, more time); and a
+    "worker" thread with ``worker_samples`` (x ``head_runs`` in head) when asked for."""
+    base = store_script_report(store, synthetic_profile({"hot": 200, "steady": 300, "gone": 500},
+                                                        worker_samples=worker_samples), BASE_SOURCE)
     head_counts = {"hot": 400 * head_runs, "steady": 300 * head_runs, "fresh": 300 * head_runs}
-    head = store_script_report(store, synthetic_profile(head_counts), HEAD_SOURCE, head_options)
+    head = store_script_report(store, synthetic_profile(head_counts, worker_samples=worker_samples * head_runs),
+                               HEAD_SOURCE, head_options)
     return base, head

@@ -1,8 +1,9 @@
 """The compare page in real Chromium and `flamedeck compare` against a real server.
 
 One real ``flamedeck serve`` for the module; the two reports are stored in its database the
-way a worker stores them (tests/web/compare_support.py: hot 20 % -> 40 %, gone 50 % -> 0,
-fresh 0 -> 30 %, steady 30 % -> 30 %; the head run twice as long as the base run).
+way a worker stores them (tests/web/compare_support.py: in MainThread, hot 20 % -> 40 %,
+gone 50 % -> 0, fresh 0 -> 30 %, steady 30 % -> 30 %; a "worker" thread as busy as MainThread,
+so over all threads every share is half that; the head run twice as long as the base run).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def served_pair(tmp_path_factory):
     data_dir = directory / "data"
     with serve(data_dir, free_port(), workers=1, log_path=directory / "serve.log") as (_process, url):
         for app in make_app(data_dir):
-            base, head = store_pair(app.extensions["flamedeck.store"], head_runs=2)
+            base, head = store_pair(app.extensions["flamedeck.store"], head_runs=2, worker_samples=1000)
         yield url, base.token, head.token
 
 
@@ -76,11 +77,16 @@ def test_the_differential_flamegraph_draws_reads_right_toggles_and_hovers(served
         page.goto(f"{url}/compare/{base}...{head}")
         page.wait_for_selector("#diffgraph canvas")
         page.wait_for_function("document.querySelector('#diffgraph').diffgraph.boxes.length > 0")
-        # Legend: the direction in words, the scale in points (the largest change: gone, -50 points).
+        # Legend: the direction in words, the scale in points (the largest change: gone, 25 % -> 0).
         legend = page.locator("#diffgraph").inner_text()
         assert "Red: more time in head than in base" in legend
-        assert "+50 points (more in head)" in legend and "−50 points (less in head)" in legend
+        assert "+25 points (more in head)" in legend and "−25 points (less in head)" in legend
         assert "Dashed outline: new, only in head" in legend
+        # Threads: MainThread alone, shares of its own samples (gone: 50 % -> 0).
+        all_threads = page.evaluate(SIGNATURE)
+        page.select_option("#diffgraph select", label="MainThread")
+        assert page.evaluate(SIGNATURE) != all_threads and page.evaluate(FRAME_CENTRE, "spin") is None
+        assert "+50 points (more in head)" in page.locator("#diffgraph").inner_text()
         # hot grew (red), gone is not drawn with head widths; fresh is new.
         hot = page.evaluate(FRAME_CENTRE, "hot")
         red, _, blue, _ = page.evaluate(PIXEL_AT, hot)
@@ -103,7 +109,7 @@ def test_the_differential_flamegraph_draws_reads_right_toggles_and_hovers(served
         assert blue > red + 60
         assert "Dashed outline: gone, only in base" in page.locator("#diffgraph").inner_text()
         # Normalise by time: the head run is twice as long, so steady (same share) is now red,
-        # and the scale is in seconds (main: 10 s -> 20 s).
+        # and the scale is in seconds (main: 10 s -> 20 s, in MainThread).
         page.get_by_label("head run").check()
         by_share = page.evaluate(SIGNATURE)
         steady = page.evaluate(FRAME_CENTRE, "steady")

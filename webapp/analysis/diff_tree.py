@@ -10,13 +10,21 @@ depth-first pre-order, like ``flame.json``:
       "base": {"name": ..., "samples": n1, "interval_s": ...},
       "head": {"name": ..., "samples": n2, "interval_s": ...},
       "frames": {"name": [...], "file": [...], "line": [...]},
-      "depth": [...], "frame": [...], "base_self": [...], "head_self": [...]
+      "depth": [...], "frame": [...], "base_self": [...], "head_self": [...],
+      "views": [{"label": "All threads", "base_samples": n1, "head_samples": n2},
+                {"label": "MainThread", "base_samples": ..., "head_samples": ...,
+                 "node": [...], "base_self": [...], "head_self": [...]}, ...]
     }
 
 Node 0 is the root (depth 0, frame -1); a node's children follow it with depth + 1,
 ordered by function name, then file. A node's total on a side is its self plus its
 children's totals on that side (:func:`totals` spells it out; the browser does the same).
 A frame's ``line`` is the head's (the definition line when known), else the base's.
+
+``views`` lets the page show one thread at a time: the first is all threads (the dense
+``base_self`` / ``head_self`` above); each other is one thread *name* (process and name, as
+the report shows it), matched across the two runs by that name since thread ids differ from
+run to run, with the nodes where its samples end (ascending) and how many on each side.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ def diff_tree(base: Profile, head: Profile) -> dict[str, Any]:
     lines: list[int] = []
     children: list[dict[int, int]] = [{}]
     selves: list[list[int]] = [[0, 0]]
+    views: dict[str, dict[int, list[int]]] = {}  # thread label -> node -> [base, head]
+    view_samples: dict[str, list[int]] = {}
     for side, profile in ((1, head), (0, base)):  # head first: its lines win
         function_of = []
         for frame in profile.frames:
@@ -41,17 +51,17 @@ def diff_tree(base: Profile, head: Profile) -> dict[str, Any]:
             if index == len(lines):
                 lines.append(frame.line)
             function_of.append(index)
-        for stack_id, count in profile.stack_counts().items():
-            node = 0
-            for frame_index in profile.stacks[stack_id]:
-                function = function_of[frame_index]
-                child = children[node].get(function)
-                if child is None:
-                    child = children[node][function] = len(children)
-                    children.append({})
-                    selves.append([0, 0])
-                node = child
-            selves[node][side] += count
+        node_of_stack: dict[int, int] = {}
+        for position, thread in enumerate(profile.threads):
+            label = thread.label or f"Thread {position + 1}"
+            view = views.setdefault(label, {})
+            view_samples.setdefault(label, [0, 0])[side] += thread.sample_count
+            for stack_id, count in thread.stack_counts().items():
+                node = node_of_stack.get(stack_id)
+                if node is None:
+                    node = node_of_stack[stack_id] = _walk(children, selves, profile.stacks[stack_id], function_of)
+                selves[node][side] += count
+                view.setdefault(node, [0, 0])[side] += count
     names = list(functions)
     document: dict[str, Any] = {
         "format": "flamedeck-diff-tree",
@@ -61,8 +71,33 @@ def diff_tree(base: Profile, head: Profile) -> dict[str, Any]:
         "frames": {"name": [n for n, _ in names], "file": [f for _, f in names], "line": lines},
         "depth": [], "frame": [], "base_self": [], "head_self": [],
     }
-    _flatten(document, children, selves, names)
+    order_of = _flatten(document, children, selves, names)
+    document["views"] = [{"label": "All threads", "base_samples": base.sample_count,
+                          "head_samples": head.sample_count}]
+    if len(views) > 1:
+        for label, nodes in views.items():
+            placed = sorted((order_of[node], counts) for node, counts in nodes.items())
+            document["views"].append({
+                "label": label, "base_samples": view_samples[label][0], "head_samples": view_samples[label][1],
+                "node": [node for node, _ in placed], "base_self": [counts[0] for _, counts in placed],
+                "head_self": [counts[1] for _, counts in placed],
+            })
     return document
+
+
+def _walk(children: list[dict[int, int]], selves: list[list[int]], stack: tuple[int, ...],
+          function_of: list[int]) -> int:
+    """The node of a stack's call path, adding the nodes it lacks."""
+    node = 0
+    for frame_index in stack:
+        function = function_of[frame_index]
+        child = children[node].get(function)
+        if child is None:
+            child = children[node][function] = len(children)
+            children.append({})
+            selves.append([0, 0])
+        node = child
+    return node
 
 
 def _side(profile: Profile) -> dict[str, Any]:
@@ -70,18 +105,21 @@ def _side(profile: Profile) -> dict[str, Any]:
 
 
 def _flatten(document: dict, children: list[dict[int, int]], selves: list[list[int]],
-             names: list[tuple[str, str]]) -> None:
-    """Write the nodes in depth-first pre-order, children by (name, file)."""
+             names: list[tuple[str, str]]) -> list[int]:
+    """Write the nodes in depth-first pre-order, children by (name, file); each node's place."""
+    order_of = [0] * len(children)
     depth, frame, base_self, head_self = (document[key] for key in ("depth", "frame", "base_self", "head_self"))
     pending = [(0, 0, ROOT_FRAME)]
     while pending:
         node, level, function = pending.pop()
+        order_of[node] = len(depth)
         depth.append(level)
         frame.append(function)
         base_self.append(selves[node][0])
         head_self.append(selves[node][1])
         ordered = sorted(children[node].items(), key=lambda item: names[item[0]], reverse=True)
         pending.extend((child, level + 1, fn) for fn, child in ordered)
+    return order_of
 
 
 def totals(document: dict[str, Any], side: str) -> list[int]:

@@ -61,7 +61,19 @@ export class DiffFlamegraph {
     this.matched = make("span", "muted diff-matched");
     this.resetButton = make("button", "button small diff-reset", "Reset zoom");
     this.resetButton.type = "button";
-    controls.append(this.widthToggle, this.normaliseToggle, this.searchBox, this.matched, this.resetButton);
+    controls.append(this.widthToggle, this.normaliseToggle);
+    if (tree.views.length > 1) {
+      const label = make("label", "diff-thread", "Thread ");
+      this.threadSelect = make("select");
+      tree.views.forEach((view, index) => this.threadSelect.append(new Option(view.label, String(index))));
+      label.append(this.threadSelect);
+      controls.append(label);
+      this.threadSelect.addEventListener("change", () => {
+        tree.setView(Number(this.threadSelect.value));
+        this.set({ focus: 0 });
+      });
+    }
+    controls.append(this.searchBox, this.matched, this.resetButton);
     this.legend = make("div", "diff-legend");
     this.legendLow = make("span", "diff-legend-low");
     this.legendHigh = make("span", "diff-legend-high");

@@ -19,14 +19,30 @@ export class DiffTree {
       }
       chain.push(node);
     }
-    this.total = { base: Float64Array.from(doc.base_self), head: Float64Array.from(doc.head_self) };
-    this.self = { base: doc.base_self, head: doc.head_self };
+    this.views = doc.views || [{ label: "All threads", base_samples: doc.base.samples, head_samples: doc.head.samples }];
+    this.interval = { base: doc.base.interval_s || 0, head: doc.head.interval_s || 0 };
+    this.setView(0);
+  }
+
+  /** Show one view: all threads (0) or one thread name, matched across both runs. */
+  setView(index) {
+    const view = this.views[index] || this.views[0];
+    const count = this.depth.length;
+    if (view.node) {
+      this.self = { base: new Float64Array(count), head: new Float64Array(count) };
+      view.node.forEach((node, i) => {
+        this.self.base[node] = view.base_self[i];
+        this.self.head[node] = view.head_self[i];
+      });
+    } else {
+      this.self = { base: this.doc.base_self, head: this.doc.head_self };
+    }
+    this.total = { base: Float64Array.from(this.self.base), head: Float64Array.from(this.self.head) };
     for (const side of ["base", "head"]) {
       const total = this.total[side];
       for (let node = count - 1; node > 0; node -= 1) total[this.parent[node]] += total[node];
     }
-    this.samples = { base: doc.base.samples || 1, head: doc.head.samples || 1 };
-    this.interval = { base: doc.base.interval_s || 0, head: doc.head.interval_s || 0 };
+    this.samples = { base: view.base_samples || 1, head: view.head_samples || 1 };
   }
 
   /** The node's change, head − base: in points of all samples ("share") or in seconds ("time"). */
@@ -40,7 +56,9 @@ export class DiffTree {
   /** The largest change anywhere below the root: where the colour scale saturates. */
   largestChange(mode) {
     let largest = 0;
-    for (let node = 1; node < this.depth.length; node += 1) largest = Math.max(largest, Math.abs(this.change(node, mode)));
+    for (let node = 1; node < this.depth.length; node += 1) {
+      if (this.total.base[node] || this.total.head[node]) largest = Math.max(largest, Math.abs(this.change(node, mode)));
+    }
     return largest || (mode === "time" ? 0.001 : 1);
   }
 
