@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webapp.analysis import attach_definition_lines, complexity_with_runtime, static_metrics, summarize
+from webapp.analysis import (attach_definition_lines, complexity_with_runtime, design_effects, static_metrics,
+                             summarize)
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
@@ -89,6 +90,7 @@ def profile_script(
     produced = profile is not None and profile.sample_count > 0
     if produced:
         summary.update(summarize(profile))
+        summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
         summary["function_complexity"] = complexity_with_runtime(
             summary["static_metrics"], summary["hot_functions"], name
         )
@@ -106,6 +108,7 @@ def import_profile(data: bytes, filename: str) -> Report:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
     summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
     summary.update(summarize(profile))
+    summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
     summary["function_complexity"] = []
     summary["outcome"] = {
         "status": "finished",

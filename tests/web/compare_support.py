@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from webapp import pipeline
-from webapp.analysis import static_metrics, summarize
+from webapp.analysis import design_effects, static_metrics, summarize
 from webapp.profiles import Frame, Profile
 from webapp.store import DONE, SCRIPT
 from webapp.store.lifecycle import insert_finished
@@ -35,11 +35,13 @@ def synthetic_profile(counts: dict[str, int], name: str = SCRIPT_NAME, worker_sa
 
 
 def store_script_report(store, profile: Profile, source: str, options: dict | None = None,
-                        baseline_token: str | None = None):
+                        baseline_token: str | None = None, with_design_effects: bool = True):
     """A finished script report with this profile, as the worker would have stored it."""
     summary = {"script_name": SCRIPT_NAME, "kind": "run", "static_metrics": static_metrics(source, SCRIPT_NAME),
                "options": options or OPTIONS} | summarize(profile)
     summary["outcome"] = {"status": "finished", "exit_code": 0, "message": "The script finished normally."}
+    if with_design_effects:  # as the pipeline keeps them; reports made before it did have none
+        summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
     with store.writing() as session:
         return insert_finished(
             session, kind=SCRIPT, status=DONE, script_name=SCRIPT_NAME, options=options or OPTIONS,
@@ -48,13 +50,15 @@ def store_script_report(store, profile: Profile, source: str, options: dict | No
         )
 
 
-def store_pair(store, head_options: dict | None = None, head_runs: int = 1, worker_samples: int = 0):
+def store_pair(store, head_options: dict | None = None, head_runs: int = 1, worker_samples: int = 0,
+               with_design_effects: bool = True):
     """(base, head): hot 20 % -> 40 %, steady 30 % -> 30 %, gone 50 % -> 0, fresh 0 -> 30 %; 1000 samples
     in base, 1000 x ``head_runs`` in head (a longer head run: the same shares, more time); and a
     "worker" thread with ``worker_samples`` (x ``head_runs`` in head) when asked for."""
     base = store_script_report(store, synthetic_profile({"hot": 200, "steady": 300, "gone": 500},
-                                                        worker_samples=worker_samples), BASE_SOURCE)
+                                                        worker_samples=worker_samples), BASE_SOURCE,
+                               with_design_effects=with_design_effects)
     head_counts = {"hot": 400 * head_runs, "steady": 300 * head_runs, "fresh": 300 * head_runs}
     head = store_script_report(store, synthetic_profile(head_counts, worker_samples=worker_samples * head_runs),
-                               HEAD_SOURCE, head_options)
+                               HEAD_SOURCE, head_options, with_design_effects=with_design_effects)
     return base, head

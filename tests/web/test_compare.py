@@ -29,6 +29,10 @@ def test_the_compare_api_names_the_regression_with_links_and_a_verdict(client, s
     # A threshold above every growth: nothing counts as a regression.
     assert not client.get(f"/api/v1/compare/{base.token}/{head.token}?threshold=50").get_json()["regressed"]
     assert client.get(f"/api/v1/compare/{base.token}/{head.token}?threshold=lots").status_code == 400
+    # Reports made before summaries kept design effects are compared from their profiles, alike.
+    old_base, old_head = store_pair(store, with_design_effects=False)
+    old = client.get(f"/api/v1/compare/{old_base.token}/{old_head.token}").get_json()
+    assert old["functions"] == doc["functions"] and old["verdict"] == doc["verdict"]
 
 
 def test_markdown_puts_regressions_first_and_links_both_reports(client, store):

@@ -26,7 +26,8 @@ deterministic script with 40 functions, the plain binomial test flagged 13 of 42
 So each run's samples, in time order, are cut into batches (up to 20, of at least 10
 samples), and the spread of a function's self share between batches, compared with the
 binomial spread, gives its *design effect* d (Kish; the batch-means method for
-correlated series): the run counts as n/d independent samples, the function as x/d. A
+correlated series; see ``design_effects.py``, computed when a report is made and kept in its
+summary): the run counts as n/d independent samples, the function as x/d. A
 function's d is at least the mean d of its run, because one function's estimate rests on
 few batches. With this, the same pairs flag 0-2 of 42 functions (3 of 252 over six pairs).
 The price: a program that runs in phases (first all parsing, then all rendering) varies
@@ -39,19 +40,15 @@ tests/analysis/test_compare_runs.py holds the false-positive rate at about 5 %.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from webapp.analysis.stats import function_stats
+from webapp.analysis.design_effects import SUMMARY_KEY, design_effects, effects_from_summary
+from webapp.analysis.stats import FunctionStat, function_stats
 from webapp.profiles.model import Profile
 
 CONFIDENCE = 0.95
 Z_95 = 1.959963984540054  # the standard normal quantile for a two-sided 95 % interval
-# Batch means (see design_effects): at most this many batches of at least this many samples.
-MAX_BATCHES = 20
-MIN_BATCHES = 5
-MIN_BATCH_SAMPLES = 10
 REGRESSION, IMPROVEMENT, WITHIN_NOISE = "regression", "improvement", "~"
 # Options whose difference skews a comparison (the time limit does not: shares are compared).
 SKEWING_OPTIONS = {
@@ -176,70 +173,46 @@ def difference_interval(x1: float, n1: float, x2: float, n2: float, z: float = Z
     return low, high
 
 
-def batch_self_counts(profile: Profile, batches: int) -> tuple[list[int], list[Counter]]:
-    """Samples per batch and self samples per function per batch: each thread's samples, in
-    time order, cut into ``batches`` consecutive stretches of (nearly) equal size; batch b
-    is the b-th stretch of every thread."""
-    leaf_key = [profile.frames[stack[-1]].function_key if stack else None for stack in profile.stacks]
-    sizes = [0] * batches
-    counts: list[Counter] = [Counter() for _ in range(batches)]
-    for thread in profile.threads:
-        whole = thread.sample_count
-        if not whole:
-            continue
-        position, batch = 0, 0
-        end = whole // batches if batches > 1 else whole
-        for stack_id, count in thread.runs():
-            while count:
-                taken = min(count, end - position)
-                if taken:
-                    sizes[batch] += taken
-                    key = leaf_key[stack_id]
-                    if key is not None:
-                        counts[batch][key] += taken
-                position += taken
-                count -= taken
-                if position == end and batch < batches - 1:
-                    batch += 1
-                    end = whole * (batch + 1) // batches
-    return sizes, counts
+@dataclass(slots=True)
+class RunTable:
+    """What the comparison needs of one run: its functions' samples and their design effects."""
 
+    samples: int
+    interval_s: float
+    functions: dict[tuple[str, str], FunctionStat]
+    effects: dict[tuple[str, str] | None, float]
 
-def design_effects(profile: Profile, self_samples: dict[tuple[str, str], int]) -> dict[tuple[str, str], float]:
-    """How much more a function's self share varies along the run than independent samples
-    would make it vary (Kish's design effect, from batch means; at least 1)."""
-    n = profile.sample_count
-    batches = min(MAX_BATCHES, n // MIN_BATCH_SAMPLES)
-    if batches < MIN_BATCHES:
-        return {}
-    sizes, counts = batch_self_counts(profile, batches)
-    effects = {}
-    for key, x in self_samples.items():
-        p = x / n
-        binomial = p * (1 - p) / n
-        if binomial <= 0:
-            continue
-        spread = sum((size / n) ** 2 * (batch[key] / size - p) ** 2
-                     for size, batch in zip(sizes, counts) if size)
-        observed = spread * batches / (batches - 1)
-        effects[key] = max(1.0, observed / binomial)
-    if effects:
-        # One function's estimate rests on few batches and is itself noisy; the run's mean
-        # is steadier. Never less than the mean: underestimating the spread is what makes
-        # false alarms. The None key carries it for functions absent from this run.
-        pooled = sum(effects.values()) / len(effects)
-        effects = {key: max(effect, pooled) for key, effect in effects.items()}
-        effects[None] = pooled
-    return effects
+    @classmethod
+    def of_profile(cls, profile: Profile) -> RunTable:
+        functions = {(s.name, s.file): s for s in function_stats(profile)}
+        effects = design_effects(profile, {key: s.self_samples for key, s in functions.items()})
+        return cls(profile.sample_count, profile.interval_s, functions, effects)
+
+    @classmethod
+    def of_summary(cls, summary: dict[str, Any]) -> RunTable | None:
+        """From a report's summary (report.json) when it carries the design effects, else None."""
+        stored = summary.get(SUMMARY_KEY)
+        if stored is None or not summary.get("total_samples"):
+            return None
+        fields = FunctionStat.__dataclass_fields__
+        functions = {}
+        for row in summary.get("hot_functions") or []:
+            stat = FunctionStat(**{name: row[name] for name in fields if name in row})
+            functions[(stat.name, stat.file)] = stat
+        return cls(summary["total_samples"], summary.get("interval_s") or 0.0, functions,
+                   effects_from_summary(stored))
 
 
 def compare_profiles(base: Profile, head: Profile, threshold_points: float = 0.0) -> Comparison:
     """The function table of ``base`` -> ``head``, default order: largest significant regression first."""
-    base_stats = {(s.name, s.file): s for s in function_stats(base)}
-    head_stats = {(s.name, s.file): s for s in function_stats(head)}
-    n1, n2 = base.sample_count, head.sample_count
-    effect1 = design_effects(base, {key: s.self_samples for key, s in base_stats.items()})
-    effect2 = design_effects(head, {key: s.self_samples for key, s in head_stats.items()})
+    return compare_tables(RunTable.of_profile(base), RunTable.of_profile(head), threshold_points)
+
+
+def compare_tables(base: RunTable, head: RunTable, threshold_points: float = 0.0) -> Comparison:
+    """:func:`compare_profiles` from what each run's table holds."""
+    base_stats, head_stats = base.functions, head.functions
+    n1, n2 = base.samples, head.samples
+    effect1, effect2 = base.effects, head.effects
     rows = []
     for key in base_stats.keys() | head_stats.keys():
         old, new = base_stats.get(key), head_stats.get(key)

@@ -15,7 +15,7 @@ from flask import abort, url_for
 from werkzeug.exceptions import HTTPException
 
 from webapp.analysis.collapsed_diff import diff_folded
-from webapp.analysis.compare import Comparison, compare_profiles
+from webapp.analysis.compare import Comparison, RunTable, compare_tables
 from webapp.analysis.diff_svg import render_diff_svg
 from webapp.analysis.diff_tree import diff_tree
 from webapp.comparing import FUNCTIONS_ARTIFACT, LINES_ARTIFACT, build_document, read_profile, static_changes
@@ -102,7 +102,11 @@ def comparison_of(pair: Pair) -> Comparison:
     key = ("comparison", pair.base.id, pair.head.id)
     comparison = get_cache().get(key)
     if comparison is None:
-        comparison = compare_profiles(_profile(pair.base, "base"), _profile(pair.head, "head"))
+        tables = [RunTable.of_summary(report.summary or {}) for report in (pair.base, pair.head)]
+        if None in tables:  # a report made before summaries kept design effects: from its profile
+            tables = [RunTable.of_profile(_profile(report, name))
+                      for report, name in ((pair.base, "base"), (pair.head, "head"))]
+        comparison = compare_tables(*tables)
         get_cache().put(key, comparison, ROW_BYTES * len(comparison.rows))
     return comparison
 
