@@ -20,7 +20,8 @@ from webapp.analysis.compare import (
     option_differences,
 )
 from webapp.analysis.diff_svg import render_diff_svg
-from webapp.analysis.diff_tree import diff_tree, totals
+from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame, totals
+from webapp.profiles import get_exporter
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 MAIN = ("main", "app.py", 1)
@@ -161,3 +162,16 @@ def test_the_diff_tree_has_one_view_per_thread_name_matched_across_runs(build_pr
     assert (views["extra"]["base_samples"], views["extra"]["head_self"]) == (0, [5])
     single = diff_tree(build_profile({"T": [([MAIN], 1)]}), build_profile({"T": [([MAIN], 2)]}))
     assert len(single["views"]) == 1  # one thread: no choice to offer
+
+
+def test_the_diff_tree_from_two_flame_json_documents_equals_the_one_from_the_profiles(build_profile):
+    work, deep = [MAIN, ("work", "lib/x.py", 3)], [MAIN, ("work", "lib/x.py", 3), ("leaf", "app.py", 9)]
+    base = build_profile({"MainThread": _stacks(200, 500, 300, gone=10), "worker": [(work, 30), (deep, 7)]},
+                         name="app.py")
+    head = build_profile({"MainThread": _stacks(400, 300, 300, new=50), "worker": [(deep, 40)], "": [(work, 2)]},
+                         name="app.py")
+    flame = get_exporter("flame-tree", script_file="app.py")
+    from_flame = diff_tree_from_flame(flame.document(base), flame.document(head))
+    assert from_flame == diff_tree(base.function_level(), head.function_level())
+    assert [view["label"] for view in from_flame["views"]] == ["All threads", "MainThread", "worker",
+                                                               "(unnamed thread)"]

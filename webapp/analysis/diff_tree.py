@@ -31,73 +31,134 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.profiles.model import Profile
+from webapp.profiles.exporters.flame_tree import clean_text
+from webapp.profiles.model import Profile, Thread
 
 ROOT_FRAME = -1
 
 
+class _MergedTree:
+    """The merged tree being built: nodes keyed by (parent, function), counts per side and per thread name."""
+
+    def __init__(self) -> None:
+        self.functions: dict[tuple[str, str], int] = {}
+        self.lines: list[int] = []
+        self.children: list[dict[int, int]] = [{}]
+        self.selves: list[list[int]] = [[0, 0]]
+        self.views: dict[str, dict[int, list[int]]] = {}  # thread label -> node -> [base, head]
+        self.view_samples: dict[str, list[int]] = {}
+
+    def function(self, key: tuple[str, str], line: int) -> int:
+        index = self.functions.setdefault(key, len(self.functions))
+        if index == len(self.lines):
+            self.lines.append(line)  # the first side seen (head) gives the line
+        return index
+
+    def child(self, node: int, function: int) -> int:
+        found = self.children[node].get(function)
+        if found is None:
+            found = self.children[node][function] = len(self.children)
+            self.children.append({})
+            self.selves.append([0, 0])
+        return found
+
+    def thread(self, label: str, side: int, samples: int) -> dict[int, list[int]]:
+        self.view_samples.setdefault(label, [0, 0])[side] += samples
+        return self.views.setdefault(label, {})
+
+    def document(self, base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
+        names = list(self.functions)
+        document: dict[str, Any] = {
+            "format": "flamedeck-diff-tree",
+            "version": 1,
+            "base": base,
+            "head": head,
+            "frames": {"name": [n for n, _ in names], "file": [f for _, f in names], "line": self.lines},
+            "depth": [], "frame": [], "base_self": [], "head_self": [],
+        }
+        order_of = _flatten(document, self.children, self.selves, names)
+        # Number the functions in order of first appearance, so both roads give the same document.
+        renumber: dict[int, int] = {}
+        for function in document["frame"]:
+            if function >= 0 and function not in renumber:
+                renumber[function] = len(renumber)
+        document["frame"] = [renumber[f] if f >= 0 else f for f in document["frame"]]
+        ordered = sorted(renumber, key=renumber.__getitem__)
+        document["frames"] = {"name": [names[f][0] for f in ordered], "file": [names[f][1] for f in ordered],
+                              "line": [self.lines[f] for f in ordered]}
+        document["views"] = [{"label": "All threads", "base_samples": base["samples"],
+                              "head_samples": head["samples"]}]
+        if len(self.views) > 1:
+            for label, nodes in self.views.items():
+                placed = sorted((order_of[node], counts) for node, counts in nodes.items())
+                document["views"].append({
+                    "label": label, "base_samples": self.view_samples[label][0],
+                    "head_samples": self.view_samples[label][1],
+                    "node": [node for node, _ in placed], "base_self": [counts[0] for _, counts in placed],
+                    "head_self": [counts[1] for _, counts in placed],
+                })
+        return document
+
+
 def diff_tree(base: Profile, head: Profile) -> dict[str, Any]:
     """The merged tree of two function-level profiles (see the module docstring)."""
-    functions: dict[tuple[str, str], int] = {}
-    lines: list[int] = []
-    children: list[dict[int, int]] = [{}]
-    selves: list[list[int]] = [[0, 0]]
-    views: dict[str, dict[int, list[int]]] = {}  # thread label -> node -> [base, head]
-    view_samples: dict[str, list[int]] = {}
+    merged = _MergedTree()
     for side, profile in ((1, head), (0, base)):  # head first: its lines win
-        function_of = []
-        for frame in profile.frames:
-            index = functions.setdefault(frame.function_key, len(functions))
-            if index == len(lines):
-                lines.append(frame.line)
-            function_of.append(index)
+        function_of = [merged.function(frame.function_key, frame.line) for frame in profile.frames]
         node_of_stack: dict[int, int] = {}
-        for position, thread in enumerate(profile.threads):
-            label = thread.label or f"Thread {position + 1}"
-            view = views.setdefault(label, {})
-            view_samples.setdefault(label, [0, 0])[side] += thread.sample_count
+        for thread in profile.threads:
+            view = merged.thread(thread_label(thread), side, thread.sample_count)
             for stack_id, count in thread.stack_counts().items():
                 node = node_of_stack.get(stack_id)
                 if node is None:
-                    node = node_of_stack[stack_id] = _walk(children, selves, profile.stacks[stack_id], function_of)
-                selves[node][side] += count
+                    node = 0
+                    for frame_index in profile.stacks[stack_id]:
+                        node = merged.child(node, function_of[frame_index])
+                    node_of_stack[stack_id] = node
+                merged.selves[node][side] += count
                 view.setdefault(node, [0, 0])[side] += count
-    names = list(functions)
-    document: dict[str, Any] = {
-        "format": "flamedeck-diff-tree",
-        "version": 1,
-        "base": _side(base),
-        "head": _side(head),
-        "frames": {"name": [n for n, _ in names], "file": [f for _, f in names], "line": lines},
-        "depth": [], "frame": [], "base_self": [], "head_self": [],
-    }
-    order_of = _flatten(document, children, selves, names)
-    document["views"] = [{"label": "All threads", "base_samples": base.sample_count,
-                          "head_samples": head.sample_count}]
-    if len(views) > 1:
-        for label, nodes in views.items():
-            placed = sorted((order_of[node], counts) for node, counts in nodes.items())
-            document["views"].append({
-                "label": label, "base_samples": view_samples[label][0], "head_samples": view_samples[label][1],
-                "node": [node for node, _ in placed], "base_self": [counts[0] for _, counts in placed],
-                "head_self": [counts[1] for _, counts in placed],
-            })
-    return document
+    return merged.document(_side(base), _side(head))
 
 
-def _walk(children: list[dict[int, int]], selves: list[list[int]], stack: tuple[int, ...],
-          function_of: list[int]) -> int:
-    """The node of a stack's call path, adding the nodes it lacks."""
-    node = 0
-    for frame_index in stack:
-        function = function_of[frame_index]
-        child = children[node].get(function)
-        if child is None:
-            child = children[node][function] = len(children)
-            children.append({})
-            selves.append([0, 0])
-        node = child
-    return node
+def readable_flame_tree(document: Any) -> bool:
+    """Whether ``document`` is a flame.json this module can merge (see :func:`diff_tree_from_flame`)."""
+    return (isinstance(document, dict) and document.get("format") == "flamedeck-flame-tree"
+            and document.get("version") == 1)
+
+
+def diff_tree_from_flame(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
+    """The same merged tree from two reports' ``flame.json`` documents (their function trees,
+    already aggregated): far cheaper than reading two profiles, which it needs not."""
+    merged = _MergedTree()
+    for side, document in ((1, head), (0, base)):
+        frames, files = document["frames"], document["files"]
+        tree = document["trees"]["function"]
+        function_of: dict[int, int] = {}
+        node_of = [0] * len(tree["depth"])
+        chain: list[int] = []
+        for node, (level, frame) in enumerate(zip(tree["depth"], tree["frame"])):
+            del chain[level:]
+            if node:
+                if frame not in function_of:
+                    key = (frames["name"][frame], files[frames["file"][frame]])
+                    function_of[frame] = merged.function(key, frames["line"][frame])
+                node_of[node] = merged.child(chain[-1], function_of[frame])
+            chain.append(node_of[node])
+        for view in document["views"]:
+            if view["kind"] == "all":
+                for node, count in zip(view["function"]["node"], view["function"]["self"]):
+                    merged.selves[node_of[node]][side] += count
+            elif view["kind"] == "thread":
+                counts = merged.thread(view["label"], side, view["samples"])
+                for node, count in zip(view["function"]["node"], view["function"]["self"]):
+                    counts.setdefault(node_of[node], [0, 0])[side] += count
+    sides = [{"name": d["name"], "samples": d["sample_count"], "interval_s": d["interval_s"]} for d in (base, head)]
+    return merged.document(*sides)
+
+
+def thread_label(thread: Thread) -> str:
+    """A thread's name as flame.json's views give it, so that both roads name threads alike."""
+    return clean_text(thread.label) or "(unnamed thread)"
 
 
 def _side(profile: Profile) -> dict[str, Any]:

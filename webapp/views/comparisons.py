@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.analysis.collapsed_diff import diff_folded
 from webapp.analysis.compare import Comparison, RunTable, compare_tables
 from webapp.analysis.diff_svg import render_diff_svg
-from webapp.analysis.diff_tree import diff_tree
+from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame, readable_flame_tree
 from webapp.comparing import FUNCTIONS_ARTIFACT, LINES_ARTIFACT, build_document, read_profile, static_changes
 from webapp.profiles import Profile, ProfileFormatError
 from webapp.store import Report
@@ -27,6 +27,7 @@ from webapp.views.reports import load_report
 from webapp.views.services import get_store
 
 COLLAPSED_ARTIFACT = "profile.collapsed.txt"
+FLAME_ARTIFACT = "flame.json"
 # A report's id as pasted: the id itself, or any link whose path has /r/<id> or ends in it.
 REPORT_LINK = re.compile(r"(?:/r/|^)([A-Za-z0-9_-]{8,64})(?:[/?#]|$)")
 ROW_BYTES = 400  # what one function row costs in memory, about
@@ -130,9 +131,20 @@ def diff_tree_json(pair: Pair) -> bytes:
     key = ("diff-tree", pair.base.id, pair.head.id)
     data = get_cache().get(key)
     if data is None:
-        data = orjson.dumps(diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head")))
+        flames = [_flame_document(report) for report in (pair.base, pair.head)]
+        if all(readable_flame_tree(flame) for flame in flames):
+            tree = diff_tree_from_flame(*flames)  # already aggregated: no profile to read
+        else:
+            tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
+        data = orjson.dumps(tree)
         get_cache().put(key, data, len(data))
     return data
+
+
+def _flame_document(report: Report) -> Any:
+    with get_store().reading() as session:
+        stored = load_artifact(session, report.id, FLAME_ARTIFACT)
+    return orjson.loads(plain_bytes(stored)) if stored is not None else None
 
 
 def diff_svg(pair: Pair, widths: str) -> bytes:
