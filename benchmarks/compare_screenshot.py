@@ -28,11 +28,11 @@ SCRIPT = ROOT / "examples" / "server_simulation.py"
 BEFORE = "    for divisor in range(2, int(n**0.5) + 1):\n"
 AFTER = ("    if n % 2 == 0:\n        return n == 2\n"
          "    for divisor in range(3, int(n**0.5) + 1, 2):\n")
-RUN_FIELDS = {"duration": "10", "rate": "200", "args": "--runtime 3", "script_name": SCRIPT.name}
+RUN_FIELDS = {"duration": "20", "rate": "200", "args": "--runtime 8", "script_name": SCRIPT.name}
 WIDTH_PX = 1280
 TABLE_ROWS_SHOWN = 6
 POINTED_FUNCTION = "is_prime"
-REPORT_TIMEOUT_S = 90
+REPORT_TIMEOUT_S = 150
 PAGE_TIMEOUT_MS = 30_000
 
 

@@ -81,6 +81,7 @@ export class DiffFlamegraph {
     this.legend.append(this.legendLow, make("span", "diff-legend-bar"), this.legendHigh, this.legendOnly);
     this.canvas = make("canvas", "diff-canvas");
     this.canvas.setAttribute("role", "img");
+    this.canvas.tabIndex = 0; // Escape zooms back out from the keyboard
     this.canvas.setAttribute("aria-label", "Differential flamegraph: red frames take more time in head than in base, blue frames less");
     this.tooltip = make("div", "diff-tooltip");
     this.tooltip.hidden = true;
@@ -97,6 +98,9 @@ export class DiffFlamegraph {
       const box = this.boxAt(event);
       if (box) this.set({ focus: box.node });
     });
+    this.canvas.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.state.focus !== 0) this.set({ focus: 0 });
+    });
     new ResizeObserver(() => this.draw()).observe(this.element);
     this.draw();
   }
@@ -111,7 +115,9 @@ export class DiffFlamegraph {
   draw() {
     const { tree, state, canvas } = this;
     if (!tree) return;
-    const width = Math.max(this.element.clientWidth - 2, 100);
+    const style = getComputedStyle(this.element);
+    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    const width = Math.max(Math.floor(this.element.clientWidth - padding), 100);
     this.boxes = tree.layout(state.widths, state.focus, MIN_WIDTH_PX / width);
     const rows = this.boxes.reduce((most, box) => Math.max(most, box.row + 1), 1);
     const ratio = window.devicePixelRatio || 1;
