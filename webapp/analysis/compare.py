@@ -23,13 +23,16 @@ correlated (a function running for 100 ms fills ~10 samples in a row), and py-sp
 at a fixed interval, which can beat against a program's own period (a loop that takes 10 ms
 seen every 4 ms is seen at the same few points of the loop). Measured on two runs of one
 deterministic script with 40 functions, the plain binomial test flagged 13 of 42 functions.
-So each run's samples, in time order, are cut into batches (up to 20, of at least 10
+So each run's samples, in time order, are cut into batches (up to 20, of at least 25
 samples), and the spread of a function's self share between batches, compared with the
 binomial spread, gives its *design effect* d (Kish; the batch-means method for
 correlated series; see ``design_effects.py``, computed when a report is made and kept in its
 summary): the run counts as n/d independent samples, the function as x/d. A
 function's d is at least the mean d of its run, because one function's estimate rests on
-few batches. With this, the same pairs flag 0-2 of 42 functions (3 of 252 over six pairs).
+few batches; and the 95 % quantile is Student's t with (batches - 1) degrees of freedom, since
+the spread is estimated from that many batches. With this, the same script's pairs flag
+0-2 of 42 functions: 6 of 634 over 15 pairs of short runs (0.9 %; 3 % with batches of 10
+samples and the normal quantile, 0.2 % with batches of 40).
 The price: a program that runs in phases (first all parsing, then all rendering) varies
 between batches by design, so its design effects are large and only large changes count as
 significant there - the test errs towards "~" rather than towards false alarms.
@@ -43,12 +46,15 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from webapp.analysis.design_effects import SUMMARY_KEY, design_effects, effects_from_summary
+from webapp.analysis.design_effects import SUMMARY_KEY, batch_count, design_effects, effects_from_summary
 from webapp.analysis.stats import FunctionStat, function_stats
 from webapp.profiles.model import Profile
 
 CONFIDENCE = 0.95
 Z_95 = 1.959963984540054  # the standard normal quantile for a two-sided 95 % interval
+# Student's t, 97.5 % quantile, by degrees of freedom (batches - 1; see design_effects.py).
+T_975 = {4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179,
+         13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093}
 REGRESSION, IMPROVEMENT, WITHIN_NOISE = "regression", "improvement", "~"
 # Options whose difference skews a comparison (the time limit does not: shares are compared).
 SKEWING_OPTIONS = {
@@ -181,12 +187,13 @@ class RunTable:
     interval_s: float
     functions: dict[tuple[str, str], FunctionStat]
     effects: dict[tuple[str, str] | None, float]
+    batches: int = 0  # how many batches the design effects come from; 0: none
 
     @classmethod
     def of_profile(cls, profile: Profile) -> RunTable:
         functions = {(s.name, s.file): s for s in function_stats(profile)}
         effects = design_effects(profile, {key: s.self_samples for key, s in functions.items()})
-        return cls(profile.sample_count, profile.interval_s, functions, effects)
+        return cls(profile.sample_count, profile.interval_s, functions, effects, batch_count(profile.sample_count))
 
     @classmethod
     def of_summary(cls, summary: dict[str, Any]) -> RunTable | None:
@@ -200,7 +207,7 @@ class RunTable:
             stat = FunctionStat(**{name: row[name] for name in fields if name in row})
             functions[(stat.name, stat.file)] = stat
         return cls(summary["total_samples"], summary.get("interval_s") or 0.0, functions,
-                   effects_from_summary(stored))
+                   effects_from_summary(stored), stored.get("batches", 0))
 
 
 def compare_profiles(base: Profile, head: Profile, threshold_points: float = 0.0) -> Comparison:
@@ -213,6 +220,8 @@ def compare_tables(base: RunTable, head: RunTable, threshold_points: float = 0.0
     base_stats, head_stats = base.functions, head.functions
     n1, n2 = base.samples, head.samples
     effect1, effect2 = base.effects, head.effects
+    batches = min(base.batches, head.batches)
+    z = T_975.get(batches - 1, Z_95) if batches else Z_95
     rows = []
     for key in base_stats.keys() | head_stats.keys():
         old, new = base_stats.get(key), head_stats.get(key)
@@ -222,7 +231,7 @@ def compare_tables(base: RunTable, head: RunTable, threshold_points: float = 0.0
         t1 = old.total_samples if old else 0
         t2 = new.total_samples if new else 0
         d1, d2 = effect1.get(key, effect1.get(None, 1.0)), effect2.get(key, effect2.get(None, 1.0))
-        low, high = difference_interval(x1 / d1, n1 / d1, x2 / d2, n2 / d2)
+        low, high = difference_interval(x1 / d1, n1 / d1, x2 / d2, n2 / d2, z)
         significant = (x1 or x2) and (low > 0 or high < 0)
         verdict = (REGRESSION if low > 0 else IMPROVEMENT) if significant else WITHIN_NOISE
         rows.append(FunctionChange(
