@@ -6,6 +6,8 @@ import io
 
 from webapp.analysis.collapsed_diff import read_folded
 from webapp.profiles import get_exporter
+from webapp.store import SCRIPT
+from webapp.store.lifecycle import insert_queued
 
 from .compare_support import OPTIONS, store_pair, synthetic_profile
 
@@ -53,6 +55,11 @@ def test_errors_say_which_report_and_why(client, store):
     assert missing.status_code == 404 and "no report" in missing.get_json()["error"]
     page = client.get(f"/compare/nosuchreport000...{base.token}")
     assert page.status_code == 404 and "text/html" in page.content_type
+    with store.writing() as session:
+        queued = insert_queued(session, kind=SCRIPT, script_name="later.py", script_source="pass\n", options=OPTIONS)
+    pending = client.get(f"/api/v1/compare/{base.token}/{queued.token}")
+    assert pending.status_code == 409
+    assert pending.get_json()["error"].startswith("The head report (later.py) has not finished yet.")
 
 
 def test_the_page_and_its_downloads(client, store):
