@@ -50,7 +50,9 @@ def sandbox_user_can_reach_tmp_paths(tmp_path_factory):
     """Jobs run as the unprivileged sandbox user, who must traverse (not list) the
     directories down to a job's data directory; pytest creates its base as 0700."""
     base = tmp_path_factory.getbasetemp()
-    for directory in (base, base.parent):
+    # pytest-of-<user>/pytest-<n>/, plus popen-gw<k>/ under pytest-xdist.
+    levels = 3 if base.name.startswith("popen-gw") else 2
+    for directory in [base, *base.parents][:levels]:
         directory.chmod(0o711)
 
 

@@ -101,3 +101,12 @@ def test_a_run_without_samples_exits_non_zero_with_the_reason(tmp_path):
     assert done.returncode == 1
     assert "The profiler took no samples" in done.stdout and "GIL-only mode" in done.stdout
     assert not list(tmp_path.glob("quick.*.json"))
+
+
+def test_profile_reports_what_a_pep_723_block_needs_and_installs_nothing(tmp_path):
+    script = tmp_path / "needs.py"
+    script.write_text('# /// script\n# dependencies = ["orjson", "notapackage-flamedeck>=2"]\n# ///\n'
+                      'import sys\nsys.exit("stopped before profiling anything")\n')
+    done = flamedeck("profile", str(script), "--duration", "1", cwd=tmp_path)
+    assert "The script declares (PEP 723): orjson, notapackage-flamedeck>=2." in done.stderr
+    assert "Not in this environment: notapackage-flamedeck>=2." in done.stderr  # orjson is there: not listed

@@ -16,7 +16,7 @@ import orjson
 from webapp import compare_cli, pipeline
 from webapp.summary_text import format_summary
 
-SERVER_COMMANDS = {"serve", "worker", "db"}
+SERVER_COMMANDS = {"serve", "worker", "db", "env"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return _profile(args, script_args)
     if args.command == "compare":
         return compare_cli.run(args)
+    if args.command == "convert":
+        return _convert(args)
     return _import(args)
 
 
@@ -40,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flamedeck",
         description="Profile Python scripts with py-spy and share the results.",
-        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade'.",
+        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade', "
+               "'flamedeck env install PKG...'.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -59,11 +62,56 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--nonblocking", action="store_true", help="sample without pausing the script")
     _add_output_dir(profile)
 
-    imported = commands.add_parser("import", help="turn an existing py-spy speedscope file into report files")
-    imported.add_argument("file", type=Path, help="a .speedscope.json written by py-spy")
+    imported = commands.add_parser("import", help="turn an existing profile file (any supported format) into report files")
+    imported.add_argument("file", type=Path, help="a profile file, e.g. a .speedscope.json written by py-spy")
     _add_output_dir(imported)
     compare_cli.add_parser(commands)
+    _add_convert_command(commands)
     return parser
+
+
+def _add_convert_command(commands) -> None:
+    """``flamedeck convert FILE -o OUT.speedscope.json``: any supported format to speedscope."""
+    convert = commands.add_parser(
+        "convert", help="convert a profile of any supported format to a speedscope file",
+        description="Read a profile (collapsed stacks, perf script, .cpuprofile, Trace Event, pprof, "
+                    "pyinstrument, Firefox Profiler, speedscope, Austin, cProfile) and write it as speedscope JSON.",
+    )
+    convert.add_argument("file", type=Path, help="the profile to convert (its format is recognised by content)")
+    convert.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
+                         help="the speedscope file to write, e.g. OUT.speedscope.json")
+    convert.add_argument("--functions", action="store_true",
+                         help="one frame per function instead of per line")
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from webapp.config import ConfigError, load_settings
+    from webapp.profiles import ProfileFormatError, get_exporter
+    from webapp.profiles.importers import read_profile
+
+    try:
+        data = args.file.read_bytes()
+        limit = load_settings()["MAX_DECOMPRESSED_BYTES"]
+    except OSError as error:
+        return _fail(f"Cannot read {args.file}: {error.strerror}.")
+    except ConfigError as error:
+        return _fail(str(error))
+    try:
+        imported = read_profile(data, args.file.name, max_decompressed_bytes=limit)
+    except ProfileFormatError as error:
+        return _fail(str(error))
+    if imported.profile.sample_count == 0:
+        return _fail(f"{args.file} holds no samples, so there is nothing to convert.")
+    rendered = get_exporter("speedscope", line_level=not args.functions).render(imported.profile)
+    try:
+        args.output.write_bytes(rendered)
+    except OSError as error:
+        return _fail(f"Cannot write {args.output}: {error.strerror}.")
+    print(f"Read {args.file} as {imported.format_description}; wrote {args.output} "
+          f"({imported.profile.sample_count} samples).")
+    if imported.approximation:
+        print(f"Note: {imported.approximation}")
+    return 0
 
 
 def _add_output_dir(parser: argparse.ArgumentParser) -> None:
@@ -93,10 +141,46 @@ def _profile(args: argparse.Namespace, script_args: list[str]) -> int:
         )
     except OptionsError as error:
         return _fail(str(error))
+    _report_inline_metadata(args.script)
     print(f"Profiling {args.script.name} for up to {options.duration_s} s at {options.rate_hz} Hz ...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="flamedeck-") as job_dir:
         report = pipeline.profile_script(args.script.resolve(), options, Path(job_dir))
     return _write(report, args.script.stem, args.output_dir)
+
+
+def _report_inline_metadata(script: Path) -> None:
+    """Say what a PEP 723 block asks for and what of it this Python lacks; install nothing:
+    the command runs the script in the user's own environment, as they set it up."""
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    from webapp.environments import InlineMetadataError, read_inline_metadata
+    from webapp.environments.dependencies import unmet
+
+    try:
+        declared = read_inline_metadata(script.read_text(encoding="utf-8", errors="replace"))
+    except InlineMetadataError as error:
+        print(f"flamedeck: note: {error}", file=sys.stderr)
+        return
+    if not declared.declared:
+        return
+    python = ".".join(str(part) for part in sys.version_info[:3])
+    installed = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name:
+            installed.setdefault(canonicalize_name(name), dist.version)
+    needs = ", ".join(declared.texts) or "no packages"
+    lines = [f"The script declares (PEP 723): {needs}"
+             + (f"; Python {declared.requires_python}" if declared.requires_python else "") + "."]
+    missing = unmet(declared.dependencies, installed, python)
+    if missing:
+        lines.append("Not in this environment: " + ", ".join(str(r) for r in missing)
+                     + ". flamedeck profile installs nothing; it runs the script with this Python as it is.")
+    if not declared.python_allowed(python):
+        lines.append(f"This is Python {python}, which the script does not accept.")
+    print("flamedeck: " + " ".join(lines), file=sys.stderr)
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -110,7 +194,9 @@ def _import(args: argparse.Namespace) -> int:
         report = pipeline.import_profile(data, args.file.name)
     except ProfileFormatError as error:
         return _fail(str(error))
-    stem = args.file.name.removesuffix(".json").removesuffix(".speedscope")
+    from webapp.profiles.importers.base import name_from_filename
+
+    stem = name_from_filename(args.file.name)
     return _write(report, stem, args.output_dir)
 
 
@@ -138,6 +224,10 @@ def _fail(message: str) -> int:
 
 def _server_command(command: str, argv: list[str]) -> int:
     # Imported lazily: the local commands must not pay for Flask, SQLAlchemy and Huey.
+    if command == "env":
+        from webapp.env_command import main as env_main
+
+        return env_main(argv)
     if command == "db":
         from webapp.migrations import main as db_main
 

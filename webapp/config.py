@@ -60,17 +60,39 @@ SETTINGS: tuple[Setting, ...] = (
             "Scratch space of running jobs; empty means a directory per installation under the system temp dir."),
     Setting("EXAMPLES_DIR", "examples", "path",
             "Directory whose .py files are offered as example scripts."),
+    # Script environments (what scripts may import)
+    Setting("SCRIPT_ENV_DIR", "", "path",
+            "The default script environment: a venv whose packages scripts may import (`flamedeck env install`); "
+            "empty means /var/lib/flamedeck/script-env for a root worker, else ~/.local/share/flamedeck/script-env. "
+            "The sandbox user must be able to read it."),
+    Setting("SCRIPT_ENV_CACHE_DIR", "", "path",
+            "Where environments installed for PEP 723 dependencies are kept, one per resolved set of packages; "
+            "empty means a `script-env-cache` directory beside the default environment."),
+    Setting("SCRIPT_PACKAGE_SOURCE", "", "URL or path",
+            "Where the worker may install the PEP 723 dependencies of a script from: a package index URL, or a "
+            "directory of wheels. Empty (the default) turns such installs off; only the default environment is used."),
+    Setting("INSTALL_TIMEOUT_S", 300, "s", "Longest time the install of one script's dependencies may take."),
+    Setting("MAX_INSTALL_BYTES", 1024 * 1024 * 1024, "bytes",
+            "Largest environment the install of one script's dependencies may produce; a larger one is removed."),
     # Input limits
     Setting("MAX_UPLOAD_BYTES", 64 * 1024 * 1024, "bytes",
             "Largest request accepted (a script or a profile to import); larger requests get 413."),
     Setting("MAX_SCRIPT_BYTES", 1024 * 1024, "bytes",
             "Largest script accepted, uploaded or pasted; larger scripts get 413."),
+    Setting("MAX_PROJECT_FILES", 200, "files", "Most files a project (a .zip or several uploaded files) may have."),
+    Setting("MAX_PROJECT_BYTES", 16 * 1024 * 1024, "bytes",
+            "Largest total size of a project's files once unpacked; a larger project gets 413."),
+    Setting("MAX_ZIP_RATIO", 100, "times",
+            "Largest ratio of unpacked to compressed size of any file in a .zip; a higher one is refused as a zip bomb."),
     Setting("MAX_DURATION_S", 60, "s", "Longest time limit a user may ask for."),
     Setting("DEFAULT_DURATION_S", 10, "s", "Time limit pre-filled in the form and used when none is given."),
     Setting("MAX_RATE_HZ", 1000, "Hz", "Highest sampling rate a user may ask for."),
     Setting("DEFAULT_RATE_HZ", 100, "Hz", "Sampling rate pre-filled in the form and used when none is given."),
     Setting("MAX_ARGS", 32, "arguments", "Most command-line arguments a script may be given."),
     Setting("MAX_ARG_CHARS", 1000, "characters", "Longest single argument a script may be given."),
+    Setting("MAX_DECOMPRESSED_BYTES", 1024 * 1024 * 1024, "bytes",
+            "Largest size a gzip-compressed profile (e.g. pprof's .pb.gz) may expand to when imported; "
+            "larger ones are refused as possible gzip bombs."),
     # Abuse limits
     Setting("RATE_LIMIT_PER_MINUTE", 30, "requests",
             "Submissions and imports one client address may make in any minute (form and API together); "

@@ -9,15 +9,19 @@ No Flask, no database.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webapp.analysis import (attach_definition_lines, complexity_with_runtime, design_effects, static_metrics,
-                             summarize)
+from webapp.analysis import (
+    attach_definition_lines, complexity_with_runtime, design_effects, project_complexity, project_metrics,
+    static_metrics, summarize,
+)
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
+from webapp.profiles.importers import read_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
 # Artifact name -> (exporter name, options). Every report with samples offers these
@@ -59,8 +63,13 @@ def profile_script(
     python: str | None = None,
     on_progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    project_root: Path | None = None,
 ) -> Report:
     """Run ``script`` under py-spy in ``job_dir`` and build its report.
+
+    With ``project_root`` (a project's files, laid out read-only; ``script`` is inside it)
+    the script starts in that directory, frames name files by their project path, and the
+    static metrics cover every .py file of the project; ``display_name`` is the entry's path.
 
     ``launcher`` and ``python`` come from the sandbox (see ``webapp.jobs.sandboxing``);
     without them the script runs as a plain child of py-spy, as on a developer's machine.
@@ -70,51 +79,72 @@ def profile_script(
     source = script.read_bytes()
     result = run_script(
         script, options, job_dir, limits=limits or Limits(), launcher=launcher,
-        python=python or sys.executable, on_progress=on_progress, should_stop=should_stop,
+        python=python or sys.executable, on_progress=on_progress, should_stop=should_stop, workdir=project_root,
     )
     profile, sample_count = _read_run_profile(result)
     outcome = finalize_outcome(result, sample_count)
-    text = source.decode("utf-8", errors="replace")
+    sources = _project_sources(project_root) if project_root else {name: source.decode("utf-8", errors="replace")}
     if profile is not None:
-        profile = _as_shared(profile, result.script_path, name, keep_processes=options.subprocesses)
-        attach_definition_lines(profile, text, name)
+        profile = _as_shared(profile, result.script_path, name, keep_processes=options.subprocesses,
+                             project_root=project_root)
+        for path, text in sources.items():
+            attach_definition_lines(profile, text, path)
     summary: dict[str, Any] = {"script_name": name, "kind": "run"}
-    summary["static_metrics"] = static_metrics(text, name)
+    if project_root:
+        summary["project_files"], summary["static_metrics"] = project_metrics(sources)
+    else:
+        summary["static_metrics"] = static_metrics(sources[name], name)
     summary["options"] = dataclasses.asdict(options)
     summary["sandboxed"] = result.sandboxed
     summary["elapsed_s"] = round(result.elapsed_s, 3)
     artifacts = {
-        "stdout.txt": tail(result.stdout_path, OUTPUT_TAIL_BYTES).encode(),
-        "stderr.txt": tail(result.stderr_path, OUTPUT_TAIL_BYTES).encode(),
+        artifact: without_scratch_paths(tail(path, OUTPUT_TAIL_BYTES), job_dir, result.script_path, name,
+                                        project_root).encode()
+        for artifact, path in (("stdout.txt", result.stdout_path), ("stderr.txt", result.stderr_path))
     }
     produced = profile is not None and profile.sample_count > 0
     if produced:
         summary.update(summarize(profile))
         summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
-        summary["function_complexity"] = complexity_with_runtime(
-            summary["static_metrics"], summary["hot_functions"], name
-        )
-        artifacts.update(_render_artifacts(profile, name))
+        if project_root:
+            summary["function_complexity"] = project_complexity(summary["project_files"], summary["hot_functions"])
+        else:
+            summary["function_complexity"] = complexity_with_runtime(
+                summary["static_metrics"], summary["hot_functions"], name
+            )
+        # Every file of a project is the user's code ("script" in the flamegraph's colours).
+        artifacts.update(_render_artifacts(profile, tuple(sources) if project_root else name))
     else:
         summary.update(_empty_runtime())
-    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": outcome.message}
+    message = without_scratch_paths(outcome.message, job_dir, result.script_path, name, project_root)
+    summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": message}
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
 
-def import_profile(data: bytes, filename: str) -> Report:
-    """Build a report from an existing profile file; ProfileFormatError when it is not one."""
-    profile = load_profile(data, filename)
+def import_profile(data: bytes, filename: str, *, max_decompressed_bytes: int | None = None) -> Report:
+    """Build a report from an existing profile file of any supported format;
+    ProfileFormatError when it is not one. The summary's ``import`` says which
+    format it was and, for formats without samples (cProfile), that the stacks
+    are an approximation - the outcome message says so too, on the report page."""
+    limits = {} if max_decompressed_bytes is None else {"max_decompressed_bytes": max_decompressed_bytes}
+    imported = read_profile(data, filename, **limits)
+    profile = imported.profile
     if profile.sample_count == 0:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
     summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
     summary.update(summarize(profile))
     summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
     summary["function_complexity"] = []
-    summary["outcome"] = {
-        "status": "finished",
-        "exit_code": None,
-        "message": f"Imported {profile.sample_count} samples from {filename}.",
+    summary["import"] = {
+        "format": imported.format,
+        "format_description": imported.format_description,
+        "approximation": imported.approximation or None,
     }
+    message = (f"Imported {profile.sample_count:,} samples ({profile.sample_count * profile.interval_s:.3g} s) "
+               f"from {filename}, a {imported.format_label} file.")
+    if imported.approximation:
+        message += " " + imported.approximation
+    summary["outcome"] = {"status": "finished", "exit_code": None, "message": message}
     return Report(summary=summary, artifacts=_render_artifacts(profile), produced_profile=True)
 
 
@@ -136,12 +166,23 @@ def _read_run_profile(result) -> tuple[Profile | None, int | None]:
     return profile, profile.sample_count
 
 
-def _as_shared(profile: Profile, script_path: str, name: str, *, keep_processes: bool) -> Profile:
+def _as_shared(profile: Profile, script_path: str, name: str, *, keep_processes: bool,
+               project_root: Path | None = None) -> Profile:
     """The profile as a report shows it to anyone with the link: the script's frames name
-    the script, not the server's scratch directory; and a process label only when the
-    user asked for subprocesses (a sandboxed script is a grandchild of py-spy, which
-    then labels its process although there is only one)."""
-    shared = profile.mapped(lambda f: Frame(f.name, name, f.line) if f.file == script_path else f)
+    the script (a project's files: their path in the project), not the server's scratch
+    directory; and a process label only when the user asked for subprocesses (a
+    sandboxed script is a grandchild of py-spy, which then labels its process although
+    there is only one)."""
+    prefix = f"{project_root}/" if project_root else None
+
+    def shared_frame(frame: Frame) -> Frame:
+        if frame.file == script_path:
+            return Frame(frame.name, name, frame.line)
+        if prefix and frame.file.startswith(prefix):
+            return Frame(frame.name, frame.file[len(prefix):], frame.line)
+        return frame
+
+    shared = profile.mapped(shared_frame)
     shared.name = name
     if not keep_processes:
         for thread in shared.threads:
@@ -149,7 +190,27 @@ def _as_shared(profile: Profile, script_path: str, name: str, *, keep_processes:
     return shared
 
 
-def _render_artifacts(profile: Profile, script_file: str | None = None) -> dict[str, bytes]:
+def _project_sources(root: Path) -> dict[str, str]:
+    """Each .py file of a project by its path in the project."""
+    return {path.relative_to(root).as_posix(): path.read_text(encoding="utf-8", errors="replace")
+            for path in sorted(root.rglob("*.py")) if path.is_file()}
+
+
+def without_scratch_paths(text: str, job_dir: Path, script_path: str, name: str,
+                          project_root: Path | None = None) -> str:
+    """Output as a reader should see it: a traceback names the script, not the server's scratch
+    directory ("/var/lib/flamedeck/jobs/17/bench.py" becomes "bench.py", a project's files their
+    path in the project, and any other file of the job its path inside the job)."""
+    if project_root:
+        text = text.replace(f"{project_root}/", "")
+    if script_path:
+        text = text.replace(script_path, name)
+    for directory in {str(job_dir), os.path.realpath(job_dir)}:
+        text = text.replace(directory.rstrip("/") + "/", "")
+    return text
+
+
+def _render_artifacts(profile: Profile, script_file: str | tuple[str, ...] | None = None) -> dict[str, bytes]:
     """Every profile download; only called for a profile with samples (an empty file helps no one)."""
     artifacts = {}
     for artifact, (exporter, options) in PROFILE_ARTIFACTS.items():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.units import human_size
+
 TOP_FUNCTIONS_SHOWN = 10
 FIRST_SAMPLED_MARK = "*"
 
@@ -26,7 +28,7 @@ def _static_lines(script_name: str, static: dict[str, Any]) -> list[str]:
     if error:
         lines.append(f"Could not analyse the source: {error['message']}")
     fields = [
-        ("File size", static.get("file_size_bytes"), " bytes"),
+        ("File size", human_size(static["file_size_bytes"]) if static.get("file_size_bytes") is not None else None, ""),
         ("Lines of code", static.get("lines_of_code"), ""),
         ("Functions", static.get("functions"), ""),
         ("Classes", static.get("classes"), ""),

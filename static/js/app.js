@@ -80,10 +80,25 @@
     root.querySelectorAll("table.sortable th[data-sort]").forEach(function (th) { th.tabIndex = 0; });
   }
 
+  // The home page's module (drop zone, recent reports): the home page links it, but after Delete
+  // the home page is swapped into a report page, which does not; htmx runs no swapped-in scripts.
+  // A module runs once per page, however often it is added (also when the page links it already).
+  var homeScript = document.currentScript && document.currentScript.src.replace(/app\.js(\?.*)?$/, "home.js");
+  function loadHomeScript() {
+    if (!homeScript || !document.getElementById("drop-zone")) return;
+    if (document.querySelector("script[data-home-script]")) return;
+    var script = document.createElement("script");
+    script.type = "module";
+    script.src = homeScript;
+    script.setAttribute("data-home-script", "");
+    document.head.appendChild(script);
+  }
+
   // Tell other scripts (e.g. the flamegraph) that new report content is in the page,
   // both on first load and whenever htmx swaps a region in.
   function announce(root) {
     prepareHeaders(root);
+    loadHomeScript();
     document.dispatchEvent(new CustomEvent("flamedeck:content", { detail: { root: root } }));
   }
   document.addEventListener("DOMContentLoaded", function () { announce(document); });

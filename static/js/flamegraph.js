@@ -14,6 +14,7 @@
 // Every name from the profile reaches the page as canvas text or textContent, never HTML.
 
 import { Flamegraph } from "./flamegraph/graph.js";
+import { viewLink } from "./flamegraph/view-state.js";
 
 /** Mount a flamegraph in ``element``; returns the controller (see the file's header). */
 export function mountFlamegraph(element, options) {
@@ -55,6 +56,19 @@ function highlightFromRow(event) {
   graph.element.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
+/** "Copy link to this view": <button data-copy-view="<the report's link>"> copies it with the view's fragment. */
+function copyViewLink(event) {
+  const button = event.target instanceof Element && event.target.closest("button[data-copy-view]");
+  if (!button) return;
+  const link = viewLink(button.dataset.copyView);
+  button.dataset.link = link;  // what was copied, also where the clipboard is not available
+  const label = button.dataset.label || (button.dataset.label = button.textContent);
+  const done = (text) => { button.textContent = text; setTimeout(() => { button.textContent = label; }, COPIED_MESSAGE_MS); };
+  if (!navigator.clipboard) { done("Copy failed"); return; }
+  navigator.clipboard.writeText(link).then(() => done("Copied!"), () => done("Copy failed"));
+}
+const COPIED_MESSAGE_MS = 1500;
+
 function watchForMounts() {
   mountWithin(document);
   new MutationObserver((mutations) => {
@@ -70,4 +84,5 @@ if (typeof document !== "undefined") {
   else watchForMounts();
   document.addEventListener("click", highlightFromRow);
   document.addEventListener("keydown", highlightFromRow);
+  document.addEventListener("click", copyViewLink);
 }

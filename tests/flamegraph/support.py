@@ -90,19 +90,24 @@ class Harness:
         (self.directory / name).write_bytes(data)
         return f"{self.base_url}/{name}"
 
-    def add_page(self, name: str, flame_json: bytes, script_file: str = "", rows=()) -> str:
+    def add_page(self, name: str, flame_json: bytes, script_file: str = "", rows=(), share_url: str = "") -> str:
         """A report-like page mounting the flamegraph on ``flame_json``; ``rows`` are
-        (name, file) pairs of a hot-functions table whose rows highlight the function."""
+        (name, file) pairs of a hot-functions table whose rows highlight the function;
+        ``share_url`` adds the report header's "Copy link to this view" button."""
         self.add_file(f"{name}.flame.json", flame_json)
         table = "".join(
             f'<tr data-flame-name="{html.escape(n)}" data-flame-file="{html.escape(f)}" tabindex="0">'
             f"<td>{html.escape(n)}</td></tr>" for n, f in rows)
+        copy_view = (f'<button type="button" data-copy-view="{html.escape(share_url)}">Copy link to this view</button>'
+                     if share_url else "")
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>flamegraph harness</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/css/flamegraph.css">
 <script type="module" src="/static/js/flamegraph.js"></script></head>
 <body><main><h1>Report</h1>
+{copy_view}
 <section id="flamegraph" data-flame-url="{name}.flame.json" data-script-file="{html.escape(script_file)}">
 <h2>Flamegraph</h2></section>
 <table id="hot">{table}</table></main></body></html>"""

@@ -314,3 +314,34 @@ def test_flame_json_is_immutable_and_sent_gzipped(report):
     with pytest.raises(urllib.error.HTTPError) as not_modified:
         urllib.request.urlopen(again)
     assert not_modified.value.code == 304
+
+
+def test_the_source_view_shows_each_lines_heat_for_the_selected_thread(report):
+    source = report.locator("#source")
+    lines = EXAMPLE.read_text().splitlines()
+    assert source.locator("tr.src-line").count() == len(lines)
+    assert source.locator(".src-code .k").count() > 10, "highlighted by Pygments (its stylesheet is allowed by the CSP)"
+    assert source.get_attribute("data-view") == "all"
+    hot_line = definition("count_primes").body[2].body[0].body[0].lineno  # the trial division's `if all(...)`
+    row = report.locator(f"#L{hot_line}")
+    assert int(row.get_attribute("data-total")) > 0
+    assert row.locator(".src-heat").get_attribute("title").startswith("Self: ")
+
+    # another thread: the heat follows it
+    report.locator("#flamegraph .fg-view").select_option(  # the thread running hash_blocks
+        label=report.locator("#flamegraph .fg-view option", has_text="hasher").text_content())
+    assert source.get_attribute("data-view").startswith("thread-")
+    assert row.get_attribute("data-total") == "0"
+    loop_line = definition("hash_blocks").body[2].body[0].body[0].lineno  # digest = hashlib.sha256(...)
+    assert int(report.locator(f"#L{loop_line}").get_attribute("data-total")) > 0
+
+    # a frame of the script opens the source at its line; a line highlights its frames
+    report.mouse.click(*centre_of(report, "hash_blocks"))
+    report.locator("#flamegraph .fg-source").click()
+    current = report.locator("#source tr.src-current")
+    assert current.get_attribute("id") == f"L{definition('hash_blocks').lineno}" and current.is_visible()
+    report.locator(f"#L{loop_line}").click()
+    shown = snapshot(report)
+    assert shown["level"] == "line" and shown["match"].startswith("matched: ")
+    report.locator("#complexity tbody tr", has_text="count_primes").click()  # a complexity row opens its def
+    assert report.locator("#source tr.src-current").get_attribute("id") == f"L{definition('count_primes').lineno}"

@@ -23,14 +23,15 @@ def frames(root: ElementTree.Element) -> list[dict]:
     """Each frame group as {name, location, x, width, depth, fill, label}."""
     found = []
     for group in root.iter(f"{SVG_NS}g"):
-        if group.get("class") != "frame":
+        classes = (group.get("class") or "").split()
+        if not classes or classes[0] != "frame":
             continue
         title = group.find(f"{SVG_NS}title").text.split("\n")
         rect, text = group.find(f"{SVG_NS}rect"), group.find(f"{SVG_NS}text")
         found.append({
             "name": title[0], "location": title[1], "figures": title[2],
             "x": float(rect.get("x")), "width": float(rect.get("width")), "depth": int(group.get("data-d")),
-            "fill": rect.get("fill"), "label": text.text or "",
+            "fill": rect.get("fill"), "label": text.text or "", "hidden": "hidden" in classes,
         })
     return found
 
@@ -109,6 +110,24 @@ def test_frames_too_narrow_to_see_are_left_out_with_their_subtrees():
     assert by_name(default, "hot") and not by_name(default, "rare") and not by_name(default, "rarer")
     everything = parse(SvgExporter(SCRIPT, min_frame_width_px=0).render(profile))
     assert by_name(everything, "rare") and by_name(everything, "rarer")
+
+
+def test_height_counts_only_rows_wide_enough_to_see():
+    """A deep stack of one sample among a million adds no rows; its frames are kept, hidden."""
+    profile = Profile(name="deep.py")
+    main, hot = (profile.intern_frame(Frame(n, SCRIPT, k)) for k, n in enumerate(["main", "hot"]))
+    rare = [profile.intern_frame(Frame(f"rare_{k}", SCRIPT, 10 + k)) for k in range(50)]
+    thread = profile.add_thread("t")
+    thread.append(profile.intern_stack((main, hot)), 1_000_000)
+    thread.append(profile.intern_stack((main, *rare)), 1)
+    exporter = SvgExporter(SCRIPT, min_frame_width_px=0, frame_height_px=17, font_size_px=12)
+    root = parse(exporter.render(profile))
+    rows = 3  # the root, main, hot
+    assert float(root.get("height")) == 3 * 12 + rows * 17 + 2 * 12
+    assert root.get("data-rows") == str(rows)
+    deep = [f for f in frames(root) if f["name"].startswith("rare_")]
+    assert len(deep) == 50 and all(f["hidden"] for f in deep if f["depth"] >= rows)
+    assert not any(f["hidden"] for f in frames(root) if f["name"] in ("main", "hot"))
 
 
 def test_colours_follow_origin():

@@ -101,13 +101,13 @@ def make_file(**changes) -> bytes:
         ({"profile": {"samples": [[0, "main"], [0]]}}, "holding something other than frame numbers"),
         ({"profile": {"samples": [[0, [1]], [0]]}}, "not a list of frame numbers"),
         ({"profile": {"unit": "parsecs"}}, "has the unknown unit 'parsecs'"),
-        ({"profile": {"type": "evented"}}, "holds no sampled CPU profile"),
+        ({"profile": {"type": "evented"}}, "is evented but has no list of events"),
         ({"profiles": {}}, "has no list of profiles"),
         ({"shared": {}}, "has no frame table"),
         ({"shared": {"frames": [{"name": "main"}, {"file": "x.py"}]}}, "Frame 1 of this speedscope file has no name"),
     ],
     ids=["frame-out-of-range", "more-samples-than-weights", "text-weight", "text-frame", "nested-stack",
-         "unknown-unit", "only-evented", "profiles-not-a-list", "no-frames", "nameless-frame"],
+         "unknown-unit", "evented-without-events", "profiles-not-a-list", "no-frames", "nameless-frame"],
 )
 def test_a_damaged_speedscope_file_says_what_is_wrong(changes, expected, fast_path_min_bytes):
     message = load_error(make_file(**changes), fast_path_min_bytes=fast_path_min_bytes)

@@ -14,7 +14,8 @@ from webapp.config import SETTINGS, ConfigError, load_settings, settings_markdow
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 UNIT_SUFFIXES = ("_BYTES", "_S", "_HZ", "_CHARS", "_CORES", "_DAYS")
-COUNT_UNITS = {"jobs", "attempts", "threads", "processes", "arguments", "rows", "files", "connections", "requests", "proxies"}
+COUNT_UNITS = {"jobs", "attempts", "threads", "processes", "arguments", "rows", "files", "connections",
+               "requests", "proxies", "times"}  # "times": a dimensionless ratio (unpacked / compressed size)
 
 
 def test_environment_overrides_defaults_with_the_default_type():

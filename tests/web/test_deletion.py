@@ -15,6 +15,7 @@ from .live import app_config, consumer, load, processes_mentioning, wait_for
 from webapp import create_app
 from webapp.jobs.reaper import jobs_dir, reap
 from webapp.store import DONE, QUEUED, RUNNING, SCRIPT, Artifact, Report
+from webapp.store.tables import DeletedReport
 from webapp.store.lifecycle import insert_queued
 
 PROFILE = Path(__file__).resolve().parents[1] / "fixtures" / "pyspy-single.speedscope.json"
@@ -66,9 +67,18 @@ def test_the_api_gives_a_delete_token_once_and_deletes_the_report_and_its_files_
     deleted = client.delete(created["api_url"], headers={"X-Delete-Token": token})
     assert deleted.status_code == 204 and deleted.data == b""
     assert row(store, report_token) is None and artifact_count(store, report_id) == 0
-    assert client.get(created["api_url"]).status_code == 404
-    assert client.get(f"/r/{report_token}").status_code == 404
-    assert client.get(f"/r/{report_token}/profile.speedscope.json").status_code == 404
+    # Its link now says it was deleted (410), in JSON for the API; an unknown link stays 404.
+    api, page = client.get(created["api_url"]), client.get(f"/r/{report_token}")
+    assert api.status_code == 410 and api.get_json()["error"].startswith("This report was deleted")
+    assert page.status_code == 410 and "This report was deleted" in page.get_data(as_text=True)
+    assert client.get(f"/r/{report_token}/profile.speedscope.json").status_code == 410
+    assert client.delete(created["api_url"], headers={"X-Delete-Token": token}).status_code == 410
+    assert client.get(f"/r/{report_token[:-2]}xy").status_code == 404
+    # The tombstone keeps a hash of the report's link, never the link itself.
+    with store.reading() as session:
+        tombstones = session.execute(select(DeletedReport.token_hash, DeletedReport.deleted_at)).all()
+    assert [stone.token_hash for stone in tombstones] == [hashlib.sha256(report_token.encode()).hexdigest()]
+    assert abs(tombstones[0].deleted_at - time.time()) < 60
 
 
 RECHECK_S = 0.5
@@ -82,7 +92,7 @@ def test_another_web_process_stops_serving_a_deleted_report_within_report_rechec
         assert other.get(page).status_code == 200 and other.get(download).status_code == 200  # now in memory
         deleted_at = time.monotonic()
         assert client.delete(created["api_url"], headers={"X-Delete-Token": created["delete_token"]}).status_code == 204
-        while other.get(page).status_code != 404 or other.get(download).status_code != 404:
+        while other.get(page).status_code != 410 or other.get(download).status_code != 410:
             assert time.monotonic() - deleted_at < RECHECK_S + 1, "still served after REPORT_RECHECK_S"
             time.sleep(0.05)
 
@@ -126,7 +136,7 @@ def test_the_delete_button_removes_the_report_for_its_holder_only(client, store,
     assert deleted.status_code == 303 and deleted.headers["Location"] == "/"
     home = client.get("/").get_data(as_text=True)
     assert "was deleted, with all its files" in home
-    assert client.get(page_url).status_code == 404
+    assert client.get(page_url).status_code == 410
 
 
 def test_a_cached_finished_page_never_shows_one_readers_delete_button_to_another(client, app):
@@ -142,11 +152,16 @@ def test_a_cached_finished_page_never_shows_one_readers_delete_button_to_another
     assert pages[0] == pages[3]  # the stranger's page, rendered once and kept
 
 
-def test_an_htmx_delete_sends_the_browser_home(client):
+def test_an_htmx_delete_puts_the_home_page_in_the_report_s_place_and_history_entry(client):
     submitted = post_form(client, {"source": "code", "code": "x = 1\n"})
+    report_token = submitted.headers["Location"].rsplit("/", 1)[-1]
     response = client.post(f"{submitted.headers['Location']}/delete", data={"csrf_token": own_csrf_token(client)},
                            headers={"HX-Request": "true"})
-    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (response.headers["HX-Replace-Url"], response.headers["HX-Retarget"]) == ("/", "#main")
+    assert f'data-deleted-report="{report_token}"' in body and "was deleted, with all its files" in body
+    assert 'id="submit-region"' in body and "<html" not in body
 
 
 def age(store, report_id: int, days: float) -> None:
@@ -162,6 +177,9 @@ def test_retention_removes_finished_reports_older_than_retention_days_and_nothin
     age(store, old.id, 8)
     age(store, recent.id, 6)
     age(store, old_queued, 8)  # still waiting: never removed under a worker's feet
+    with store.writing() as session:  # tombstones go with retention, as their reports would have
+        session.add_all([DeletedReport(token_hash="old" * 21, deleted_at=time.time() - 8 * DAY_S),
+                         DeletedReport(token_hash="new" * 21, deleted_at=time.time() - 6 * DAY_S)])
     queue = app.extensions["flamedeck.queue"]
 
     reap(store, queue.settings | {"RETENTION_DAYS": 0}, queue.enqueue)  # 0: keep forever
@@ -171,6 +189,8 @@ def test_retention_removes_finished_reports_older_than_retention_days_and_nothin
     assert row(store, old.token) is None and artifact_count(store, old.id) == 0
     assert row(store, recent.token).status == DONE and artifact_count(store, recent.id) > 0
     assert load(store, old_queued).status == QUEUED
+    with store.reading() as session:
+        assert list(session.scalars(select(DeletedReport.token_hash))) == ["new" * 21]
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ def test_the_description_is_openapi_3_1_and_covers_every_api_operation(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"] == "3.1.0"
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
-    assert operations == {("/api/v1/reports", "post"), ("/api/v1/reports/{token}", "get"),
+    assert operations == {("/api/v1/environment", "get"), ("/api/v1/reports", "post"), ("/api/v1/reports/{token}", "get"),
                           ("/api/v1/reports/{token}", "delete"), ("/api/v1/reports/{token}/cancel", "post"),
                           ("/api/v1/compare/{base}/{head}", "get")}
     created = document["paths"]["/api/v1/reports"]["post"]["responses"]
@@ -46,4 +46,4 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_description(tm
              "--request-timeout", "20", "--no-color"],
             capture_output=True, text=True, timeout=MAX_TIME_S + 60)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
-    assert "5 selected / 5 total" in result.stdout  # it really tested every operation
+    assert "6 selected / 6 total" in result.stdout  # it really tested every operation

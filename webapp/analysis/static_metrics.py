@@ -160,6 +160,21 @@ def _matching_function(hot: dict[str, Any], functions: list[dict[str, Any]]) -> 
     return matching_scope(hot["name"], [line] if line else [], spans)
 
 
+def runtime_of_functions(
+    functions: list[dict[str, Any]], hot_functions: list[dict[str, Any]], script_file: str
+) -> dict[int, dict[str, Any]]:
+    """Index in ``functions`` (static ``function_complexity`` entries) -> the sampled
+    function (a ``hot_functions`` entry) it is; functions never sampled are left out."""
+    runtime: dict[int, dict[str, Any]] = {}
+    for hot in hot_functions:
+        if not _same_file(hot.get("file", ""), script_file):
+            continue
+        index = _matching_function(hot, functions)
+        if index is not None and index not in runtime:
+            runtime[index] = hot
+    return runtime
+
+
 def complexity_with_runtime(
     static: dict[str, Any], hot_functions: list[dict[str, Any]], script_file: str
 ) -> list[dict[str, Any]]:
@@ -172,13 +187,7 @@ def complexity_with_runtime(
     identity (name, file), so only the one holding the sampled line gets it.
     """
     functions = static.get("function_complexity") or []
-    runtime: dict[int, dict[str, Any]] = {}
-    for hot in hot_functions:
-        if not _same_file(hot.get("file", ""), script_file):
-            continue
-        index = _matching_function(hot, functions)
-        if index is not None and index not in runtime:
-            runtime[index] = hot
+    runtime = runtime_of_functions(functions, hot_functions, script_file)
     rows = []
     for index, function in enumerate(functions):
         hot = runtime.get(index, {})

@@ -1,9 +1,8 @@
 """Per-function, per-line and per-thread statistics of a :class:`Profile`.
 
-Everything here works on *distinct* stacks with their sample counts
-(``Profile.stack_counts``), never on individual samples: a million-sample
-profile usually has only 10^4-10^5 distinct stacks, so the cost follows the
-number of distinct stacks times their depth.
+Everything here works on the profile's call tree (``Profile.call_tree``: each
+distinct call path once) with numpy, never on individual samples nor on each
+stack's frames one by one: the cost follows the number of tree nodes.
 
 Counting rules (the same for functions and lines):
 
@@ -18,10 +17,11 @@ is empty) and are not rounded here; the page formats them.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
 
 from webapp.profiles.model import Frame, Profile, Thread
 
@@ -70,30 +70,32 @@ def _self_and_total(
     """Self and total samples per key id, the frames seen, and the sample count.
 
     ``key_of_frame[frame_index]`` maps each frame to a small integer key (a
-    function or a line); keys are deduplicated within a stack for totals.
+    function or a line). Read off the profile's call tree: a key's self is the
+    samples ending in its nodes, its total the totals of its nodes that have no
+    ancestor of the same key (so recursion counts once per sample).
     """
     key_count = max(key_of_frame, default=-1) + 1
-    self_samples = [0] * key_count
-    total_samples = [0] * key_count
-    frames_seen: set[int] = set()
-    sample_count = 0
-    stacks = profile.stacks
-    key_lookup = key_of_frame.__getitem__
-    # Keys of all stacks that share a sample count go into one list and are
-    # tallied by Counter in C: far cheaper than a Python-level add per frame.
-    keys_by_count: dict[int, list[int]] = defaultdict(list)
-    for stack_id, count in profile.stack_counts(threads).items():
-        sample_count += count
-        stack = stacks[stack_id]
-        if not stack:
-            continue  # a sample with no frames still counts in the denominator
-        frames_seen.update(stack)
-        self_samples[key_of_frame[stack[-1]]] += count
-        keys_by_count[count].extend(set(map(key_lookup, stack)))
-    for count, keys in keys_by_count.items():
-        for key, stacks_with_key in Counter(keys).items():
-            total_samples[key] += stacks_with_key * count
-    return self_samples, total_samples, frames_seen, sample_count
+    tree = profile.call_tree()
+    weights = profile.stack_weights(threads)
+    selves = tree.selves(weights)
+    totals = tree.totals(selves)
+    nodes = np.flatnonzero(totals[1:]) + 1  # the root (node 0) is no frame
+    keys = np.asarray(key_of_frame, dtype=np.int64)[tree.frame[nodes]] if len(nodes) else nodes
+    self_samples = np.bincount(keys, weights=selves[nodes], minlength=key_count)
+    # A node is nested in an earlier node of the same key when it lies inside that
+    # node's subtree: in pre-order, when its index is below that node's subtree end.
+    # Nodes sorted by key (stable, so pre-order within a key), the running maximum of
+    # key * span + end tells, for each, whether an earlier node of its key encloses it.
+    order = np.argsort(keys.astype(np.uint16) if key_count <= 1 << 16 else keys, kind="stable")  # radix sort
+    keys, nodes = keys[order], nodes[order]
+    span = len(tree.depth) + 1
+    encoded_end = keys * span + tree.end[nodes]
+    enclosing = np.concatenate(([-1], np.maximum.accumulate(encoded_end)[:-1]))
+    outermost = enclosing <= keys * span + nodes
+    total_samples = np.bincount(keys[outermost], weights=totals[nodes[outermost]], minlength=key_count)
+    frames_seen = set(np.unique(tree.frame[nodes]).tolist())
+    return (self_samples.astype(np.int64).tolist(), total_samples.astype(np.int64).tolist(),
+            frames_seen, int(weights.sum()))
 
 
 def _intern_keys(frames: Sequence[Frame], key_of: Any) -> tuple[list[int], list[Hashable]]:

@@ -14,13 +14,15 @@ from typing import Any
 from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
 from webapp.store import CANCELLED, DONE, FAILED, Report, Store
-from webapp.store.lifecycle import claim, finish, renew_lease, release
+from webapp.store.artifacts import load_artifact, plain_bytes
+from webapp.store.lifecycle import claim, finish, renew_lease, release, set_phase
 
 UNEXPECTED_ERROR_MESSAGE = (
     "The profiler failed unexpectedly ({error}). This is a bug in flamedeck; "
     "try again, and report it if it happens again."
 )
 
+PROJECT_DIR = "project"  # a project's files in its job directory; the script's working directory
 CANCELLED_EARLY_MESSAGE = "The run was cancelled before any samples were recorded."
 
 log = logging.getLogger(__name__)
@@ -72,20 +74,32 @@ class JobRunner:
         from webapp import pipeline
         from webapp.jobs.sandboxing import job_sandbox
         from webapp.profiling import OptionsError, RunOptions
+        from webapp.environments import InlineMetadataError
+        from webapp.environments.dependencies import DependencyProblem
         from webapp.profiling.sandbox import SandboxUnavailable
 
         try:
             job_dir.mkdir(parents=True, exist_ok=True)
-            script = job_dir / report.script_name
-            script.write_text(report.script_source or "", encoding="utf-8")
+            project = self._project(report)
+            if project is not None:
+                project_root = (job_dir / PROJECT_DIR).absolute()
+                script = project.write_to(project_root)
+            else:
+                project_root = None
+                script = job_dir / report.script_name
+                script.write_text(report.script_source or "", encoding="utf-8")
             launcher, _warning = job_sandbox(self.settings)
+            python, dependencies = self._interpreter(report, launcher.python, heartbeat.lease_token)
             result = pipeline.profile_script(
                 script, RunOptions(**report.options), job_dir, display_name=report.script_name,
-                limits=profiling_limits(self.settings), launcher=launcher, python=launcher.python,
-                on_progress=heartbeat.set_progress, should_stop=should_stop,
+                limits=profiling_limits(self.settings), launcher=launcher, python=python,
+                on_progress=heartbeat.set_progress, should_stop=should_stop, project_root=project_root,
             )
-        except (OptionsError, SandboxUnavailable) as error:
-            # Limits lowered after this job was queued, or a sandbox that stopped working.
+            if dependencies is not None:
+                result.summary["dependencies"] = dependencies
+        except (OptionsError, SandboxUnavailable, InlineMetadataError, DependencyProblem) as error:
+            # Limits lowered after this job was queued, a sandbox that stopped working, or
+            # dependencies that cannot be had: the script never ran.
             return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
         except Exception as error:
             log.exception("report %s: pipeline failed", report.id)
@@ -103,6 +117,36 @@ class JobRunner:
         else:
             status = DONE if result.produced_profile else FAILED
         return status, outcome, result.summary, result.artifacts
+
+    def _interpreter(self, report: Report, sandbox_python: str, lease_token: str) -> tuple[str, dict | None]:
+        """The script's interpreter and its dependency note (see ``job_interpreter``); while an
+        install runs, the report's status box says what is being installed."""
+        from webapp.jobs.environments import job_interpreter
+
+        said = []
+
+        def say(text: str) -> None:
+            said.append(text)
+            self.store.run_write(lambda session: set_phase(session, report.id, lease_token, text))
+
+        try:
+            python, note = job_interpreter(self.settings, report.script_source or "", sandbox_python, say)
+            if note is not None:
+                note["installed"] = bool(said)  # False: the environment was there already (cached, or the default)
+            return python, note
+        finally:
+            if said:
+                self.store.run_write(lambda session: set_phase(session, report.id, lease_token, None))
+
+    def _project(self, report: Report):
+        """The project stored with the report (several files), or None for a single script."""
+        from webapp.projects import PROJECT_ARTIFACT
+        from webapp.projects.project import from_stored_zip
+
+        with self.store.reading() as session:
+            stored = load_artifact(session, report.id, PROJECT_ARTIFACT)
+            data = plain_bytes(stored) if stored is not None else None
+        return from_stored_zip(data, report.script_name) if data is not None else None
 
     def _hand_back(self, report_id: int, lease_token: str) -> None:
         # The worker is stopping: the job was not at fault, so it goes back to the

@@ -6,6 +6,7 @@ made on first use and kept for the life of the process.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +20,12 @@ _chosen: dict[tuple, tuple[Any, str | None]] = {}
 def job_sandbox(settings: Mapping[str, Any]) -> tuple[Any, str | None]:
     """(launcher, warning) for these settings; raises SandboxUnavailable when the
     required sandbox cannot work here. ``warning`` is None when scripts are isolated."""
+    from webapp.jobs.environments import script_interpreter
+
     limits = SandboxLimits.from_settings(settings)
+    if not limits.python:
+        # Scripts run with the default script environment's Python, never the app's own venv.
+        limits = dataclasses.replace(limits, python=script_interpreter(settings))
     key = (settings["SANDBOX"], limits)
     with _lock:
         if key not in _chosen:

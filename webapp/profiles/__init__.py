@@ -1,6 +1,6 @@
 """Profiles: the one Profile model, an importer per input format, an exporter per output format.
 
-Plain library (stdlib + orjson): no Flask, no database.
+Plain library (stdlib, orjson, numpy, and protobuf for pprof files): no Flask, no database.
 """
 
 from webapp.profiles.exporters import EXPORTERS, Exporter, get_exporter

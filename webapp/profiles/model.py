@@ -7,12 +7,17 @@ Memory layout, chosen for million-sample profiles:
 
 * ``frames``  - list of distinct :class:`Frame` (name, file, line), line-level as
   py-spy samples them;
-* ``stacks``  - list of distinct stacks, each a tuple of frame indexes, root first;
+* ``stacks``  - the distinct stacks, each once, as a :class:`StackTable` (flat
+  arrays of frame indexes, root first); :meth:`Profile.call_tree` derives the
+  stack table of frame + parent node (the Firefox Profiler's layout) from it,
+  which every statistic and exporter reads;
 * each :class:`Thread` keeps its samples in time order, run-length encoded:
   ``stack_ids[i]`` occurred ``counts[i]`` times in a row. Consecutive identical
   samples are merged by the importers, so a profile costs memory in proportion
   to how often the stack *changes*, not to how many samples were taken.
 
+Every per-sample pass is a numpy operation over these arrays; Python code runs
+once per distinct frame, stack or call-tree level, never once per sample.
 Weights are integer sample counts; ``interval_s`` says how long one sample stands for.
 ``definition_lines`` maps a function (name, file) to the line it is defined on, when
 something read its source (the uploaded script); function-level views use it, and
@@ -23,8 +28,10 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +65,7 @@ class Thread:
 
     @property
     def sample_count(self) -> int:
-        return sum(self.counts)
+        return int(np.frombuffer(self.counts, dtype=np.uint32).sum(dtype=np.int64)) if self.counts else 0
 
     @property
     def display_name(self) -> str:
@@ -85,10 +92,62 @@ class Thread:
 
     def stack_counts(self) -> Counter[int]:
         """Samples per distinct stack id, order forgotten."""
-        totals: Counter[int] = Counter()
-        for stack_id, count in zip(self.stack_ids, self.counts):
-            totals[stack_id] += count
-        return totals
+        if not self.stack_ids:
+            return Counter()
+        ids = np.frombuffer(self.stack_ids, dtype=np.uint32)
+        weights = np.bincount(ids, weights=np.frombuffer(self.counts, dtype=np.uint32)).astype(np.int64)
+        used = np.flatnonzero(weights)
+        return Counter(dict(zip(used.tolist(), weights[used].tolist())))
+
+
+class StackTable(Sequence):
+    """The distinct stacks of a profile, each stored once, as two flat arrays.
+
+    ``frames`` holds every stack's frame indexes back to back (root first) and
+    ``ends[i]`` where stack ``i`` stops, so stack ``i`` is
+    ``frames[ends[i - 1]:ends[i]]``. Nothing per stack is a Python object: a
+    profile with 160,000 stacks of depth 42 costs 27 MB here instead of the
+    ~250 MB of tuples of ints. Reading it as a sequence of tuples still works
+    (``profile.stacks[i]``), for code that handles one stack at a time; bulk
+    readers take :meth:`arrays` (numpy views, no copy).
+    """
+
+    __slots__ = ("frames", "ends")
+
+    def __init__(self) -> None:
+        self.frames = array("i")
+        self.ends = array("q")
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        ends = self.ends
+        if index < 0:
+            index += len(ends)
+        return tuple(self.frames[ends[index - 1] if index else 0:ends[index]])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StackTable) and self.ends == other.ends and self.frames == other.frames
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"StackTable({list(self)!r})"
+
+    def append(self, stack: Iterable[int]) -> None:
+        self.frames.extend(stack)
+        self.ends.append(len(self.frames))
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(flat frames, starts, lengths) as numpy arrays; frames and ends are views."""
+        frames = np.frombuffer(self.frames, dtype=np.int32) if self.frames else np.zeros(0, np.int32)
+        ends = np.frombuffer(self.ends, dtype=np.int64) if self.ends else np.zeros(0, np.int64)
+        starts = np.zeros(len(ends), dtype=np.int64)
+        starts[1:] = ends[:-1]
+        return frames, starts, ends - starts
 
 
 @dataclass(slots=True)
@@ -97,14 +156,16 @@ class Profile:
 
     name: str = "profile"
     frames: list[Frame] = field(default_factory=list)
-    stacks: list[tuple[int, ...]] = field(default_factory=list)
+    stacks: StackTable = field(default_factory=StackTable)
     threads: list[Thread] = field(default_factory=list)
     interval_s: float = 0.01
     start_s: float = 0.0
     end_s: float = 0.0
     definition_lines: dict[tuple[str, str], int] = field(default_factory=dict)
     _frame_index: dict[Frame, int] = field(default_factory=dict, repr=False)
-    _stack_index: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False)
+    _stack_index: dict[int, int] = field(default_factory=dict, repr=False, compare=False)  # hash -> id
+    _stack_collisions: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)  # caches, see _cached
 
     # -- building ---------------------------------------------------------------
     def intern_frame(self, frame: Frame) -> int:
@@ -114,12 +175,68 @@ class Profile:
             self.frames.append(frame)
         return index
 
-    def intern_stack(self, stack: tuple[int, ...]) -> int:
-        index = self._stack_index.get(stack)
-        if index is None:
-            index = self._stack_index[stack] = len(self.stacks)
-            self.stacks.append(stack)
+    def intern_stack(self, stack: Sequence[int]) -> int:
+        """The id of ``stack`` (frame indexes, root first), added on first sight."""
+        stack = tuple(stack)
+        key = _stack_hash(stack)
+        index = self._stack_index.get(key)
+        if index is not None and self.stacks[index] == stack:
+            return index
+        return self._intern_colliding(stack, key)
+
+    def _intern_colliding(self, stack: tuple[int, ...], key: int) -> int:
+        """Intern a stack whose hash is new, or taken by another stack (kept apart by value)."""
+        if key not in self._stack_index:
+            index = self._stack_index[key] = len(self.stacks)
+        else:
+            index = self._stack_collisions.setdefault(stack, len(self.stacks))
+            if index != len(self.stacks):
+                return index
+        self.stacks.append(stack)
         return index
+
+    def intern_stacks(self, frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Bulk :meth:`intern_stack`: stacks given back to back in ``frames`` (root first),
+        ``lengths[i]`` frames each; their ids (int64), new stacks numbered in order of
+        first appearance. Hashes every stack with numpy, then works per distinct hash."""
+        frames = np.ascontiguousarray(frames, dtype=np.int32)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        starts = np.cumsum(lengths) - lengths
+        hashes = _stack_hashes(frames, starts, lengths)
+        distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        ids_of_distinct = np.empty(len(distinct), dtype=np.int64)
+        index_of, table = self._stack_index, self.stacks
+        new_rows: list[int] = []
+        next_id = len(table)
+        for position, key, row in zip(order.tolist(), distinct[order].tolist(), first[order].tolist()):
+            index = index_of.get(key)
+            if index is None:
+                index = index_of[key] = next_id
+                next_id += 1
+                new_rows.append(row)
+            ids_of_distinct[position] = index
+        if new_rows:
+            rows = np.array(new_rows, dtype=np.int64)
+            table.frames.frombytes(frames[segment_indexes(starts[rows], lengths[rows])].tobytes())
+            table.ends.extend(((table.ends[-1] if table.ends else 0) + np.cumsum(lengths[rows])).tolist())
+        ids = ids_of_distinct[inverse.ravel()]
+        # A hash names a stack almost surely; check every one and redo the rare others.
+        for row in np.flatnonzero(~self._rows_equal(frames, starts, lengths, ids)).tolist():
+            stack = tuple(frames[starts[row]:starts[row] + lengths[row]].tolist())
+            ids[row] = self._intern_colliding(stack, int(hashes[row]))
+        return ids
+
+    def _rows_equal(self, frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Per row, is it the same stack as the table's stack ``ids[row]``?"""
+        table_frames, table_starts, table_lengths = self.stacks.arrays()
+        same = table_lengths[ids] == lengths
+        compared = np.where(same, lengths, 0)
+        unequal = frames[segment_indexes(starts, compared)] != table_frames[segment_indexes(table_starts[ids], compared)]
+        if unequal.any():
+            row_of = np.repeat(np.arange(len(ids)), compared)
+            same[row_of[unequal]] = False
+        return same
 
     def add_thread(self, name: str, process: str = "", tid: int | None = None) -> Thread:
         thread = Thread(name=name, process=process, tid=tid)
@@ -137,13 +254,38 @@ class Profile:
 
     def stack_counts(self, threads: Iterable[Thread] | None = None) -> Counter[int]:
         """Samples per distinct stack id over the given threads (default: all)."""
-        totals: Counter[int] = Counter()
+        weights = self.stack_weights(threads)
+        used = np.flatnonzero(weights)
+        return Counter(dict(zip(used.tolist(), weights[used].tolist())))
+
+    def stack_weights(self, threads: Iterable[Thread] | None = None) -> np.ndarray:
+        """Samples per stack id (an int64 array as long as the stack table) over the given
+        threads (default: all): the one per-sample pass every statistic starts from."""
+        total = np.zeros(len(self.stacks), dtype=np.int64)
         for thread in self.threads if threads is None else threads:
-            totals.update(thread.stack_counts())
-        return totals
+            if thread.stack_ids:
+                ids = np.frombuffer(thread.stack_ids, dtype=np.uint32)
+                total += np.bincount(ids, weights=np.frombuffer(thread.counts, dtype=np.uint32),
+                                     minlength=len(total)).astype(np.int64)
+        return total
 
     def frame_stack(self, stack_id: int) -> list[Frame]:
         return [self.frames[i] for i in self.stacks[stack_id]]
+
+    def _cached(self, name: str, build: Callable[[], object]) -> object:
+        """``build()``, kept until the profile changes (a profile is built, then only read)."""
+        state = (len(self.frames), len(self.stacks), len(self.threads),
+                 sum(len(thread.stack_ids) for thread in self.threads), frozenset(self.definition_lines.items()))
+        entry = self._derived.get(name)
+        if entry is None or entry[0] != state:
+            entry = self._derived[name] = (state, build())
+        return entry[1]
+
+    def call_tree(self):
+        """The call tree of this profile's stacks (see :mod:`.stack_tree`), built once."""
+        from webapp.profiles.stack_tree import CallTree
+
+        return self._cached("call_tree", lambda: CallTree.of_profile(self))
 
     # -- deriving ---------------------------------------------------------------
     def _empty_copy(self) -> Profile:
@@ -170,25 +312,50 @@ class Profile:
         Used to go from line-level to function-level frames, and to strip frames
         that are not the user's (the runner's own, py-spy's synthetic process
         frames). Stacks that become identical are merged; runs stay in time order.
+        Works on the stack table as a whole: ``frame_map`` runs once per frame.
         """
         result = self._empty_copy()
-        new_frame_of = []
-        for frame in self.frames:
-            mapped = frame_map(frame)
-            new_frame_of.append(-1 if mapped is None else result.intern_frame(mapped))
-        new_stack_of = [
-            result.intern_stack(tuple(f for f in (new_frame_of[i] for i in stack) if f >= 0))
-            for stack in self.stacks
-        ]
-        for thread in self.threads:
-            copy = result.add_thread(thread.name, thread.process, thread.tid)
-            for stack_id, count in thread.runs():
-                copy.append(new_stack_of[stack_id], count)
+        new_frame_of = np.array(
+            [-1 if (mapped := frame_map(frame)) is None else result.intern_frame(mapped) for frame in self.frames],
+            dtype=np.int32,
+        )
+        flat, starts, lengths = self.stacks.arrays()
+        new_flat = new_frame_of[flat] if len(flat) else flat
+        if (new_flat < 0).any():
+            kept_so_far = np.concatenate(([0], np.cumsum(new_flat >= 0)))
+            lengths = kept_so_far[starts + lengths] - kept_so_far[starts]
+            new_flat = new_flat[new_flat >= 0]
+        new_stack_of = result.intern_stacks(new_flat, lengths)
+        result._copy_threads(self, new_stack_of)
         return result
+
+    def _copy_threads(self, source: Profile, new_stack_of: np.ndarray) -> None:
+        """Every thread of ``source`` with its stack ids mapped (-1: samples dropped);
+        neighbouring runs that became one stack are merged."""
+        for thread in source.threads:
+            copy = self.add_thread(thread.name, thread.process, thread.tid)
+            if not thread.stack_ids:
+                continue
+            ids = new_stack_of[np.frombuffer(thread.stack_ids, dtype=np.uint32)]
+            counts = np.frombuffer(thread.counts, dtype=np.uint32).astype(np.int64)
+            kept = ids >= 0
+            ids, counts = ids[kept], counts[kept]
+            if not len(ids):
+                continue
+            starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+            merged = np.add.reduceat(counts, starts)
+            if merged.max() > 0xFFFFFFFF:
+                raise OverflowError("a run of one stack is too long to count")
+            copy.stack_ids = array("I", ids[starts].astype(np.uint32).tobytes())
+            copy.counts = array("I", merged.astype(np.uint32).tobytes())
 
     def function_level(self) -> Profile:
         """Frames collapsed to functions (name, file), each shown with its definition line
-        when known, else the smallest line sampled in it (see :meth:`function_line`)."""
+        when known, else the smallest line sampled in it (see :meth:`function_line`).
+        Built once per profile: every exporter asks for it."""
+        return self._cached("function_level", self._function_level)
+
+    def _function_level(self) -> Profile:
         first_line: dict[tuple[str, str], int] = {}
         for frame in self.frames:
             key = frame.function_key
@@ -203,19 +370,52 @@ class Profile:
         those samples. Used to cut the runner's own frames off the root of each stack,
         which depends on a frame's position, not only on the frame."""
         result = self._empty_copy()
-        new_stack_of: list[int | None] = []
+        new_stack_of = np.full(len(self.stacks), -1, dtype=np.int64)
         for stack_id in range(len(self.stacks)):
             frames = rewrite(self.frame_stack(stack_id))
-            new_stack_of.append(
-                None if frames is None else result.intern_stack(tuple(result.intern_frame(f) for f in frames))
-            )
-        for thread in self.threads:
-            copy = result.add_thread(thread.name, thread.process, thread.tid)
-            for stack_id, count in thread.runs():
-                new_id = new_stack_of[stack_id]
-                if new_id is not None:
-                    copy.append(new_id, count)
+            if frames is not None:
+                new_stack_of[stack_id] = result.intern_stack(tuple(result.intern_frame(f) for f in frames))
+        result._copy_threads(self, new_stack_of)
         return result
+
+
+STACK_HASH_BASE = 0x9E3779B97F4A7C15  # odd: its powers never vanish modulo 2**64
+STACK_HASH_LENGTH = 0xC2B2AE3D27D4EB4F
+_MASK64 = (1 << 64) - 1
+_powers: list[int] = [1]
+
+
+def _power_table(count: int) -> list[int]:
+    """STACK_HASH_BASE ** j modulo 2**64 for j < count (grown on demand, kept)."""
+    while len(_powers) < count:
+        _powers.append(_powers[-1] * STACK_HASH_BASE & _MASK64)
+    return _powers
+
+
+def _stack_hash(stack: tuple[int, ...]) -> int:
+    """The 64-bit hash of a stack; equal to what :func:`_stack_hashes` gives it."""
+    powers = _power_table(len(stack))
+    return (len(stack) * STACK_HASH_LENGTH + sum((f + 1) * p for f, p in zip(stack, powers))) & _MASK64
+
+
+def _stack_hashes(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`_stack_hash` of every stack, as uint64, in whole-array steps (arithmetic
+    wraps modulo 2**64 exactly as the Python version masks)."""
+    powers = np.array(_power_table(int(lengths.max(initial=0))), dtype=np.uint64)
+    position = segment_indexes(np.zeros(len(lengths), dtype=np.int64), lengths)
+    terms = (frames.astype(np.uint64) + np.uint64(1)) * powers[position]
+    running = np.concatenate((np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)))
+    ends = starts + lengths
+    return running[ends] - running[starts] + lengths.astype(np.uint64) * np.uint64(STACK_HASH_LENGTH)
+
+
+def segment_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indexes ``starts[i] + k`` for k < lengths[i], for every i, back to back."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
 
 
 class ProfileFormatError(ValueError):

@@ -54,6 +54,8 @@ SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
 PROFILE_INSIDE = "/run/flamedeck/profile.speedscope.json"
 SCRIPT_FILTER_INSIDE = "/run/flamedeck/script-seccomp.bpf"
 # Top-level names that are symlinks into /usr on merged-/usr systems, or real directories on older ones.
+# A file at the top of a script environment (see webapp.environments): its venv may be bound.
+SCRIPT_ENV_MARKER = "flamedeck-script-environment"
 ROOT_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 
 
@@ -76,8 +78,11 @@ class BwrapLauncher:
         self.sandbox_filter = build_sandbox_filter()
         self.script_filter = build_script_filter()
 
-    def launch(self, runner_argv: list[str], job_dir: Path) -> LaunchSpec:
-        """py-spy and the runner inside the sandbox; the spec's cleanup removes the job's cgroup."""
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
+        """py-spy and the runner inside the sandbox; the spec's cleanup removes the job's cgroup.
+
+        ``workdir`` (a project's files) is bound read-only at its own path and is where the
+        script starts, so ``open("data/input.csv")`` and local imports find the project's files."""
         script = script_of(runner_argv)
         pyspy = sealed_copy(find_pyspy() or "py-spy")  # made once per worker process, on first use
         confinement = JobConfinement(self.limits, self.user, Path(job_dir), runner_argv[0])
@@ -85,6 +90,7 @@ class BwrapLauncher:
         prefix = self.sandbox_command(
             confinement, runner_argv[0], [RUNNER_PATH, script, pyspy],
             writable={str(Path(job_dir) / PROFILE_NAME): PROFILE_INSIDE},
+            workdir=str(workdir) if workdir else None,
         )
         return LaunchSpec(
             argv=[*rlimit_command(self.limits), *runner_argv],
@@ -94,21 +100,23 @@ class BwrapLauncher:
         )
 
     def sandbox_command(
-        self, confinement: JobConfinement, python: str, read_only: list[str], writable: dict[str, str] | None = None
+        self, confinement: JobConfinement, python: str, read_only: list[str], writable: dict[str, str] | None = None,
+        workdir: str | None = None,
     ) -> list[str]:
         """The command line that runs what follows it in the sandbox (the self-test uses it too)."""
         sandbox_filter = confinement.write_seccomp(self.sandbox_filter) if self.sandbox_filter else ""
         script_filter = (
             confinement.write_seccomp(self.script_filter, SCRIPT_SECCOMP_FILE) if self.script_filter else ""
         )
-        args = self.bwrap_args(python, read_only, writable or {}, seccomp=bool(sandbox_filter))
+        args = self.bwrap_args(python, read_only, writable or {}, seccomp=bool(sandbox_filter), workdir=workdir)
         if script_filter:
             args = ["--ro-bind", script_filter, SCRIPT_FILTER_INSIDE, "--setenv", SECCOMP_ENV, SCRIPT_FILTER_INSIDE,
                     *args]
         return confinement.wrap([self.bwrap, *args, "--"], seccomp=sandbox_filter, clear_env=True, join_box=False)
 
     def bwrap_args(
-        self, python: str, read_only: list[str], writable: dict[str, str], *, seccomp: bool
+        self, python: str, read_only: list[str], writable: dict[str, str], *, seccomp: bool,
+        workdir: str | None = None,
     ) -> list[str]:
         """bwrap's options: namespaces, environment, file system, seccomp."""
         args = [
@@ -124,7 +132,8 @@ class BwrapLauncher:
             "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
             *_python_args(python),
         ]
-        for path in read_only:
+        # The project first: the script, bound below, may sit inside it.
+        for path in ([workdir] if workdir else []) + read_only:
             args += ["--ro-bind", path, path]
         for host, inside in writable.items():
             args += ["--bind", host, inside]
@@ -134,7 +143,7 @@ class BwrapLauncher:
             "--size", str(self.limits.shm_bytes), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",  # not recursive: /dev/shm stays writable, within its size
             "--remount-ro", "/",  # bwrap's root is an uncapped tmpfs: only /tmp, /dev/shm and the profile stay writable
-            "--chdir", "/tmp",
+            "--chdir", workdir or "/tmp",
         ]
         if seccomp:
             args += ["--seccomp", str(SECCOMP_FD)]
@@ -154,13 +163,24 @@ def _root_args() -> list[str]:
 
 
 def _python_args(python: str) -> list[str]:
-    """Make ``python`` runnable inside: bind its installation prefix, recreate the path it is called by."""
+    """Make ``python`` runnable inside: bind its installation prefix, recreate the path it is called by.
+
+    A script environment's interpreter brings its whole venv, read-only: its ``pyvenv.cfg``
+    and site-packages are what make its packages importable. Only a venv marked as one
+    (``SCRIPT_ENV_MARKER``): any other venv - the app's own - stays out, its interpreter
+    then runs as the bare base Python."""
     real = os.path.realpath(python)
+    venv = os.path.dirname(os.path.dirname(os.path.abspath(python))) if os.path.isabs(python) else ""
+    venv_args = []
+    if venv and os.path.isfile(os.path.join(venv, SCRIPT_ENV_MARKER)) and not _inside(venv, ["/usr"]):
+        venv_args = ["--ro-bind", venv, venv]
     bound = ["/usr"]
     prefix = os.path.dirname(os.path.dirname(real))
     if not _inside(prefix, bound) and prefix != "/":
         bound.append(prefix)
     args = ["--ro-bind", prefix, prefix] if len(bound) > 1 else []
+    if venv_args:
+        return args + venv_args  # the venv's own bin/python symlink comes with it
     if os.path.isabs(python) and not _inside(python, bound):  # e.g. a venv's bin/python symlink
         args += ["--symlink", real, python]
     return args

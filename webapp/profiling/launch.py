@@ -68,8 +68,9 @@ class Launcher(Protocol):
     sandboxed: bool  # False: pages must say the script ran without a sandbox
     description: str  # one sentence for pages and logs, e.g. "rlimits only, no sandbox"
 
-    def launch(self, runner_argv: list[str], job_dir: Path) -> LaunchSpec:
-        """Return the command for py-spy to spawn for this job."""
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
+        """Return the command for py-spy to spawn for this job; ``workdir``, when given, is
+        the script's working directory (a project's files, to be visible read-only)."""
         ...
 
 
@@ -90,7 +91,7 @@ class DirectLauncher:
     sandboxed: bool = False
     description: str = "The script ran without a sandbox (resource limits only)."
 
-    def launch(self, runner_argv: list[str], job_dir: Path) -> LaunchSpec:
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
         """Return the runner argv unchanged, with rlimits applied before py-spy starts."""
         limits = {
             resource.RLIMIT_FSIZE: self.max_file_bytes,

@@ -19,7 +19,15 @@ FIELD_ALIASES = {"duration": "duration_s", "rate": "rate_hz"}
 
 
 class OptionsError(ValueError):
-    """An option the user chose cannot be used; the message says which and what to do."""
+    """An option the user chose cannot be used; the message says which and what to do.
+
+    ``option`` names the RunOptions field at fault (None when it is about several), so
+    a form can show the sentence next to that field.
+    """
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.option = option
 
 
 @dataclass(frozen=True)
@@ -63,9 +71,9 @@ class RunOptions:
         given = {key: value for key, value in given.items() if key in known and value is not None}
         parsed: dict[str, object] = {}
         if "duration_s" in given:
-            parsed["duration_s"] = _whole_number(given["duration_s"], "duration", "seconds", "10")
+            parsed["duration_s"] = _whole_number(given["duration_s"], "duration", "seconds", "10", "duration_s")
         if "rate_hz" in given:
-            parsed["rate_hz"] = _whole_number(given["rate_hz"], "sampling rate", "samples per second", "100")
+            parsed["rate_hz"] = _whole_number(given["rate_hz"], "sampling rate", "samples per second", "100", "rate_hz")
         for name in FLAG_NAMES:
             if name in given:
                 parsed[name] = _flag(given[name], name)
@@ -76,49 +84,49 @@ class RunOptions:
 
 def validate(options: RunOptions, limits: Limits) -> None:
     """Raise OptionsError if py-spy could not run these options within these limits."""
-    _check_whole(options.duration_s, "duration", "seconds")
+    _check_whole(options.duration_s, "duration", "seconds", "duration_s")
     if not 1 <= options.duration_s <= limits.max_duration_s:
         raise OptionsError(
             f"The duration must be between 1 and {limits.max_duration_s} seconds; "
-            f"{options.duration_s} was given."
+            f"{options.duration_s} was given.", "duration_s"
         )
-    _check_whole(options.rate_hz, "sampling rate", "samples per second")
+    _check_whole(options.rate_hz, "sampling rate", "samples per second", "rate_hz")
     if not 1 <= options.rate_hz <= limits.max_rate_hz:
         raise OptionsError(
             f"The sampling rate must be between 1 and {limits.max_rate_hz} samples per second; "
-            f"{options.rate_hz} was given."
+            f"{options.rate_hz} was given.", "rate_hz"
         )
     if options.native and options.nonblocking:
         raise OptionsError(
             "Native stack traces need the profiler to pause the script while it reads them, "
-            "so 'native' cannot be combined with 'non-blocking'. Turn one of them off."
+            "so 'native' cannot be combined with 'non-blocking'. Turn one of them off.", "nonblocking"
         )
     _check_arguments(options.args, limits)
 
 
-def _check_whole(value: object, what: str, unit: str) -> None:
+def _check_whole(value: object, what: str, unit: str, option: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise OptionsError(f"The {what} must be a whole number of {unit}; {value!r} was given.")
+        raise OptionsError(f"The {what} must be a whole number of {unit}; {value!r} was given.", option)
 
 
 def _check_arguments(args: object, limits: Limits) -> None:
     if not isinstance(args, (list, tuple)) or not all(isinstance(arg, str) for arg in args):
-        raise OptionsError("The script arguments must be a list of text values.")
+        raise OptionsError("The script arguments must be a list of text values.", "args")
     if len(args) > limits.max_args:
         raise OptionsError(
-            f"At most {limits.max_args} script arguments are allowed; {len(args)} were given."
+            f"At most {limits.max_args} script arguments are allowed; {len(args)} were given.", "args"
         )
     for arg in args:
         if len(arg) > limits.max_arg_chars:
             raise OptionsError(
                 f"Each script argument may be at most {limits.max_arg_chars} characters long; "
-                f"one has {len(arg)}."
+                f"one has {len(arg)}.", "args"
             )
         if "\0" in arg:
-            raise OptionsError("A script argument contains a NUL character, which a command line cannot carry.")
+            raise OptionsError("A script argument contains a NUL character, which a command line cannot carry.", "args")
 
 
-def _whole_number(raw: object, what: str, unit: str, example: str) -> int:
+def _whole_number(raw: object, what: str, unit: str, example: str, option: str) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     text = str(raw).strip()
@@ -126,7 +134,7 @@ def _whole_number(raw: object, what: str, unit: str, example: str) -> int:
         return int(text, 10)
     except ValueError:
         raise OptionsError(
-            f"The {what} must be a whole number of {unit}, for example {example}; {text!r} was given."
+            f"The {what} must be a whole number of {unit}, for example {example}; {text!r} was given.", option
         ) from None
 
 
@@ -138,7 +146,7 @@ def _flag(raw: object, name: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise OptionsError(f"The '{name}' option must be on or off; {str(raw)!r} was given.")
+    raise OptionsError(f"The '{name}' option must be on or off; {str(raw)!r} was given.", name)
 
 
 def _arguments(raw: object) -> list[str]:
@@ -149,5 +157,5 @@ def _arguments(raw: object) -> list[str]:
     except ValueError as error:  # shlex says "No closing quotation" / "No escaped character"
         raise OptionsError(
             f"The script arguments could not be split like a shell command line ({error}); "
-            "check that every quote is closed."
+            "check that every quote is closed.", "args"
         ) from None

@@ -86,8 +86,12 @@ def run_script(
     launcher: Launcher | None = None,
     on_progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    workdir: Path | None = None,
 ) -> RunResult:
     """Profile one run of ``script`` in ``job_dir``; raise OptionsError before starting if options are invalid.
+
+    ``workdir`` (a project's files, read-only) becomes the script's working directory;
+    without it the script starts where the launcher puts it (a sandbox's /tmp).
 
     ``on_progress(elapsed_s)`` and ``should_stop()`` are called about every
     ``limits.poll_interval_s``; ``should_stop()`` returning True ends the run like
@@ -102,7 +106,7 @@ def run_script(
         result = _new_result(script, options, job_dir, launcher)
         if pyspy is None:
             return _without_profiler(result)
-        _Recording(pyspy, options, limits, job_dir, result).run(python, launcher, on_progress, should_stop)
+        _Recording(pyspy, options, limits, job_dir, result, workdir).run(python, launcher, on_progress, should_stop)
         # py-spy gives up attaching after ~0.4 s; a slow interpreter start-up can outlast
         # that. The script never ran in that case, so running it again is safe.
         if result.outcome.reason != "attach_failed":
@@ -144,8 +148,10 @@ def _without_profiler(result: RunResult) -> RunResult:
 class _Recording:
     """One py-spy process and the pipes, files and clock around it."""
 
-    def __init__(self, pyspy: str, options: RunOptions, limits: Limits, job_dir: Path, result: RunResult):
+    def __init__(self, pyspy: str, options: RunOptions, limits: Limits, job_dir: Path, result: RunResult,
+                 workdir: Path | None = None):
         self.pyspy, self.options, self.limits = pyspy, options, limits
+        self.workdir = Path(workdir).absolute() if workdir else None
         self.job_dir, self.result = job_dir, result
         self.token = secrets.token_hex(16)  # marks every process of this run (see processes.py)
         self.copier = PipeCopier()
@@ -193,7 +199,10 @@ class _Recording:
                 write_ends.append(_above_shell_fds(write_fd))
                 self.copier.add(read_fd, sink)
             runner_argv = [python, "-B", RUNNER_PATH, *map(str, write_ends), self.result.script_path]
-            self.spec = launcher.launch([*runner_argv, *self.options.args], self.job_dir)
+            argv = [*runner_argv, *self.options.args]
+            # Only passed when asked for: a launcher that predates projects still works for single scripts.
+            self.spec = (launcher.launch(argv, self.job_dir, workdir=self.workdir) if self.workdir
+                         else launcher.launch(argv, self.job_dir))
             return self._start(self.spec, write_ends)
         except OSError as error:  # py-spy itself could not be executed
             self.result.outcome = _profiler_unusable(self.pyspy, error)
@@ -215,7 +224,8 @@ class _Recording:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                cwd=self.job_dir,
+                # Inside bubblewrap the sandbox sets the script's directory; outside, py-spy's is inherited.
+                cwd=self.workdir if self.workdir and inside is None else self.job_dir,
                 env=self._environment(spec),
                 pass_fds=pass_fds,
                 start_new_session=True,  # one group and session for py-spy and all it starts

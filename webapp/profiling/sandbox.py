@@ -63,7 +63,7 @@ class RlimitsLauncher:
     def __post_init__(self) -> None:
         self.python = self.python or script_python(self.limits, self.user)
 
-    def launch(self, runner_argv: list[str], job_dir: Path) -> LaunchSpec:
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
         """The runner behind the cgroup join and ``prlimit``; same pid all the way, so no --subprocesses."""
         confinement = JobConfinement(self.limits, self.user, Path(job_dir), runner_argv[0])
         confinement.hand_over_script(script_of(runner_argv))

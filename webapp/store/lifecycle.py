@@ -23,6 +23,7 @@ from webapp.store.tables import CANCELLED, FAILED, QUEUED, RUNNING, Report
 
 TOKEN_BYTES = 24  # 192 bits: report links cannot be guessed
 LEASE_TOKEN_BYTES = 16
+PHASE_CHARS = 255  # the column's size; a long list of packages is cut
 
 WORKER_DIED_MESSAGE = (
     "The worker running this job stopped {attempts} times without finishing it "
@@ -104,6 +105,16 @@ def renew_lease(session: Session, report_id: int, lease_token: str, lease_s: flo
         return Heartbeat(lease_held=False, cancel_requested=False)
     cancel = session.scalar(select(Report.cancel_requested).where(Report.id == report_id))
     return Heartbeat(lease_held=True, cancel_requested=bool(cancel))
+
+
+def set_phase(session: Session, report_id: int, lease_token: str, phase: str | None) -> bool:
+    """Say what a running job does before its script starts (None: it runs the script now)."""
+    result = session.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.status == RUNNING, Report.lease_token == lease_token)
+        .values(phase=phase[:PHASE_CHARS] if phase else None)
+    )
+    return result.rowcount == 1
 
 
 def finish(

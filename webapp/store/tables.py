@@ -1,4 +1,4 @@
-"""The two tables: reports (one row per job or import) and their artifacts.
+"""The tables: reports (one row per job or import), their artifacts, and deleted reports' tombstones.
 
 Times are UTC epoch seconds (floats): they compare the same way in SQLite and
 PostgreSQL and need no time-zone handling.
@@ -42,6 +42,8 @@ class Report(Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     progress_s: Mapped[float] = mapped_column(Float, default=0.0)  # script time elapsed so far
+    # What a running job does before its script starts ("installing numpy 2.3 …"); None once it runs.
+    phase: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -81,3 +83,15 @@ class Artifact(Base):
     gzip_data: Mapped[bytes] = mapped_column(LargeBinary)
 
     report: Mapped[Report] = relationship(back_populates="artifacts")
+
+
+class DeletedReport(Base):
+    """A tombstone: a report's link was deleted by its owner, so it answers "deleted", not "unknown".
+
+    Only a hash of the report token is kept, so the table lists no working or former links.
+    """
+
+    __tablename__ = "deleted_reports"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 (hex) of the report token
+    deleted_at: Mapped[float] = mapped_column(Float, index=True)  # indexed: retention prunes by it

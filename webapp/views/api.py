@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from webapp.compare_text import format_markdown
+from webapp.jobs.environments import describe_environment
 from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.store import Report
@@ -81,6 +82,23 @@ def create():
     report = created.report
     document = _links(report) | {"status": report.status, "delete_token": created.delete_token} | _warning()
     return jsonify(document), 202, {"Location": _links(report)["api_url"]}
+
+
+@bp.get("/environment")
+def environment():
+    """What scripts can import here: the Python version and every package of the script environment,
+    and whether PEP 723 dependencies beyond it may be installed.
+    ---
+    get:
+      summary: What scripts can import on this server
+      responses:
+        "200":
+          description: The script environment.
+          content:
+            application/json:
+              schema: Environment
+    """
+    return jsonify(describe_environment(current_app.config))
 
 
 @bp.get("/reports/<token>")
@@ -280,6 +298,7 @@ def describe(report: Report) -> dict:
         "attempts": report.attempts,
         "queue_position": context["queue_position"] or None,
         "progress": context["progress"],
+        "phase": report.phase,  # e.g. "installing numpy 2.3 …" before a script with PEP 723 dependencies runs
         "outcome": context["outcome"] or None,
     } | _warning()
     if not report.is_pending:

@@ -64,11 +64,15 @@ class ReportSchema(LinksSchema):
     started_at = fields.Float(required=True, allow_none=True)
     finished_at = fields.Float(required=True, allow_none=True)
     attempts = fields.Integer(required=True)
+    phase = fields.String(allow_none=True, metadata={"description": "What a job does before its script starts, "
+                                                                     "e.g. \"installing numpy 2.3 …\"."})
     queue_position = fields.Integer(required=True, allow_none=True)
     progress = fields.Nested(ProgressSchema, required=True, allow_none=True)
     outcome = fields.Nested(OutcomeSchema, required=True, allow_none=True)
     summary = fields.Dict(allow_none=True, metadata={"description": "Once ended: samples, hot functions, "
-                                                                     "threads, static metrics."})
+                                                                     "threads, static metrics; for an "
+                                                                     "import, `import`: its format and, for "
+                                                                     "cProfile, the `approximation` note."})
     artifacts = fields.Dict(keys=fields.String(), values=fields.Url(),
                             metadata={"description": "Download URL of each file, by name."})
     profile_files = fields.Nested(ProfileFilesSchema)
@@ -77,14 +81,33 @@ class ReportSchema(LinksSchema):
                                                     "are finished the comparison (or why there is none)."})
 
 
+class PackageSchema(Schema):
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+
+
+class EnvironmentSchema(Schema):
+    available = fields.Boolean(required=True, metadata={"description": "Whether the script environment exists."})
+    python = _text("Python version scripts run with (empty when unknown).", required=True)
+    packages = fields.List(fields.Nested(PackageSchema), required=True)
+    installs_enabled = fields.Boolean(required=True, metadata={
+        "description": "Whether PEP 723 dependencies beyond these packages may be installed."})
+    note = _text("Present when the operator chose the interpreter (FLAMEDECK_SANDBOX_PYTHON).")
+
+
 class SubmissionSchema(Schema):
     """The form fields of ``POST /api/v1/reports`` (multipart/form-data): one source, then options."""
 
     script = fields.Raw(metadata={"type": "string", "format": "binary", "description": "A .py file to profile."})
     code = _text("Python source to profile.")
     example = _text("The name of an example script (see the home page).")
+    project = fields.Raw(metadata={"type": "string", "format": "binary",
+                                   "description": "A project: a .zip, or several files (repeat the field)."})
+    entry = _text("The project's entry script (path inside the project), when it is not obvious.")
     profile = fields.Raw(metadata={"type": "string", "format": "binary",
-                                   "description": "A py-spy .speedscope.json file to import instead."})
+                                   "description": "A profile file to import instead, in any supported format "
+                                                  "(speedscope, collapsed stacks, perf script, .cpuprofile, Trace "
+                                                  "Event, pprof, pyinstrument, Firefox Profiler, Austin, cProfile)."})
     duration = _text("Time limit in seconds (a whole number; default and maximum are server settings).")
     rate = _text("Sampling rate in Hz (a whole number).")
     args = _text("Arguments for the script, shell-quoted.")

@@ -8,7 +8,8 @@ from flask import Blueprint, Response, abort, request
 
 from webapp.store.artifacts import load_artifact, plain_bytes
 from webapp.views.finished_cache import find_report, get_cache
-from webapp.views.reports import NOT_FOUND_MESSAGE as NO_REPORT_MESSAGE
+from webapp.views.missing_reports import abort_missing
+from webapp.views.reports import load_report
 from webapp.views.services import get_store
 
 bp = Blueprint("downloads", __name__, url_prefix="/r")
@@ -18,6 +19,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".zip": "application/zip",
 }
 # Artifact name -> suffix of the downloaded file (after the script's stem); others open in the browser.
 ATTACHMENT_SUFFIXES = {
@@ -26,9 +28,25 @@ ATTACHMENT_SUFFIXES = {
     "profile.collapsed.txt": ".collapsed.txt",
     "flamegraph.svg": ".svg",
     "report.json": ".report.json",
+    "project.zip": ".project.zip",
 }
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 NOT_FOUND_MESSAGE = "This report has no file called '{name}'."
+
+
+@bp.get("/<token>/script")
+def script(token: str):
+    """The uploaded script as it was submitted (a download; the report shows it too)."""
+    report = load_report(token)
+    if not report.script_source:
+        abort(404, "This report has no script: it was made from an imported profile.")
+    filename = download_stem(report.script_name) + ".py"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600",
+    }
+    return Response(report.script_source, content_type="text/plain; charset=utf-8", headers=headers)
 
 
 @bp.get("/<token>/<name>")
@@ -36,7 +54,7 @@ def artifact(token: str, name: str):
     """Send one artifact, compressed when the client accepts gzip."""
     report = find_report(token)
     if report is None:
-        abort(404, NO_REPORT_MESSAGE)
+        abort_missing(token)
     stored = _artifact(token, report.id, name)
     if stored is None:
         abort(404, NOT_FOUND_MESSAGE.format(name=name))

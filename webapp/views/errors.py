@@ -1,13 +1,13 @@
-"""One error type, rendered as a page, an htmx fragment, or JSON for the API."""
+"""The app's error handlers: HTTP errors, oversized requests and CSRF failures."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-API_PREFIX = "/api/"
-
+from webapp.views.error_responses import error_response, wants_json
+from webapp.views.pages import render_index_with_error
 
 def init_app(app: Flask) -> None:
     """Register the handlers for HTTP errors, oversized requests and CSRF failures."""
@@ -16,27 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
 
 
-def wants_json() -> bool:
-    """API requests get JSON errors; everything else gets HTML."""
-    return request.path.startswith(API_PREFIX)
-
-
-def error_response(message: str, status_code: int, headers: dict[str, str] | None = None):
-    """The error as JSON for the API or as the error page."""
-    if wants_json():
-        response = jsonify(error=message)
-    else:
-        from webapp.views.rendering import page_or_partial
-
-        response = page_or_partial("error.html", "_error.html", message=message, status_code=status_code)
-    return response, status_code, headers or {}
-
-
 def _too_large(error: RequestEntityTooLarge):
-    from flask import current_app
-
-    from webapp.views.pages import render_index_with_error
-
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     message = (f"The upload is larger than the {limit:,}-byte limit. "
                "Choose a smaller file (or ask the operator to raise FLAMEDECK_MAX_UPLOAD_BYTES).")

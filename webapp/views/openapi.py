@@ -24,6 +24,7 @@ SCHEMAS = {
     "Report": api_schemas.ReportSchema,
     "Submission": api_schemas.SubmissionSchema,
     "Comparison": api_schemas.ComparisonSchema,
+    "Environment": api_schemas.EnvironmentSchema,
 }
 SECURITY_SCHEMES = {
     "uploadToken": {"type": "http", "scheme": "bearer",

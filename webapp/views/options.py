@@ -9,6 +9,8 @@ from webapp.config import profiling_limits
 from webapp.views.bad_input import BadInput
 
 OPTION_FIELDS = ("duration", "rate", "args", "idle", "gil", "native", "subprocesses", "nonblocking")
+# RunOptions field -> the form field that sets it, where the names differ.
+FORM_FIELDS = {"duration_s": "duration", "rate_hz": "rate"}
 
 
 def parse_options(form: Mapping[str, str], config: Mapping[str, Any]):
@@ -24,5 +26,5 @@ def parse_options(form: Mapping[str, str], config: Mapping[str, Any]):
         options = RunOptions.from_strings(values)
         validate(options, profiling_limits(config))
     except OptionsError as error:
-        raise BadInput(str(error)) from None
+        raise BadInput(str(error), field=FORM_FIELDS.get(error.option, error.option)) from None
     return options

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, url_for
 
+from webapp.analysis.static_metrics import runtime_of_functions
 from webapp.store import CANCELLED, DONE, FAILED, QUEUED, Report
 from webapp.store.artifacts import list_artifacts, load_artifact, plain_bytes
 from webapp.store.lifecycle import queue_position
 from webapp.views.services import get_store
 
 OUTPUT_ARTIFACTS = ("stdout.txt", "stderr.txt")
+PROJECT_ARTIFACT = "project.zip"  # a project's files, stored at submission (webapp.projects)
 SPEEDSCOPE_ARTIFACT = "profile.speedscope.json"
 FLAME_ARTIFACT = "flame.json"
-# The profile files offered as buttons at the top of a report (all downloads are listed below it).
+# The profile files offered as buttons at the top of a report; the other downloads are listed
+# below it (each file is offered once).
 TOOLBAR_ARTIFACTS = ("profile.speedscope.json", "profile.collapsed.txt", "flamegraph.svg")
 # Artifacts offered as downloads on the page; others (flame.json, for the flamegraph) are for scripts.
 DOWNLOAD_LABELS = {
@@ -25,8 +29,9 @@ DOWNLOAD_LABELS = {
     "profile.collapsed.txt": "Collapsed stacks (.collapsed.txt)",
     "flamegraph.svg": "Flamegraph (.svg)",
     "report.json": "Summary (report.json)",
-    "stdout.txt": "Script output (stdout)",
-    "stderr.txt": "Script errors (stderr)",
+    "stdout.txt": "stdout",
+    "stderr.txt": "stderr",
+    "project.zip": "Project files (.zip)",
 }
 FLAG_LABELS = {"idle": "idle threads", "gil": "GIL only", "native": "native frames",
                "subprocesses": "subprocesses", "nonblocking": "non-blocking"}
@@ -74,19 +79,26 @@ def details_context(report: Report) -> dict[str, Any]:
     rows = current_app.config["HOT_FUNCTION_ROWS"]
     downloads = [(DOWNLOAD_LABELS[a.name], a, artifact_url(report.token, a.name))
                  for a in artifacts if a.name in DOWNLOAD_LABELS]
+    complexity = summary.get("function_complexity") or []
     return {
         "outcome": report.outcome or summary.get("outcome") or {},
         "summary": summary,
         "hot_functions": [dict(row, where=display_file(row.get("file", ""), report.script_name))
                           for row in hot_functions[:rows]],
+        "hot_function_rows": rows,
         "hot_functions_hidden": max(len(hot_functions) - rows, 0),
         "static": summary.get("static_metrics"),
-        "complexity": summary.get("function_complexity") or [],
+        "project_files": summary.get("project_files") or [],
+        "complexity": complexity,
+        "complexity_runtime": _complexity_runtime(summary, complexity, report.script_name),
         "unsandboxed": summary.get("sandboxed") is False,
         "threads": summary.get("threads") or [],
         "output": output,
-        "downloads": downloads,
+        "downloads": [item for item in downloads if item[1].name not in TOOLBAR_ARTIFACTS],
         "toolbar_downloads": [item for item in downloads if item[1].name in TOOLBAR_ARTIFACTS],
+        "script_source": report.script_source or None,  # None for an imported profile
+        "script_size_bytes": len((report.script_source or "").encode("utf-8", errors="replace")),
+        "script_url": url_for("downloads.script", token=report.token) if report.script_source else None,
         "artifact_names": sorted(names),
         "profile_files_missing": _missing_profile_reason(report, summary, names),
         "speedscope_url": speedscope_url(report.token) if SPEEDSCOPE_ARTIFACT in names else None,
@@ -116,7 +128,7 @@ def offered_artifacts(artifacts: list, summary: dict[str, Any]) -> list:
     without samples (older reports stored empty ones)."""
     has_samples = bool(summary.get("total_samples"))
     return [a for a in artifacts
-            if a.size_bytes > 0 and (has_samples or a.name in OUTPUT_ARTIFACTS)]
+            if a.size_bytes > 0 and (has_samples or a.name in (*OUTPUT_ARTIFACTS, PROJECT_ARTIFACT))]
 
 
 def _missing_profile_reason(report: Report, summary: dict[str, Any], names: set[str]) -> str | None:
@@ -138,12 +150,33 @@ def speedscope_url(token: str) -> str:
     return url_for("speedscope.asset", path="index.html") + "#profileURL=" + quote(profile, safe="")
 
 
+# Where a file's own path starts inside an installation: after site-packages/ (a package's
+# files) or after lib/pythonX.Y/ (the standard library's modules).
+_INSTALLED_PREFIX = re.compile(
+    r"^.*[/\\](?:site|dist)-packages[/\\]|^.*[/\\]lib(?:64)?[/\\]python\d+(?:\.\d+)?t?[/\\]", re.I)
+
+
 def display_file(path: str, script_name: str) -> str:
-    """How a frame's file is shown: the script by its own name, other files by their last two parts."""
-    parts = (path or "").replace("\\", "/").split("/")
+    """How a frame's file is shown, the same way everywhere on the page (and in report.js):
+    the script by its own name, installed code by its module path ("json/decoder.py",
+    "requests/api.py"), any other file by its last two path parts."""
+    path = (path or "").replace("\\", "/")
+    parts = path.split("/")
     if parts[-1] == script_name:
         return script_name  # its real path is the job's scratch directory: noise to a reader
-    return "/".join(parts[-2:]) if len(parts) > 2 else path or ""
+    installed = _INSTALLED_PREFIX.sub("", path)
+    if installed != path:
+        return installed
+    return "/".join(parts[-2:]) if len(parts) > 2 else path
+
+
+def _complexity_runtime(summary: dict[str, Any], complexity: list, script_name: str) -> dict[int, dict]:
+    """Row index of the complexity table -> the sampled function (name, file) it is, so the
+    row can lead to that function in the flamegraph."""
+    static_functions = (summary.get("static_metrics") or {}).get("function_complexity") or complexity
+    if len(static_functions) != len(complexity):
+        return {}
+    return runtime_of_functions(static_functions, summary.get("hot_functions") or [], script_name)
 
 
 def describe_options(options: dict[str, Any] | None) -> str:

@@ -16,6 +16,9 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from webapp.views.error_responses import error_response, wants_json
+from webapp.views.pages import render_index_with_error
+
 # The views whose requests count (endpoint names); reading reports never does.
 LIMITED_ENDPOINTS = ("pages.submit", "api.create")
 SCOPE = "submissions"
@@ -49,9 +52,6 @@ def init_app(app: Flask) -> None:
 
 def _refused(error: RateLimitExceeded):
     """429 with the sentence: JSON for the API, the form with the sentence for a browser."""
-    from webapp.views.errors import error_response, wants_json
-    from webapp.views.pages import render_index_with_error
-
     headers = {"Retry-After": str(_seconds_until_reset())}
     if wants_json():
         return error_response(error.description, 429, headers)

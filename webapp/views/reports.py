@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import defer
@@ -10,15 +10,15 @@ from sqlalchemy.orm import defer
 from webapp.store import FINAL_STATUSES, Report
 from webapp.store.lifecycle import request_cancel
 from webapp.views.delete_tokens import CANCEL, given_by_page, held_token, refusal, take_token_to_show
-from webapp.views.errors import error_response
+from webapp.views.error_responses import error_response
 from webapp.views.finished_cache import find_report, get_cache
+from webapp.views.missing_reports import abort_missing
 from webapp.views.presenters import details_context, header_context
 from webapp.views.rendering import is_htmx
 from webapp.views.services import get_store
 
 bp = Blueprint("reports", __name__, url_prefix="/r")
 
-NOT_FOUND_MESSAGE = "There is no report at this address. Check the link, or profile a script to make a new report."
 
 # Columns a page view does not need once the finished report's tables are cached:
 # the script (up to MAX_SCRIPT_BYTES) and the summary (JSON, large for big profiles).
@@ -29,14 +29,14 @@ LIGHT_QUERY = select(Report).where(Report.token == bindparam("token")).options(
 
 
 def load_report(token: str, *, light: bool = False) -> Report:
-    """The report with this token, or a 404 page. ``light`` leaves out the script and the summary."""
+    """The report with this token, or a 404 (410 if deleted) page. ``light`` leaves out the script and the summary."""
     with get_store().reading() as session:
         if light:
             report = session.scalar(LIGHT_QUERY, {"token": token})
         else:
             report = session.scalar(select(Report).where(Report.token == token))
     if report is None:
-        abort(404, NOT_FOUND_MESSAGE)
+        abort_missing(token)
     return report
 
 
@@ -74,7 +74,8 @@ def _details(report: Report) -> dict:
         full = load_report(report.token) if inspect(report).unloaded & set(HEAVY_COLUMNS) else report
         context = details_context(full)
         html = Markup(render_template("reports/_details.html", report=full, **context))
-        cached = {"details_html": html, "outcome": context["outcome"], "unsandboxed": context["unsandboxed"]}
+        cached = {"details_html": html, "outcome": context["outcome"], "unsandboxed": context["unsandboxed"],
+                  "has_flamegraph": bool(context["flame_url"] and context["summary"].get("total_samples"))}
         get_cache().put(key, cached, len(html))
     return cached
 
@@ -86,7 +87,7 @@ def show(token: str):
     # rendered once per process and served from memory.
     found = find_report(token)
     if found is None:
-        abort(404, NOT_FOUND_MESSAGE)
+        abort_missing(token)
     cacheable = found.status in FINAL_STATUSES and _same_for_every_reader(token)
     key = ("page", token, found.id, request.host_url, is_htmx())
     if cacheable and (page := get_cache().get(key)) is not None:

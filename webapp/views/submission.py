@@ -14,7 +14,10 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
+from webapp.environments import InlineMetadataError, read_inline_metadata
+from webapp.projects import PROJECT_ARTIFACT, Project, ProjectError, ProjectLimits, from_files, from_zip
 from webapp.store import DONE, FAILED, IMPORT, SCRIPT, Report
+from webapp.store.artifacts import add_artifacts
 from webapp.store.deletion import new_delete_token
 from webapp.store.lifecycle import count_queued, insert_finished, insert_queued
 from webapp.views.bad_input import BadInput
@@ -22,7 +25,10 @@ from webapp.views.options import parse_options
 from webapp.views.services import get_queue, get_store
 
 SCRIPT_SUFFIX = ".py"
-SCRIPT_SOURCES = ("script", "code", "example")
+SCRIPT_SOURCES = ("script", "code", "example", "project")
+FILE_SOURCES = ("script", "project")
+ZIP_SUFFIX = ".zip"
+ZIP_MAGIC = b"PK\x03\x04"
 PASTED_SCRIPT_NAME = "pasted_code.py"
 MAX_FILE_NAME_CHARS = 100  # a display name, not a limit on what users may upload
 
@@ -34,6 +40,7 @@ class ScriptSubmission:
     script_name: str
     source: str
     options: object  # webapp.profiling.RunOptions
+    project: Project | None = None  # several files; script_name is then the entry's path in it
 
 
 @dataclass(frozen=True)
@@ -78,19 +85,31 @@ def _script_submission(form, files) -> ScriptSubmission:
     candidates = (chosen,) if chosen in SCRIPT_SOURCES else SCRIPT_SOURCES
     given = [name for name in candidates if _given(form, files, name)]
     if not given:
-        raise BadInput("Choose a .py file to upload, paste some code, or pick an example script.")
+        raise BadInput("Choose a .py file to upload, paste some code, pick an example script, "
+                       "or upload a project (.zip or several files).",
+                       field=chosen if chosen in SCRIPT_SOURCES else None)
     if len(given) > 1:
-        raise BadInput("Give only one script: upload a file, paste code, or pick an example, not several.")
-    if given[0] == "script":
+        raise BadInput("Give only one script: upload a file, paste code, pick an example or upload a project, "
+                       "not several.")
+    project = None
+    if given[0] == "project":
+        project = _uploaded_project(files.getlist("project"), form.get("entry", ""))
+        name, source = project.entry, project.entry_source()
+        _check_script_size(source.encode("utf-8"), "project")
+    elif given[0] == "script":
         name, source = _uploaded_script(files["script"])
     elif given[0] == "code":
         name, source = _pasted_name(form.get("script_name", "")), form["code"]
-        _check_script_size(source.encode("utf-8"))
+        _check_script_size(source.encode("utf-8"), "code")
         if "\0" in source:
-            raise BadInput("The pasted code contains NUL characters, so it is not Python source.")
+            raise BadInput("The pasted code contains NUL characters, so it is not Python source.", field="code")
     else:
         name, source = _example_script(form["example"])
-    return ScriptSubmission(name, source, parse_options(form, current_app.config))
+    try:
+        read_inline_metadata(source)  # a broken '# /// script' block is the user's to fix, now
+    except InlineMetadataError as error:
+        raise BadInput(str(error)) from None
+    return ScriptSubmission(name, source, parse_options(form, current_app.config), project)
 
 
 def _pasted_name(given: str) -> str:
@@ -104,9 +123,32 @@ def _pasted_name(given: str) -> str:
 
 
 def _given(form, files, name: str) -> bool:
-    if name == "script":
-        return _given_file(files, "script") is not None
+    if name in FILE_SOURCES:
+        return _given_file(files, name) is not None
     return bool(form.get(name, "").strip())
+
+
+def _uploaded_project(uploads: list[FileStorage], entry: str) -> Project:
+    """A .zip, or several files at once; refused whole (nothing stored) when unsafe or too big."""
+    uploads = [upload for upload in uploads if upload.filename]
+    limits = project_limits(current_app.config)
+    try:
+        if len(uploads) == 1:
+            name, data = safe_file_name(uploads[0].filename), uploads[0].read()
+            if name.lower().endswith(ZIP_SUFFIX) or data.startswith(ZIP_MAGIC):
+                return from_zip(data, limits, entry, name=f"'{name}'")
+            return from_files([(name, data)], limits, entry)
+        if len(uploads) > limits.max_project_files:
+            raise ProjectError(f"{len(uploads):,} files were uploaded; a project may have at most "
+                               f"{limits.max_project_files:,}.", 413)
+        return from_files([(safe_file_name(upload.filename), upload.read()) for upload in uploads], limits, entry)
+    except ProjectError as error:
+        raise BadInput(error.message, error.status_code, field="project") from None
+
+
+def project_limits(config) -> ProjectLimits:
+    return ProjectLimits(max_project_files=config["MAX_PROJECT_FILES"],
+                         max_project_bytes=config["MAX_PROJECT_BYTES"], max_zip_ratio=config["MAX_ZIP_RATIO"])
 
 
 def _given_file(files, name: str) -> FileStorage | None:
@@ -119,33 +161,35 @@ def _uploaded_script(upload: FileStorage) -> tuple[str, str]:
     if not name.endswith(SCRIPT_SUFFIX):
         raise BadInput(
             f"'{name}' is not a Python script: only .py files can be profiled. "
-            "To share an existing profile, use the import form instead."
+            "To share an existing profile, use the import form instead.", field="script",
         )
     data = upload.read()
-    _check_script_size(data)
+    _check_script_size(data, "script")
     if not data.strip():
-        raise BadInput(f"The uploaded file '{name}' is empty. Choose a Python script with some code in it.")
+        raise BadInput(f"The uploaded file '{name}' is empty. Choose a Python script with some code in it.",
+                       field="script")
     return name, _decode_text(data, name)
 
 
-def _check_script_size(data: bytes) -> None:
+def _check_script_size(data: bytes, field: str) -> None:
     limit = current_app.config["MAX_SCRIPT_BYTES"]
     if len(data) > limit:
         raise BadInput(
             f"The script is {len(data):,} bytes; scripts are limited to {limit:,} bytes. "
-            "Profile a smaller script.", 413,
+            "Profile a smaller script.", 413, field=field,
         )
 
 
 def _decode_text(data: bytes, name: str) -> str:
     if b"\0" in data:
-        raise BadInput(f"'{name}' looks like a binary file, not Python source. Upload the .py source file.")
+        raise BadInput(f"'{name}' looks like a binary file, not Python source. Upload the .py source file.",
+                       field="script")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadInput(
             f"'{name}' is not UTF-8 text (invalid byte at position {error.start}). "
-            "Save the script as UTF-8 and upload it again."
+            "Save the script as UTF-8 and upload it again.", field="script",
         ) from None
 
 
@@ -156,7 +200,8 @@ def _example_script(requested: str) -> tuple[str, str]:
         name += SCRIPT_SUFFIX
     if name not in examples:
         offered = ", ".join(sorted(path.stem for path in examples.values())) or "none are installed"
-        raise BadInput(f"There is no example script called '{requested.strip()}'. The examples are: {offered}.")
+        raise BadInput(f"There is no example script called '{requested.strip()}'. The examples are: {offered}.",
+                       field="example")
     return name, examples[name].read_text(encoding="utf-8")
 
 
@@ -191,6 +236,9 @@ def _enqueue_script(submission: ScriptSubmission, baseline: str | None = None) -
             options=dataclasses.asdict(submission.options), delete_token_hash=delete_token_hash,
             baseline_token=baseline,
         )
+        if submission.project is not None:
+            # Stored with the row, in the same transaction: the worker lays it out, the reader may download it.
+            add_artifacts(session, report.id, {PROJECT_ARTIFACT: submission.project.to_zip()})
     # Committed before enqueueing: a worker that gets the id always finds the row.
     get_queue().enqueue(report.id)
     return Created(report, delete_token)
@@ -200,14 +248,17 @@ def _import_profile(upload: FileStorage, baseline: str | None = None) -> Created
     name = safe_file_name(upload.filename)
     data = upload.read()
     if not data.strip():
-        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a .speedscope.json file written by py-spy.")
+        raise BadInput(f"The uploaded profile '{name}' is empty. Choose a profile file, e.g. a .speedscope.json "
+                       "written by py-spy.", field="profile")
     from webapp import pipeline  # imported here: the importers are only needed for imports
     from webapp.profiles import ProfileFormatError
 
     try:
-        result = pipeline.import_profile(data, name)
+        result = pipeline.import_profile(
+            data, name, max_decompressed_bytes=current_app.config["MAX_DECOMPRESSED_BYTES"]
+        )
     except ProfileFormatError as error:
-        raise BadInput(str(error)) from None
+        raise BadInput(str(error), field="profile") from None
     outcome = result.summary.get("outcome") or {"status": "finished", "exit_code": None,
                                                 "message": "The profile was imported."}
     delete_token, delete_token_hash = new_delete_token()

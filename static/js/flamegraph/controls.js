@@ -5,9 +5,13 @@
 // 'unsafe-inline'), everything else lives in flamegraph.css.
 
 import { ORIGIN_LABELS } from "./tree.js";
-import { legendColour, MATCH_COLOUR } from "./palette.js";
+import { legendColour } from "./palette.js";
 
 const TOOLTIP_OFFSET_PX = 14;
+// A zoom path longer than this shows its first crumb, an ellipsis and its last
+// CRUMBS_KEPT_AT_END crumbs, until the ellipsis is pressed.
+const MAX_CRUMBS_SHOWN = 5;
+const CRUMBS_KEPT_AT_END = 3;
 
 /** A new element with a class, text and attributes. */
 function make(tag, { className, text, attrs } = {}, children = []) {
@@ -54,30 +58,45 @@ export function buildControls(host) {
   ]);
   const breadcrumbs = make("nav", { className: "fg-breadcrumbs", attrs: { "aria-label": "Zoom path" } });
   const reset = make("button", { className: "fg-reset", text: "Reset zoom", attrs: { type: "button" } });
+  // Focusable and walked with the keyboard (graph.js); the selected frame is read out by
+  // the live region ``announce`` and shown in the tooltip.
   const canvas = make("canvas", { className: "fg-canvas", attrs: {
-    role: "img", "aria-label": "Flamegraph: click a frame to zoom into it" } });
+    tabindex: "0", role: "application", "aria-roledescription": "flamegraph",
+    "aria-label": "Flamegraph. Arrow keys select frames: up the caller, down the heaviest callee, "
+      + "left and right its neighbours. Enter zooms into the selected frame, Escape resets the zoom." } });
+  const announce = make("p", { className: "fg-announce", attrs: { "aria-live": "polite", "aria-atomic": "true" } });
   const spacer = make("div", { className: "fg-spacer" });
   const viewport = make("div", { className: "fg-viewport" }, [canvas, spacer]);
   const status = make("p", { className: "fg-status", attrs: { role: "status" } });
   const tooltip = make("div", { className: "fg-tooltip", attrs: { role: "tooltip", hidden: "" } });
-  const legend = make("ul", { className: "fg-legend", attrs: { "aria-label": "Colour by origin" } },
-    Object.entries(ORIGIN_LABELS).map(([origin, label]) => {
-      const swatch = make("span", { className: "fg-swatch" });
-      swatch.style.backgroundColor = legendColour(origin);
-      return make("li", {}, [swatch, make("span", { text: label })]);
-    }));
-  const matchSwatch = make("span", { className: "fg-swatch" });
-  matchSwatch.style.backgroundColor = MATCH_COLOUR;
-  legend.append(make("li", { className: "fg-match-key" }, [matchSwatch, make("span", { text: "search match" })]));
-  const hint = make("p", { className: "fg-hint",
-    text: "Click a frame to zoom in \u00b7 double-click or Esc to reset \u00b7 / to search" });
+  const swatches = {};  // key -> element; coloured by paintLegend(theme)
+  const legendItem = (key, label, className) => {
+    swatches[key] = make("span", { className: "fg-swatch" });
+    return make("li", className ? { className } : {}, [swatches[key], make("span", { text: label })]);
+  };
+  const legend = make("ul", { className: "fg-legend", attrs: { "aria-label": "Colour by origin" } }, [
+    ...Object.entries(ORIGIN_LABELS).map(([origin, label]) => legendItem(origin, label)),
+    legendItem("match", "search match", "fg-match-key"),
+  ]);
+  // flamegraph.css shows the hint that fits the device: pointer and keyboard, or touch
+  const hint = make("p", { className: "fg-hint" }, [
+    make("span", { className: "fg-hint-pointer",
+      text: "Click a frame to zoom in \u00b7 double-click or Esc to reset \u00b7 / to search \u00b7 arrow keys walk the frames" }),
+    make("span", { className: "fg-hint-touch",
+      text: "Tap a frame for its figures \u00b7 tap it again to zoom in \u00b7 Reset zoom to go back" }),
+  ]);
   element.replaceChildren(toolbar, make("div", { className: "fg-navbar" }, [breadcrumbs, reset]),
-    status, viewport, make("div", { className: "fg-footer" }, [legend, hint]), tooltip);
+    status, viewport, make("div", { className: "fg-footer" }, [legend, hint]), tooltip, announce);
 
   const ui = {
-    root: element, canvas, viewport, spacer, tooltip, viewSelect, search, match, reset, breadcrumbs, status,
+    root: element, toolbar, canvas, viewport, spacer, tooltip, viewSelect, search, match, reset, breadcrumbs, status, announce,
     levelButtons: levels.buttons, orientationButtons: orientations.buttons,
     crumbKey: "",
+    crumbsExpanded: false,
+    paintLegend(theme) {
+      for (const origin of Object.keys(ORIGIN_LABELS)) swatches[origin].style.backgroundColor = legendColour(origin, theme);
+      swatches.match.style.backgroundColor = theme.match;
+    },
     setStatus(text) { status.textContent = text; status.hidden = !text; },
     setMatch(text, isError) { match.textContent = text; match.classList.toggle("fg-error", isError); },
     fillViews(views) { viewSelect.replaceChildren(...viewOptions(views)); },
@@ -91,17 +110,32 @@ export function buildControls(host) {
       viewport.style.height = `${height}px`;
       spacer.style.height = `${Math.max(0, contentHeight - height)}px`;
     },
+    /** Show the zoom path; a long one (deep recursion) is collapsed behind an ellipsis button. */
     setBreadcrumbs(crumbs, onPick) {
       const key = crumbs.map((c) => c.node).join(",") + "|" + crumbs.map((c) => c.label).join("\u0000");
       if (key === ui.crumbKey) return;
+      if (ui.crumbKey.split("|")[0] !== key.split("|")[0]) ui.crumbsExpanded = false;  // a new path
       ui.crumbKey = key;
-      breadcrumbs.replaceChildren(...crumbs.map((crumb, k) => {
-        const last = k === crumbs.length - 1;
+      const buttons = crumbs.map((crumb, k) => {
         const button = make("button", { className: "fg-crumb", text: crumb.label, attrs: { type: "button", title: crumb.label } });
-        if (last) button.setAttribute("aria-current", "true");
+        if (k === crumbs.length - 1) button.setAttribute("aria-current", "true");
         else button.addEventListener("click", () => onPick(crumb.node));
         return button;
-      }));
+      });
+      const hidden = buttons.slice(1, buttons.length - CRUMBS_KEPT_AT_END);
+      if (ui.crumbsExpanded || buttons.length <= MAX_CRUMBS_SHOWN) {
+        breadcrumbs.replaceChildren(...buttons);
+        return;
+      }
+      const more = make("button", { className: "fg-crumb fg-crumb-more", text: "\u2026", attrs: {
+        type: "button", "aria-expanded": "false", title: `Show the ${hidden.length} hidden levels`,
+        "aria-label": `Show the ${hidden.length} hidden levels` } });
+      more.addEventListener("click", () => {
+        ui.crumbsExpanded = true;
+        more.replaceWith(...hidden);
+        hidden[0].focus();  // keyboard users continue where the ellipsis was
+      });
+      breadcrumbs.replaceChildren(buttons[0], more, ...buttons.slice(buttons.length - CRUMBS_KEPT_AT_END));
     },
   };
   return ui;
@@ -137,6 +171,12 @@ export function showTooltip(ui, info, clientX, clientY) {
   if (top + height > window.innerHeight) top = Math.max(0, clientY - TOOLTIP_OFFSET_PX - height);
   tooltip.style.left = `${left}px`;
   tooltip.style.top = `${top}px`;
+}
+
+/** The tooltip under (or above) a frame's box in client coordinates: for touch and keyboard. */
+export function showTooltipAt(ui, info, box) {
+  const x = box.x + Math.min(box.width / 2, TOOLTIP_OFFSET_PX * 2) - TOOLTIP_OFFSET_PX;
+  showTooltip(ui, info, Math.max(0, x), box.y + box.height - TOOLTIP_OFFSET_PX / 2);
 }
 
 export function hideTooltip(ui) { ui.tooltip.hidden = true; }

@@ -6,13 +6,13 @@
 // colour), text widths are cached and long labels lose their middle, not their end.
 
 import { ROOT_FRAME } from "./tree.js";
-import { MATCH_COLOUR, MATCH_TEXT_COLOUR, TEXT_COLOUR, DIM_TEXT_COLOUR, ROOT_COLOUR } from "./palette.js";
 
 export const ROW_HEIGHT_PX = 18;
 export const MIN_FRAME_WIDTH_PX = 1;
 const GAP_PX = 1;                    // space between neighbouring frames and rows
 const GAP_MIN_FRAME_WIDTH_PX = 3;    // narrower frames get no gap, or they would vanish
 const LABEL_PADDING_PX = 4;
+const SELECTED_OUTLINE_PX = 2;
 const MIN_LABEL_WIDTH_PX = 20;
 const MIN_LABEL_CHARS = 3;
 const TEXT_CACHE_MAX_ENTRIES = 20000;
@@ -62,13 +62,18 @@ export class FlameCanvas {
     this.canvas.style.height = `${height}px`;
   }
 
-  /** Draw ``scene``: {tree, zoom, viewport, colours, labelOf, matches}. Returns frames drawn. */
+  /**
+   * Draw ``scene``: {tree, zoom, viewport, colours, theme, labelOf, matches, selected}, where
+   * ``colours`` holds each frame's fill and faded colour and ``theme`` the rest (palette.js).
+   * Returns the number of frames drawn.
+   */
   draw(scene) {
     const { tree, zoom, viewport } = scene;
     const ctx = this.ctx;
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.clearRect(0, 0, viewport.width, viewport.height);
     const batch = new Batch();
+    this.selectedBox = null;
     const x0 = tree.start[zoom];
     const scale = viewport.width / (tree.total[zoom] || 1);
     const path = tree.path(zoom);
@@ -87,13 +92,14 @@ export class FlameCanvas {
       i++;
     }
     this.flush(batch);
+    if (this.selectedBox) this.outline(this.selectedBox, scene.theme.focus);
     this.drawnFrames = batch.count;
     return batch.count;
   }
 
   /** Queue the rectangle and label of ``node`` at x, width (CSS px). */
   place(batch, scene, node, x, width, isAncestor) {
-    const { tree, viewport, colours, matches } = scene;
+    const { tree, viewport, colours, matches, theme } = scene;
     const frame = tree.frame[node];
     const snap = (v) => Math.round(v * this.dpr) / this.dpr;
     const left = snap(x);
@@ -101,12 +107,13 @@ export class FlameCanvas {
     const right = Math.max(left + 1 / this.dpr, snap(x + width) - gap);
     const top = viewport.rowTop(tree.depth[node]);
     let fill;
-    let text = TEXT_COLOUR;
-    if (frame === ROOT_FRAME) fill = ROOT_COLOUR;
-    else if (matches && matches[frame]) { fill = MATCH_COLOUR; text = MATCH_TEXT_COLOUR; }
-    else if (matches || isAncestor) { fill = colours.faded[frame]; text = DIM_TEXT_COLOUR; }
+    let text = theme.text;
+    if (frame === ROOT_FRAME) fill = theme.root;
+    else if (matches && matches[frame]) { fill = theme.match; text = theme.matchText; }
+    else if (matches || isAncestor) { fill = colours.faded[frame]; text = theme.dimText; }
     else fill = colours.fill[frame];
     batch.rect(fill, left, top, right - left, ROW_HEIGHT_PX - GAP_PX);
+    if (node === scene.selected) this.selectedBox = { x: left, y: top, width: right - left, height: ROW_HEIGHT_PX - GAP_PX };
     if (right - left >= MIN_LABEL_WIDTH_PX) {
       const label = this.fitLabel(scene.labelOf(node), right - left - 2 * LABEL_PADDING_PX);
       if (label) batch.text(text, label, left + LABEL_PADDING_PX, top + (ROW_HEIGHT_PX - GAP_PX) / 2);
@@ -128,6 +135,16 @@ export class FlameCanvas {
       ctx.fillStyle = colour;
       for (let k = 0; k < texts.length; k += 3) ctx.fillText(texts[k], texts[k + 1], texts[k + 2]);
     }
+  }
+
+  /** A ring inside ``box``, so neighbours do not cover it. */
+  outline(box, colour) {
+    const ctx = this.ctx;
+    const inset = SELECTED_OUTLINE_PX / 2;
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = SELECTED_OUTLINE_PX;
+    ctx.strokeRect(box.x + inset, box.y + inset, Math.max(0, box.width - SELECTED_OUTLINE_PX),
+      Math.max(0, box.height - SELECTED_OUTLINE_PX));
   }
 
   /** ``text`` shortened in the middle to fit ``available`` CSS px, or null if nothing useful fits. */

@@ -2,23 +2,38 @@
 // layout of the scrolling canvas, and the public methods mountFlamegraph() returns.
 
 import { FlameData, ROOT_FRAME, compileQuery, matchFrames } from "./tree.js";
-import { FlameCanvas, Viewport, ROW_HEIGHT_PX } from "./draw.js";
-import { functionColours } from "./palette.js";
-import { buildControls, showTooltip, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { FlameCanvas, Viewport, ROW_HEIGHT_PX, MIN_FRAME_WIDTH_PX } from "./draw.js";
+import { functionColours, readTheme } from "./palette.js";
+import { buildControls, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
+import { isDrawn } from "./navigate.js";
+import { bindEvents } from "./events.js";
+import { noTransforms, transformKey, transformTree } from "./transforms.js";
+import { addTransformControls } from "./transform-controls.js";
+import { Sandwich } from "./sandwich.js";
+import { syncWithUrl } from "./view-state.js";
+import { bindSource } from "./source-heat.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
 const MIN_HEIGHT_PX = 180;
+const TRANSFORMED_TREES_KEPT = 8;  // transformed trees cached per graph; more are rebuilt on demand
 
 export class Flamegraph {
-  constructor(element, { url, scriptFile } = {}) {
+  constructor(element, { url, scriptFile, syncUrl = true } = {}) {
     this.element = element;
-    this.options = { url, scriptFile };
+    this.options = { url, scriptFile, syncUrl };  // syncUrl: keep the view in the page's URL (view-state.js)
     this.ui = buildControls(element);
     this.painter = new FlameCanvas(this.ui.canvas);
+    this.ui.paintLegend(readTheme(this.ui.root));  // the legend shows while the data loads
     this.state = {
       view: 0, level: "function", orientation: loadOrientation(), zoom: 0, matches: null,
+      selected: -1,  // the frame chosen with the keyboard or a tap, or -1
+      transforms: noTransforms(),  // see transforms.js
+      tab: "flame",   // "flame" or "sandwich"
+      picked: null,   // the function {name, file} the sandwich shows (a table row, frame or search)
     };
+    this.transformed = new Map();  // "view:level:transforms" -> Tree
+    this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
     this.frameScheduled = false;
     this.listeners = [];
     this.ready = this.load();
@@ -36,38 +51,103 @@ export class Flamegraph {
       throw error;
     }
     if (this.destroyed) return this;  // removed from the page while loading
-    this.colours = this.frameColours();
+    this.applyTheme();
     this.ui.setStatus("");
     this.ui.fillViews(this.data.views);
-    this.bindEvents();
+    bindEvents(this);
+    this.syncTransforms = addTransformControls(this);
     this.selectView(0, { keepScroll: false });
+    if (this.options.syncUrl !== false) this.recordView = syncWithUrl(this);
     performance.mark("flamegraph:drawn");
     this.element.dispatchEvent(new CustomEvent("flamegraph:ready", { bubbles: true }));
+    bindSource(this);  // after the graph is drawn: the line heat is not on the way to the first picture
     return this;
   }
 
-  frameColours() {
+  /** Read the page's theme (CSS custom properties) and colour every frame and the legend with it. */
+  applyTheme() {
+    this.theme = readTheme(this.ui.root);
     const count = this.data.frameCount;
     const fill = new Array(count);
     const faded = new Array(count);
     for (let f = 0; f < count; f++) {
-      const colours = functionColours(this.data.names[f], this.data.fileOf(f), this.data.originOf(f));
+      const colours = functionColours(this.data.names[f], this.data.fileOf(f), this.data.originOf(f), this.theme);
       fill[f] = colours.fill;
       faded[f] = colours.faded;
     }
-    return { fill, faded };
+    this.colours = { fill, faded };
+    this.ui.paintLegend(this.theme);
+  }
+
+  onThemeChange() {
+    if (!this.data) return;
+    this.applyTheme();
+    this.render();
   }
 
   // -- state changes -------------------------------------------------------------------
-  get tree() { return this.data.tree(this.state.view, this.state.level); }
+  get tree() {
+    const { view, level, transforms } = this.state;
+    const plain = this.data.tree(view, level);
+    const key = transformKey(transforms);
+    if (!key) return plain;
+    const cacheKey = `${view}:${level}:${key}`;
+    if (!this.transformed.has(cacheKey)) {
+      if (this.transformed.size >= TRANSFORMED_TREES_KEPT) this.transformed.clear();
+      this.transformed.set(cacheKey, transformTree(this.data, plain, transforms));
+    }
+    return this.transformed.get(cacheKey);
+  }
+
+  /** Change some transforms (e.g. {mine: true} or {focus: null}): node numbers change, so the zoom resets. */
+  setTransforms(patch) {
+    this.state.transforms = { ...this.state.transforms, ...patch };
+    this.selectView(this.state.view);
+    this.element.dispatchEvent(new CustomEvent("flamegraph:transforms", { bubbles: true, detail: this.state.transforms }));
+  }
+
+  /** Show the flamegraph ("flame") or the sandwich ("sandwich"), which shows the function picked
+   * last: a zoomed or selected frame's, a hot-functions row's, or one from its own table. */
+  setTab(tab) {
+    if (tab !== "flame" && tab !== "sandwich") return;
+    this.state.tab = tab;
+    hideTooltip(this.ui);
+    this.ui.breadcrumbs.parentElement.hidden = this.ui.viewport.hidden = tab !== "flame";
+    if (tab === "flame") this.layout(false);
+    this.render();
+    this.element.dispatchEvent(new CustomEvent("flamegraph:tab", { bubbles: true, detail: tab }));
+  }
+
+  /** The sandwich of function ``name`` in ``file``: callers above, callees below. */
+  pickFunction(name, file) {
+    this.state.picked = { name, file };
+    if (this.state.tab !== "sandwich") this.setTab("sandwich");
+    else this.render();
+  }
+
+  /** The function of the frame at ``node`` becomes the one the sandwich shows (not for the root). */
+  pickFrameOf(node) {
+    const frame = node >= 0 ? this.tree.frame[node] : ROOT_FRAME;
+    if (frame !== undefined && frame !== ROOT_FRAME) this.state.picked = { name: this.data.names[frame], file: this.data.fileOf(frame) };
+  }
+
+  /** Focus on the function of the frame at ``node`` (nothing for the root). */
+  focusOnNode(node) {
+    const frame = this.tree.frame[node];
+    if (frame === undefined || frame === ROOT_FRAME) return;
+    this.setTransforms({ focus: { name: this.data.names[frame], file: this.data.fileOf(frame) } });
+  }
 
   selectView(view, { keepScroll = false } = {}) {
     this.state.view = view;
     this.state.zoom = 0;
+    this.state.selected = -1;
+    hideTooltip(this.ui);
     this.ui.syncControls(this.state);
     this.refreshMatchLabel();
     this.layout(keepScroll);
     this.render();
+    this.element.dispatchEvent(new CustomEvent("flamegraph:view", { bubbles: true, detail: this.state }));
   }
 
   setLevel(level) {
@@ -83,13 +163,21 @@ export class Flamegraph {
     this.ui.syncControls(this.state);
     this.layout(false);
     this.render();
+    this.showSelection();
   }
 
-  /** Zoom so that ``node`` fills the width (0 = the root: reset). */
-  zoomTo(node, startedAt = performance.now()) {
+  /**
+   * Zoom so that ``node`` fills the width (0 = the root: reset). The graph takes the height
+   * of what is now drawn and scrolls the zoomed frame to its edge, its subtree in view.
+   * A selected frame stays selected only when asked (the keyboard's Enter, a second tap).
+   */
+  zoomTo(node, startedAt = performance.now(), { keepSelection = false } = {}) {
     this.state.zoom = node;
-    this.scrollIntoView(node);
+    this.pickFrameOf(node);
+    if (!keepSelection) this.select(-1);
+    this.layout(false);
     this.render();
+    if (keepSelection) this.showSelection();
     performance.measure("flamegraph:zoom", { start: startedAt, end: performance.now() });
   }
 
@@ -119,6 +207,8 @@ export class Flamegraph {
     if (!name) return this.search("");
     const startedAt = performance.now();
     this.state.matches = matchFrames(this.data, (n, f) => n === name && (file == null || f === file));
+    const first = this.state.matches.indexOf(1);
+    if (first >= 0) this.state.picked = { name, file: this.data.fileOf(first) };  // what the sandwich shows
     this.refreshMatchLabel();
     this.render();
     performance.measure("flamegraph:search", { start: startedAt, end: performance.now() });
@@ -134,16 +224,29 @@ export class Flamegraph {
   }
 
   // -- layout and drawing --------------------------------------------------------------
+  /**
+   * Size the graph to the rows drawn at the current zoom and width: a deep stack holding a
+   * few samples, too narrow to draw, adds no height. Taller than MAX_HEIGHT_VIEWPORT_FRACTION
+   * of the window, it scrolls. Unless ``keepScroll``, the zoomed frame's row goes to the
+   * edge the graph grows from (bottom for flame, top for icicle), its subtree in view.
+   */
   layout(keepScroll) {
-    const contentHeight = (this.tree.maxDepth + 1) * ROW_HEIGHT_PX;
+    const { tree, state } = this;
+    const width = this.ui.viewport.clientWidth;
+    const minTotal = (tree.total[state.zoom] || 1) * MIN_FRAME_WIDTH_PX / Math.max(1, width);
+    const rows = tree.visibleDepthUnder(state.zoom, minTotal) + 1;
+    const contentHeight = rows * ROW_HEIGHT_PX;
     const limit = Math.max(MIN_HEIGHT_PX, Math.floor(window.innerHeight * MAX_HEIGHT_VIEWPORT_FRACTION));
     const height = Math.min(contentHeight, limit);
+    this.layoutWidth = width;
     this.contentHeight = contentHeight;
     this.ui.setScrollArea(height, contentHeight);
     this.height = height;
-    this.painter.resize(this.ui.viewport.clientWidth, height);  // the scroll range needs the canvas's height
+    this.painter.resize(width, height);  // the scroll range needs the canvas's height
     if (!keepScroll) {
-      this.ui.viewport.scrollTop = this.state.orientation === "flame" ? contentHeight - height : 0;
+      const zoomDepth = tree.depth[state.zoom] * ROW_HEIGHT_PX;
+      const top = state.orientation === "flame" ? contentHeight - height - zoomDepth : zoomDepth;
+      this.ui.viewport.scrollTop = Math.max(0, Math.min(contentHeight - height, top));
     }
   }
 
@@ -167,7 +270,9 @@ export class Flamegraph {
       zoom: this.state.zoom,
       viewport: this.viewportGeometry(),
       colours: this.colours,
+      theme: this.theme,
       matches: this.state.matches,
+      selected: this.state.selected,
       labelOf: (node) => {
         const frame = tree.frame[node];
         if (frame === ROOT_FRAME) return `${view.label} (${formatCount(tree.total[0])} samples)`;
@@ -179,6 +284,12 @@ export class Flamegraph {
   /** Draw now; used by interactions so their performance measures include the drawing. */
   render() {
     if (!this.data) return;
+    if (this.syncTransforms) this.syncTransforms(this.state);
+    // built on first use: a page that never opens the sandwich has only the flamegraph's canvas
+    if (this.state.tab === "sandwich" && !this.sandwich) this.sandwich = new Sandwich(this);
+    if (this.sandwich) this.sandwich.render(this.state.tab === "sandwich");
+    if (this.recordView) this.recordView();
+    if (this.state.tab !== "flame") return;
     const scene = this.scene();
     this.painter.resize(scene.viewport.width, scene.viewport.height);
     this.painter.draw(scene);
@@ -186,20 +297,75 @@ export class Flamegraph {
     this.ui.reset.disabled = this.state.zoom === 0;
   }
 
-  /** Draw at the next animation frame; many resize or scroll events cost one drawing. */
-  scheduleRender() {
+  /**
+   * Draw at the next animation frame; many resize or scroll events cost one drawing.
+   * ``retip``: things moved, so the selected frame's tooltip follows it (a hover tooltip
+   * follows the pointer's next move on its own).
+   */
+  scheduleRender({ retip = false } = {}) {
+    this.retip = this.retip || retip;
     if (this.frameScheduled) return;
     this.frameScheduled = true;
-    requestAnimationFrame(() => { this.frameScheduled = false; this.render(); });
+    requestAnimationFrame(() => {
+      this.frameScheduled = false;
+      this.render();
+      if (!this.retip) return;
+      this.retip = false;
+      if (this.state.selected >= 0) this.showSelection();
+    });
   }
 
-  scrollIntoView(node) {
+  /** Scroll the graph (not the page) just enough to show the row of ``node``. */
+  scrollRowIntoView(node) {
     const geometry = this.viewportGeometry();
     const top = geometry.rowTop(this.tree.depth[node]);
-    if (top < 0 || top + ROW_HEIGHT_PX > geometry.height) {
-      const offset = this.state.orientation === "flame" ? geometry.height - ROW_HEIGHT_PX : 0;
-      this.ui.viewport.scrollTop += top - offset;
+    if (top < 0) this.ui.viewport.scrollTop += top;
+    else if (top + ROW_HEIGHT_PX > geometry.height) this.ui.viewport.scrollTop += top + ROW_HEIGHT_PX - geometry.height;
+  }
+
+  // -- selection (keyboard and touch) --------------------------------------------------
+  /** Select ``node`` (-1: none), draw its ring and show and announce what it is. */
+  select(node) {
+    this.state.selected = node;
+    this.pickFrameOf(node);
+    if (node < 0) {
+      hideTooltip(this.ui);
+      this.ui.announce.textContent = "";
+      return;
     }
+    this.scrollRowIntoView(node);
+    this.render();
+    this.showSelection();
+  }
+
+  showSelection() {
+    const node = this.state.selected;
+    if (node < 0) return;
+    const info = this.describe(node);
+    this.ui.announce.textContent = [info.title, info.location, info.total, info.self].filter(Boolean).join(". ");
+    const box = this.boxOf(node);
+    if (box) showTooltipAt(this.ui, info, box);
+    else hideTooltip(this.ui);
+  }
+
+  clearSelection() {
+    if (this.state.selected < 0) return;
+    this.select(-1);
+    this.render();
+  }
+
+  /** Client-coordinate box of ``node`` as drawn, or null when it is not drawn or scrolled away. */
+  boxOf(node) {
+    const { tree, zoom, viewport } = this.scene();
+    if (!isDrawn(tree, zoom, viewport.width, node)) return null;
+    const scale = viewport.width / (tree.total[zoom] || 1);
+    const ancestor = tree.depth[node] < tree.depth[zoom];
+    const width = ancestor ? viewport.width : tree.total[node] * scale;
+    const left = ancestor ? 0 : (tree.start[node] - tree.start[zoom]) * scale;
+    const top = viewport.rowTop(tree.depth[node]);
+    if (top + ROW_HEIGHT_PX <= 0 || top >= viewport.height) return null;
+    const canvas = this.ui.canvas.getBoundingClientRect();
+    return { x: canvas.left + left, y: canvas.top + top, width, height: ROW_HEIGHT_PX };
   }
 
   breadcrumbs(scene = this.scene()) {
@@ -236,58 +402,6 @@ export class Flamegraph {
     this.listeners.push(() => target.removeEventListener(type, handler, options));
   }
 
-  bindEvents() {
-    const { ui } = this;
-    this.listen(ui.canvas, "mousemove", (event) => this.onHover(event));
-    this.listen(ui.canvas, "mouseleave", () => { hideTooltip(ui); ui.canvas.classList.remove("fg-pointer"); });
-    this.listen(ui.canvas, "click", (event) => {
-      const node = this.nodeAtEvent(event);
-      if (node >= 0 && node !== this.state.zoom) this.zoomTo(node, event.timeStamp);
-      this.onHover(event);  // the frame under the pointer changed
-    });
-    this.listen(ui.canvas, "dblclick", (event) => this.reset(event.timeStamp));
-    this.listen(ui.reset, "click", (event) => this.reset(event.timeStamp));
-    this.listen(ui.viewSelect, "change", () => this.selectView(Number(ui.viewSelect.value)));
-    this.listen(ui.search, "input", (event) => this.search(ui.search.value, event.timeStamp));
-    for (const button of ui.levelButtons) this.listen(button, "click", () => this.setLevel(button.value));
-    for (const button of ui.orientationButtons) this.listen(button, "click", () => this.setOrientation(button.value));
-    this.listen(ui.viewport, "scroll", () => this.scheduleRender(), { passive: true });
-    this.listen(window, "resize", () => { this.layout(true); this.scheduleRender(); });
-    this.listen(document, "keydown", (event) => this.onKey(event));
-    this.resizeObserver = new ResizeObserver(() => this.scheduleRender());
-    this.resizeObserver.observe(ui.viewport);
-  }
-
-  nodeAtEvent(event) {
-    const box = this.ui.canvas.getBoundingClientRect();
-    return this.painter.hitTest(this.scene(), event.clientX - box.left, event.clientY - box.top);
-  }
-
-  onHover(event) {
-    const node = this.nodeAtEvent(event);
-    this.ui.canvas.classList.toggle("fg-pointer", node >= 0);
-    if (node < 0) { hideTooltip(this.ui); return; }
-    showTooltip(this.ui, this.describe(node), event.clientX, event.clientY);
-  }
-
-  onKey(event) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
-    const typing = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable]");
-    if (event.key === "/" && !typing) {
-      event.preventDefault();
-      this.ui.search.focus();
-      this.ui.search.select();
-    } else if (event.key === "Escape") {
-      if (event.target === this.ui.search) {
-        this.ui.search.value = "";
-        this.search("", event.timeStamp);
-        this.ui.search.blur();
-      }
-      hideTooltip(this.ui);
-      this.reset(event.timeStamp);
-    }
-  }
-
   /** Client-coordinate box of the first visible frame labelled ``label``, or null. */
   locate(label) {
     const scene = this.scene();
@@ -316,7 +430,13 @@ export class Flamegraph {
       orientation: this.state.orientation,
       zoom: this.breadcrumbs().map((crumb) => crumb.label),
       drawnFrames: this.painter.drawnFrames,
+      rows: this.contentHeight / ROW_HEIGHT_PX,
+      selected: this.state.selected >= 0 ? this.scene().labelOf(this.state.selected) : null,
       match: this.ui.match.textContent,
+      transforms: transformKey(this.state.transforms),
+      tab: this.state.tab,
+      sandwich: this.sandwich ? this.sandwich.snapshot() : null,
+      total: this.tree.total[0],
     };
   }
 

@@ -55,12 +55,30 @@ export class Tree {
     return nodes.reverse();
   }
 
-  /** The deepest depth inside the subtree of ``node``. */
-  maxDepthUnder(node) {
+  /**
+   * The deepest depth in the subtree of ``node`` that holds a frame at least ``minTotal``
+   * samples wide: narrower frames are not drawn, and neither are their subtrees, so they
+   * must not make the graph taller.
+   */
+  visibleDepthUnder(node, minTotal) {
     let deepest = this.depth[node];
-    for (let i = node; i < this.end[node]; i++) if (this.depth[i] > deepest) deepest = this.depth[i];
+    for (let i = node; i < this.end[node];) {
+      if (this.total[i] < minTotal) { i = this.end[i]; continue; }
+      if (this.depth[i] > deepest) deepest = this.depth[i];
+      i++;
+    }
     return deepest;
   }
+
+  /** The children of ``node``, left to right. */
+  children(node) {
+    const found = [];
+    for (let child = node + 1; child < this.end[node]; child = this.end[child]) found.push(child);
+    return found;
+  }
+
+  /** Is ``node`` inside the subtree of ``ancestor`` (itself included)? */
+  contains(ancestor, node) { return node >= ancestor && node < this.end[ancestor]; }
 
   /** Samples in nodes whose frame matches, each sample once: a match's subtree is skipped. */
   matchedSamples(frameMatches) {

@@ -24,16 +24,21 @@ have no line.
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 from itertools import chain
 
+import numpy as np
+
 from webapp.profiles.exporters.base import Exporter
-from webapp.profiles.model import Frame, Profile
+from webapp.profiles.model import Frame, Profile, segment_indexes
+from webapp.profiles.stack_tree import build, frame_ranks
 
 FRAME_SEPARATOR = ";"
 SEPARATOR_BYTES = FRAME_SEPARATOR.encode()
 SEPARATOR_STAND_IN = ":"
+JOIN_LINES = 4_096  # lines joined at a time (see _render_sorted)
 LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -67,21 +72,86 @@ class CollapsedExporter(Exporter):
     def render(self, profile: Profile) -> bytes:
         """One ``frame;frame;frame count`` line per distinct stack, sorted."""
         source = self.frames_of(profile)
-        # Bytes all the way: a million-sample profile gives tens of MB of text,
+        # Bytes all the way: a million-sample profile gives hundreds of MB of text,
         # and each str -> bytes copy of it would cost as much again in memory.
         labels = [frame_text(frame).encode() for frame in source.frames]
-        paths = [SEPARATOR_BYTES.join(map(labels.__getitem__, stack)) for stack in source.stacks]
-        totals: Counter[bytes] = Counter()  # escaping may make two stacks one line: sum them
         if self.per_thread:
-            for position, thread in enumerate(source.threads):
-                prefix = escape(thread.label or f"Thread {position + 1}").encode() + SEPARATOR_BYTES
-                for stack_id, count in thread.stack_counts().items():
-                    if paths[stack_id]:
-                        totals[prefix + paths[stack_id]] += count
-        else:
-            for stack_id, count in source.stack_counts().items():
-                if paths[stack_id]:
-                    totals[paths[stack_id]] += count
-        del paths
-        ordered = sorted(totals)  # UTF-8 bytes sort like their text
-        return b"".join(chain.from_iterable((path, b" %d\n" % totals[path]) for path in ordered))
+            return _render_per_thread(source, labels)
+        return _render_sorted(source, labels, source.stack_weights())
+
+
+def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -> bytes:
+    """The lines of the stacks with weight, sorted as bytes, built as one join of shared pieces.
+
+    The call tree with siblings ordered by label lists the paths in the order of
+    their texts, as long as no label is a proper prefix of another (``"f"`` and
+    ``"f (x.py)"`` would interleave with ";"); it also merges paths that escaping
+    made equal. Each line is then pieces shared by reference - labels, ";", its
+    count - so the text is copied once, into the result.
+    """
+    distinct = sorted(set(labels))
+    if any(b.startswith(a) for a, b in zip(distinct, distinct[1:])):
+        return _render_by_text(profile, labels, weights)
+    label_rank = {label: rank for rank, label in enumerate(distinct)}
+    frames, starts, lengths = profile.stacks.arrays()
+    used = np.flatnonzero(weights)
+    rank = [label_rank[label] for label in labels]
+    if len(distinct) == len(labels) and rank == frame_ranks(profile.frames):
+        tree = profile.call_tree()  # labels sort like (name, file, line): the shared tree will do
+    else:
+        tree = build(frames, starts[used], lengths[used], used, len(weights), np.array(rank, dtype=np.int64))
+    leaves = tree.leaf[used]
+    del tree  # only the order of the lines is needed from it: free it before the text exists
+    keep = lengths[used] > 0  # an empty stack has no line
+    used, leaves = used[keep], leaves[keep]
+    order = np.argsort(leaves, kind="stable")  # pre-order: the lines' text order
+    used, leaves = used[order], leaves[order]
+    first = np.concatenate(([True], leaves[1:] != leaves[:-1])) if len(leaves) else np.zeros(0, bool)
+    line_of = np.cumsum(first) - 1
+    totals = np.bincount(line_of, weights=weights[used], minlength=int(first.sum())).astype(np.int64)
+    chosen = used[first]
+    del used, leaves, order, first, line_of
+    pieces = np.array([*labels, SEPARATOR_BYTES, *(b" %d\n" % total for total in totals.tolist())], dtype=object)
+    separator, count_base = len(labels), len(labels) + 1
+    # Piece numbers: frame labels at even places, ";" at odd ones, the count last.
+    sizes = 2 * lengths[chosen]
+    index = np.full(int(sizes.sum()), separator, dtype=np.int32)
+    line_start = np.cumsum(sizes) - sizes
+    within = segment_indexes(np.zeros(len(chosen), np.int64), lengths[chosen])  # 0, 1, ... per line
+    index[np.repeat(line_start, lengths[chosen]) + 2 * within] = frames[segment_indexes(starts[chosen], lengths[chosen])]
+    del within
+    index[line_start + sizes - 1] = count_base + np.arange(len(chosen))
+    # bytes.join keeps ~80 bytes of bookkeeping per piece, so join a slice of lines at a
+    # time; BytesIO hands its buffer over without a copy, so the text exists once.
+    out = io.BytesIO()
+    bounds = [*line_start[::JOIN_LINES].tolist(), len(index)]
+    for begin, end in zip(bounds, bounds[1:]):
+        out.write(b"".join(pieces[index[begin:end]].tolist()))
+    return out.getvalue()
+
+
+def _render_by_text(profile: Profile, labels: list[bytes], weights: np.ndarray) -> bytes:
+    """The plain way: every line's text built, then sorted (for labels that prefix others)."""
+    totals: Counter[bytes] = Counter()  # escaping may make two stacks one line: sum them
+    for stack_id in np.flatnonzero(weights).tolist():
+        path = SEPARATOR_BYTES.join(map(labels.__getitem__, profile.stacks[stack_id]))
+        if path:
+            totals[path] += int(weights[stack_id])
+    ordered = sorted(totals)  # UTF-8 bytes sort like their text
+    return b"".join(chain.from_iterable((path, b" %d\n" % totals[path]) for path in ordered))
+
+
+def _render_per_thread(profile: Profile, labels: list[bytes]) -> bytes:
+    """Each thread's stacks under its label as an extra root frame, all lines sorted."""
+    totals: Counter[bytes] = Counter()
+    paths = {}
+    for position, thread in enumerate(profile.threads):
+        prefix = escape(thread.label or f"Thread {position + 1}").encode() + SEPARATOR_BYTES
+        for stack_id, count in thread.stack_counts().items():
+            if stack_id not in paths:
+                paths[stack_id] = SEPARATOR_BYTES.join(map(labels.__getitem__, profile.stacks[stack_id]))
+            if paths[stack_id]:
+                totals[prefix + paths[stack_id]] += count
+    del paths
+    ordered = sorted(totals)
+    return b"".join(chain.from_iterable((path, b" %d\n" % totals[path]) for path in ordered))

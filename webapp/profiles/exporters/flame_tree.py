@@ -36,18 +36,18 @@ source), else only the first line sampled in it.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+import numpy as np
 import orjson
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile, Thread
+from webapp.profiles.stack_tree import ROOT_FRAME, frame_ranks
+
+__all__ = ["ROOT_FRAME", "FlameTreeExporter", "OriginClassifier", "clean_text", "dense_view", "frame_ranks"]
 
 ORIGINS = ("script", "stdlib", "site-packages", "native")
 SCRIPT, STDLIB, SITE_PACKAGES, NATIVE = range(len(ORIGINS))
-ROOT_FRAME = -1  # the frame index of every tree's root node
 LEVELS = ("function", "line")
 
 _SITE_PACKAGES = re.compile(r"[/\\](site|dist)-packages[/\\]")
@@ -67,8 +67,11 @@ class OriginClassifier:
     any source file outside the interpreter's directories counts as the program's.
     """
 
-    def __init__(self, script_file: str | None = None) -> None:
-        self.script_file = script_file.replace("\\", "/") if script_file else None
+    def __init__(self, script_file: str | Iterable[str] | None = None) -> None:
+        # A project has several files of its own: all of them are "script" (the user's code).
+        given = [script_file] if isinstance(script_file, str) else list(script_file or ())
+        self.script_files = frozenset(path.replace("\\", "/") for path in given if path)
+        self.script_file = min(self.script_files) if self.script_files else None
 
     def origin(self, file: str) -> int:
         """The index into :data:`ORIGINS` of code living in ``file``."""
@@ -86,97 +89,15 @@ class OriginClassifier:
         return NATIVE if self.script_file else SCRIPT
 
     def _is_script(self, path: str) -> bool:
-        script = self.script_file
-        if path == script:
+        if path in self.script_files:
             return True
         # A bare file name ("bench.py") matches wherever the script ran from.
-        return "/" not in script and path.endswith("/" + script)
+        return any("/" not in script and path.endswith("/" + script) for script in self.script_files)
 
 
 def clean_text(text: str) -> str:
     """``text`` made safe to encode: lone surrogates and control characters replaced."""
     return _UNSAFE_TEXT.sub("\N{REPLACEMENT CHARACTER}", text)
-
-
-def frame_ranks(frames: Sequence[Frame]) -> list[int]:
-    """Each frame's position when sorted by (name, file, line): the order of siblings."""
-    order = sorted(range(len(frames)), key=lambda i: (frames[i].name, frames[i].file, frames[i].line))
-    rank = [0] * len(frames)
-    for position, index in enumerate(order):
-        rank[index] = position
-    return rank
-
-
-@dataclass(slots=True)
-class CallTree:
-    """A call tree as flat pre-order arrays, plus the node where each stack ends."""
-
-    depth: list[int]
-    frame: list[int]
-    parent: list[int]
-    leaf: dict[int, int]  # stack id -> node index
-
-    def selves(self, counts: Counter[int]) -> dict[int, int]:
-        """Samples ending in each node, for ``counts`` (stack id -> samples)."""
-        ending: dict[int, int] = {}
-        for stack_id, count in counts.items():
-            if count:
-                node = self.leaf[stack_id]
-                ending[node] = ending.get(node, 0) + count
-        return ending
-
-    def totals(self, selves: dict[int, int]) -> list[int]:
-        """Samples passing through each node: children come after parents, so sum backwards."""
-        total = [0] * len(self.depth)
-        for node, count in selves.items():
-            total[node] = count
-        parent = self.parent
-        for node in range(len(total) - 1, 0, -1):
-            total[parent[node]] += total[node]
-        return total
-
-
-def build_tree(stacks: Sequence[tuple[int, ...]], stack_ids: Iterable[int], rank: Sequence[int]) -> CallTree:
-    """The call tree of the given stacks (root first), siblings ordered by ``rank``.
-
-    Sorting the stacks by their frames' ranks puts every prefix before its
-    extensions, so one pass over the sorted stacks emits nodes in pre-order:
-    a stack shares its first ``p`` nodes with the previous one and adds the rest.
-    """
-    by_rank = [0] * len(rank)
-    for frame, position in enumerate(rank):
-        by_rank[position] = frame
-    keyed = sorted((tuple(map(rank.__getitem__, stacks[sid])), sid) for sid in stack_ids)
-    depth, frame, parent, leaf = [0], [ROOT_FRAME], [-1], {}
-    path = [0]  # node indexes from the root down to the previous stack's leaf
-    previous: tuple[int, ...] = ()
-    for key, stack_id in keyed:
-        shared = _common_prefix_length(previous, key)
-        del path[shared + 1:]
-        added = len(key) - shared
-        if added:
-            first = len(frame)
-            depth.extend(range(shared + 1, shared + 1 + added))
-            frame.extend(map(by_rank.__getitem__, key[shared:]))
-            parent.append(path[-1])
-            parent.extend(range(first, first + added - 1))  # each new node is the next one's parent
-            path.extend(range(first, first + added))
-        leaf[stack_id] = path[-1]
-        previous = key
-    return CallTree(depth, frame, parent, leaf)
-
-
-def _common_prefix_length(a: tuple[int, ...], b: tuple[int, ...]) -> int:
-    """How many leading items ``a`` and ``b`` share: a binary search of slice comparisons,
-    which run in C, instead of a Python loop over every frame."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 class FlameTreeExporter(Exporter):
@@ -189,7 +110,7 @@ class FlameTreeExporter(Exporter):
     file_suffix = ".flame.json"
     media_type = "application/json"
 
-    def __init__(self, script_file: str | None = None) -> None:
+    def __init__(self, script_file: str | Iterable[str] | None = None) -> None:
         super().__init__(line_level=False)
         self.classifier = OriginClassifier(script_file)
 
@@ -205,20 +126,17 @@ class FlameTreeExporter(Exporter):
                  for view, members in members_of_views]
         trees = {}
         for level, leveled in (("function", profile.function_level()), ("line", profile)):
-            output_frame = [table.add(frame) for frame in leveled.frames]
-            per_thread = [thread.stack_counts() for thread in leveled.threads]
-            used = set().union(*per_thread) if per_thread else set()
-            tree = build_tree(leveled.stacks, used, frame_ranks(leveled.frames))
+            output_frame = np.array([table.add(frame) for frame in leveled.frames], dtype=np.int64)
+            tree = leveled.call_tree()
             trees[level] = {
-                "depth": tree.depth,
-                "frame": [ROOT_FRAME] + [output_frame[f] for f in tree.frame[1:]],
+                "depth": tree.depth.tolist(),
+                "frame": [ROOT_FRAME, *output_frame[tree.frame[1:]].tolist()],
             }
+            per_thread = [leveled.stack_weights([thread]) for thread in leveled.threads]
             for view, (_, members) in zip(views, members_of_views):
-                counts: Counter[int] = Counter()
-                for index in members:
-                    counts.update(per_thread[index])
-                ending = sorted(tree.selves(counts).items())
-                view[level] = {"node": [node for node, _ in ending], "self": [count for _, count in ending]}
+                selves = tree.selves(sum((per_thread[index] for index in members), np.zeros(len(leveled.stacks), np.int64)))
+                ending = np.flatnonzero(selves)
+                view[level] = {"node": ending.tolist(), "self": selves[ending].tolist()}
         return {
             "format": "flamedeck-flame-tree",
             "version": 1,

@@ -24,11 +24,14 @@ file back into exactly the same Profile.
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Iterable
+
+import numpy as np
 import orjson
 
 from webapp.profiles.exporters.base import Exporter
-import re
-
 from webapp.profiles.model import Frame, Profile, Thread
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
@@ -49,13 +52,16 @@ class SpeedscopeExporter(Exporter):
         super().__init__(line_level=line_level)
 
     def render(self, profile: Profile) -> bytes:
-        """The ``.speedscope.json`` document for ``profile``, written by orjson."""
+        """The ``.speedscope.json`` document for ``profile``, as orjson writes it.
+
+        The sample arrays (hundreds of MB for a big profile) are written as bytes
+        here - each distinct stack's JSON once, then joined in C - and spliced in
+        after the small parts orjson wrote; the result is byte for byte what
+        ``orjson.dumps`` of the whole document gives, without a Python list per sample.
+        """
         source = self.frames_of(profile)
-        stack_lists = [list(stack) for stack in source.stacks]  # shared by every sample that uses them
-        profiles = [
-            _thread_profile(source, thread, position, stack_lists) for position, thread in enumerate(source.threads)
-        ]
-        profiles.append(_merged_profile(source, stack_lists))
+        stack_json = _stacks_json(source)
+        merged_profile = len(source.threads)
         document = {
             "$schema": SCHEMA_URL,
             "exporter": EXPORTER_NAME,
@@ -64,16 +70,54 @@ class SpeedscopeExporter(Exporter):
             "flamedeck": {
                 "version": FORMAT_VERSION,
                 "interval_s": source.interval_s,
-                "merged_profile": len(profiles) - 1,
+                "merged_profile": merged_profile,
                 "start_s": source.start_s,
                 "end_s": source.end_s,
                 "threads": [_thread_meta(thread) for thread in source.threads],
                 "definitions": [[name, file, line] for (name, file), line in sorted(source.definition_lines.items())],
             },
             "shared": {"frames": [_frame_entry(frame) for frame in source.frames]},
-            "profiles": profiles,
         }
-        return orjson.dumps(document)
+        # "profiles" comes last: reopen the object. BytesIO hands its buffer over
+        # without a copy, so the (large) text exists once.
+        out = io.BytesIO()
+        out.write(orjson.dumps(document)[:-1])
+        out.write(b',"profiles":[')
+        for position, thread in enumerate(source.threads):
+            _thread_profile(out, source, thread, position, stack_json)
+            out.write(b",")
+        _merged_profile(out, source, stack_json)
+        out.write(b"]}")
+        return out.getvalue()
+
+
+def _stacks_json(profile: Profile) -> list[bytes]:
+    """Each stack of the table as its JSON array of frame numbers, e.g. ``b"[0,4,7]"``.
+
+    The digits of all frames are written by numpy into one buffer (a frame number's
+    text is a row of a small table), then each stack is a slice of it."""
+    frames, starts, lengths = profile.stacks.arrays()
+    numbers = [b"%d," % index for index in range(len(profile.frames))]
+    width = max(map(len, numbers), default=1)
+    table = np.frombuffer(b"".join(n.ljust(width, b"\0") for n in numbers), dtype=np.uint8).reshape(-1, width)
+    widths = np.array([len(n) for n in numbers], dtype=np.int64)[frames] if len(frames) else np.zeros(0, np.int64)
+    offset = np.concatenate(([0], np.cumsum(widths)))
+    text = np.zeros(int(offset[-1]), dtype=np.uint8)
+    for column in range(width):
+        wide = np.flatnonzero(widths > column)
+        text[offset[wide] + column] = table[frames[wide], column]
+    del widths
+    text = text.tobytes()
+    begin = offset[starts].tolist()
+    end = (offset[starts + lengths] - 1).tolist()  # the last frame's comma left out
+    return [b"[%s]" % text[b:e] if n else b"[]" for b, e, n in zip(begin, end, lengths.tolist())]
+
+
+def _weights_json(counts: Iterable[int], interval: float) -> bytes:
+    """``count * interval`` for each count, comma-separated, each number as orjson writes it."""
+    counts = list(counts)
+    as_json = {count: orjson.dumps(count * interval) for count in set(counts)}
+    return b",".join(map(as_json.__getitem__, counts))
 
 
 def _frame_entry(frame: Frame) -> dict:
@@ -104,54 +148,49 @@ def thread_title(thread: Thread, position: int) -> str:
     return f'{prefix}Thread {thread.tid} "{thread.name}"'
 
 
-def _sampled(name: str, start_s: float, end_s: float, samples: list, weights: list) -> dict:
-    return {
+def _sampled(out: io.BytesIO, name: str, start_s: float, end_s: float, samples: bytes, weights: bytes) -> None:
+    """Write one sampled profile's JSON; ``samples`` and ``weights`` are already JSON (no brackets)."""
+    head = orjson.dumps({
         "type": "sampled",
         "name": name,
         "unit": "seconds",
         "startValue": start_s,
         "endValue": end_s,
-        "samples": samples,
-        "weights": weights,
-    }
+    })[:-1]
+    for part in (head, b',"samples":[', samples, b'],"weights":[', weights, b"]}"):
+        out.write(part)
 
 
-def _thread_profile(profile: Profile, thread: Thread, position: int, stack_lists: list[list[int]]) -> dict:
+def _thread_profile(out: io.BytesIO, profile: Profile, thread: Thread, position: int, stack_json: list[bytes]) -> None:
     """One thread's samples in time order; runs of one stack are already merged in the model."""
     interval = profile.interval_s
-    return _sampled(
+    _sampled(
+        out,
         thread_title(thread, position),
         profile.start_s,
         profile.start_s + thread.sample_count * interval,  # like py-spy: the thread's sampled time
-        [stack_lists[stack_id] for stack_id in thread.stack_ids],
-        [count * interval for count in thread.counts],
+        b",".join(map(stack_json.__getitem__, thread.stack_ids)),
+        _weights_json(thread.counts, interval),
     )
 
 
-def _merged_profile(profile: Profile, stack_lists: list[list[int]]) -> dict:
+def _merged_profile(out: io.BytesIO, profile: Profile, stack_json: list[bytes]) -> None:
     """Every thread's samples summed per distinct stack.
 
     Sorted by the frames' names (like flamegraph.pl does), so stacks sharing a
     prefix sit side by side and speedscope's time-order view draws a classic
-    flame graph with each function once per caller.
+    flame graph with each function once per caller. That is the call tree's
+    pre-order (siblings by name, file, line), so the order of the stacks' last nodes.
     """
-    totals = profile.stack_counts()
-    frames = profile.frames
-    by_name = sorted(range(len(frames)), key=lambda i: (frames[i].name, frames[i].file, frames[i].line))
-    rank = [0] * len(frames)
-    for position, frame_id in enumerate(by_name):
-        rank[frame_id] = position
-
-    def order(stack_id: int) -> tuple[int, ...]:
-        """Sort key: the stack's frames by their rank in name order."""
-        return tuple(map(rank.__getitem__, profile.stacks[stack_id]))
-
-    ordered = sorted(totals, key=order)
+    totals = profile.stack_weights()
+    used = np.flatnonzero(totals)
+    ordered = used[np.argsort(profile.call_tree().leaf[used], kind="stable")].tolist()
     interval = profile.interval_s
-    return _sampled(
+    _sampled(
+        out,
         MERGED_PROFILE_NAME,
         profile.start_s,
-        profile.start_s + sum(totals.values()) * interval,
-        [stack_lists[stack_id] for stack_id in ordered],
-        [totals[stack_id] * interval for stack_id in ordered],
+        profile.start_s + int(totals.sum()) * interval,
+        b",".join(map(stack_json.__getitem__, ordered)),
+        _weights_json(totals[ordered].tolist(), interval),
     )

@@ -8,24 +8,25 @@ name reaches the file XML-escaped, as text.
 
 Frames narrower than ``min_frame_width_px`` at full width are left out (with their
 subtrees) to keep the file small; the in-page flamegraph keeps everything.
+
+The picture is as tall as the rows that hold a frame at least VISIBLE_FRAME_WIDTH_PX wide,
+like the in-page flamegraph: a deep stack of a few samples, too thin to see, does not
+squash the real work. Frames deeper than that are in the file, hidden; a zoom makes the
+picture as tall as what it then shows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from webapp.profiles.exporters.base import Exporter
-from webapp.profiles.exporters.flame_tree import (
-    ORIGINS,
-    ROOT_FRAME,
-    CallTree,
-    OriginClassifier,
-    build_tree,
-    clean_text,
-    frame_ranks,
-)
+import numpy as np
+
+from webapp.profiles.exporters.flame_tree import ORIGINS, OriginClassifier, clean_text
 from webapp.profiles.model import Frame, Profile
+from webapp.profiles.stack_tree import ROOT_FRAME, CallTree
 
 # Same palettes as static/js/flamegraph/palette.js: hue range, saturation, lightness range.
 _PALETTES = {
@@ -35,6 +36,7 @@ _PALETTES = {
     "native": ((22, 34), 14, (66, 74)),
 }
 _ROOT_COLOUR = "hsl(24, 10%, 78%)"
+VISIBLE_FRAME_WIDTH_PX = 1.0  # static/js/flamegraph/draw.js MIN_FRAME_WIDTH_PX
 _ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 _MIN_LABEL_CHARS = 3
 
@@ -73,7 +75,7 @@ class SvgExporter(Exporter):
 
     def __init__(
         self,
-        script_file: str | None = None,
+        script_file: str | Iterable[str] | None = None,  # several: a project's files
         width_px: int = 1200,
         frame_height_px: int = 17,
         font_size_px: int = 12,
@@ -91,14 +93,15 @@ class SvgExporter(Exporter):
     def render(self, profile: Profile) -> bytes:
         """The SVG document of ``profile`` as UTF-8 XML."""
         leveled = profile.function_level()
-        counts = leveled.stack_counts()
-        tree = build_tree(leveled.stacks, (sid for sid, n in counts.items() if n), frame_ranks(leveled.frames))
-        selves = tree.selves(counts)
+        tree = leveled.call_tree()
+        selves = tree.selves(leveled.stack_weights())
         totals = tree.totals(selves)
-        geometry = _Geometry(
-            self.width_px, self.frame_height_px, self.font_size_px, self.padding_px, max(tree.depth) + 1
-        )
-        title = f"{clean_text(profile.name)} \N{EM DASH} {totals[0]:,} samples"
+        whole = int(totals[0]) or 1
+        # Rows as deep as the frames wide enough to draw: a deep stack of a few samples adds none.
+        drawn = totals / whole * self.width_px >= VISIBLE_FRAME_WIDTH_PX
+        visible_rows = 1 + (int(tree.depth[drawn].max()) if drawn.any() else 0)
+        geometry = _Geometry(self.width_px, self.frame_height_px, self.font_size_px, self.padding_px, visible_rows)
+        title = f"{clean_text(profile.name)} \N{EM DASH} {int(totals[0]):,} samples"
         parts = [self._head(geometry, title)]
         parts.extend(self._frames(geometry, leveled.frames, tree, selves, totals))
         parts.append(f"</g>\n<script><![CDATA[{SVG_SCRIPT}]]></script>\n</svg>\n")
@@ -112,9 +115,11 @@ class SvgExporter(Exporter):
             f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" font-size="{fs}" '
             'font-family="ui-monospace, Menlo, Consolas, &apos;DejaVu Sans Mono&apos;, monospace" '
-            f'data-char-width="{g.char_width_px:.3f}" data-padding="{pad}">\n'
+            f'data-char-width="{g.char_width_px:.3f}" data-padding="{pad}" data-rows="{g.rows}" '
+            f'data-frame-height="{g.frame_height_px}" data-top="{g.top_px}" '
+            f'data-min-visible="{VISIBLE_FRAME_WIDTH_PX}">\n'
             f"<title>{_text(title)}</title>\n<style>{SVG_STYLE}</style>\n"
-            f'<rect class="background" x="0" y="0" width="{w}" height="{h}"/>\n'
+            f'<rect id="background" class="background" x="0" y="0" width="{w}" height="{h}"/>\n'
             f'<text id="title" x="{w / 2}" y="{heading_y}" text-anchor="middle">{_text(title)}</text>\n'
             f'<text id="reset" class="button" x="{pad}" y="{heading_y}" visibility="hidden">Reset zoom</text>\n'
             f'<text id="search" class="button" x="{w - pad}" y="{heading_y}" text-anchor="end">Search</text>\n'
@@ -124,29 +129,27 @@ class SvgExporter(Exporter):
         )
 
     def _frames(
-        self, g: _Geometry, frames: list[Frame], tree: CallTree, selves: dict[int, int], totals: list[int]
+        self, g: _Geometry, frames: list[Frame], tree: CallTree, selves: np.ndarray, totals: np.ndarray
     ) -> list[str]:
-        """One ``<g class="frame">`` per node wide enough to see, in depth-first order."""
+        """One ``<g class="frame">`` per node wide enough to see, in depth-first order.
+
+        A node is never wider than its parent, so the visible nodes are simply those
+        wide enough, and every hidden node's subtree is hidden too."""
         looks = [self._look(frame) for frame in frames]  # per frame, not per node: few of them
         root_look = self._look(None)
-        whole = totals[0] or 1
+        whole = int(totals[0]) or 1
+        visible = np.flatnonzero(totals / whole * g.width_px >= self.min_frame_width_px)
+        before = _earlier_siblings_total(tree.parent, totals)
+        start_of: dict[int, int] = {-1: 0}
         out: list[str] = []
-        cursor = [0]  # cursor[d]: where the next node of depth d starts, in samples
-        skip_below = -1  # while >= 0, nodes deeper than this are inside a skipped subtree
-        for node, d in enumerate(tree.depth):
-            if 0 <= skip_below < d:
-                continue
-            skip_below = -1
-            del cursor[d + 1:]
-            start = cursor[d]
-            cursor[d] = start + totals[node]
-            cursor.append(start)
-            if totals[node] / whole * g.width_px < self.min_frame_width_px:
-                skip_below = d
-                continue
-            f = tree.frame[node]
+        rows = zip(visible.tolist(), tree.parent[visible].tolist(), tree.depth[visible].tolist(),
+                   tree.frame[visible].tolist(), totals[visible].tolist(), selves[visible].tolist(),
+                   before[visible].tolist())
+        for node, parent, d, f, total, own, earlier in rows:
+            start = start_of[parent] + earlier
+            start_of[node] = start
             look = root_look if f == ROOT_FRAME else looks[f]
-            out.append(_frame_element(g, look, d, start / whole, totals[node], selves.get(node, 0), whole))
+            out.append(_frame_element(g, look, d, start / whole, total, own, whole))
         return out
 
     def _look(self, frame: Frame | None) -> tuple[str, str, str]:
@@ -158,14 +161,27 @@ class SvgExporter(Exporter):
         return name, _text(f"{name}\n{_location(frame)}"), fill
 
 
+def _earlier_siblings_total(parent: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Per node, the samples of the siblings drawn before it (pre-order: left of it)."""
+    by_parent = np.argsort(parent, kind="stable")  # siblings together, in drawing order
+    ordered = totals[by_parent]
+    running = np.cumsum(ordered) - ordered
+    group_start = np.concatenate(([True], parent[by_parent][1:] != parent[by_parent][:-1]))
+    running -= np.maximum.accumulate(np.where(group_start, running, 0))
+    before = np.empty_like(running)
+    before[by_parent] = running
+    return before
+
+
 def _frame_element(g: _Geometry, look: tuple[str, str, str], depth: int, x: float, total: int, own: int, whole: int) -> str:
     """The ``<g>`` of one node: hover title, rectangle, label."""
     name, title, fill = look
     width = total / whole
     x_px, width_px, top = x * g.width_px, width * g.width_px, g.row_top(depth)
     label = _fit(name, width_px - 2 * g.padding_px, g.char_width_px)
+    hidden = " hidden" if depth >= g.rows else ""  # deeper than any frame wide enough to see
     return (
-        f'<g class="frame" data-x="{x:.10g}" data-w="{width:.10g}" data-d="{depth}">'
+        f'<g class="frame{hidden}" data-x="{x:.10g}" data-w="{width:.10g}" data-d="{depth}">'
         f"<title>{title}\nTotal: {total:,} samples ({_percent(total, whole)})"
         f" \N{MIDDLE DOT} self: {own:,} ({_percent(own, whole)})</title>"
         f'<rect x="{x_px:.2f}" y="{top}" width="{max(width_px - 0.5, 0.1):.2f}" '
@@ -238,7 +254,7 @@ text { fill: #2b2420; }
 .button:hover { text-decoration: underline; }
 #matched { fill: #6d28d9; font-weight: 600; }
 .frame { cursor: pointer; }
-.frame text { fill: #1f1a17; pointer-events: none; }
+.frame text { fill: #110d0b; pointer-events: none; }
 .frame:hover rect { stroke: #2b2420; stroke-width: 0.8; }
 .frame.match rect { fill: hsl(268, 72%, 58%); }
 .frame.match text { fill: #ffffff; }
@@ -254,6 +270,13 @@ SVG_SCRIPT = r"""
   var width = parseFloat(svg.getAttribute("width"));
   var charWidth = parseFloat(svg.getAttribute("data-char-width"));
   var padding = parseFloat(svg.getAttribute("data-padding"));
+  var allRows = parseInt(svg.getAttribute("data-rows"), 10);
+  var frameHeight = parseFloat(svg.getAttribute("data-frame-height"));
+  var top = parseFloat(svg.getAttribute("data-top"));
+  var fontSize = parseFloat(svg.getAttribute("font-size"));
+  var minVisible = parseFloat(svg.getAttribute("data-min-visible"));
+  var framesGroup = document.getElementById("frames");
+  var background = document.getElementById("background");
   var details = document.getElementById("details");
   var matched = document.getElementById("matched");
   var resetButton = document.getElementById("reset");
@@ -285,15 +308,34 @@ SVG_SCRIPT = r"""
     f.text.textContent = fit(f.name, w * width - 2 * padding);
   }
 
+  // As tall as the rows holding a frame wide enough to see; frames are laid out for allRows.
+  function fitHeight(rows) {
+    var height = top + rows * frameHeight + 2 * fontSize;
+    svg.setAttribute("height", height);
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    background.setAttribute("height", height);
+    framesGroup.setAttribute("transform", "translate(0 " + (rows - allRows) * frameHeight + ")");
+    details.setAttribute("y", height - fontSize * 0.6);
+    matched.setAttribute("y", height - fontSize * 0.6);
+  }
+
   function zoom(target) {
+    var rows = target.d + 1;
+    var shown = [];
     frames.forEach(function (f) {
       var inside = f.x >= target.x - EPSILON && f.x + f.w <= target.x + target.w + EPSILON;
       var contains = f.x <= target.x + EPSILON && f.x + f.w >= target.x + target.w - EPSILON;
       f.g.classList.remove("hidden", "ancestor");
       if (f.d < target.d && contains) { f.g.classList.add("ancestor"); place(f, 0, 1); }
-      else if (f.d >= target.d && inside) place(f, (f.x - target.x) / target.w, f.w / target.w);
+      else if (f.d >= target.d && inside) {
+        place(f, (f.x - target.x) / target.w, f.w / target.w);
+        shown.push(f);
+        if (f.w / target.w * width >= minVisible) rows = Math.max(rows, f.d + 1);
+      }
       else f.g.classList.add("hidden");
     });
+    shown.forEach(function (f) { if (f.d >= rows) f.g.classList.add("hidden"); });
+    fitHeight(rows);
     resetButton.setAttribute("visibility", target.d === 0 ? "hidden" : "visible");
   }
 

@@ -17,7 +17,10 @@ from webapp.profiles.model import Profile
 SNIFF_BYTES = 64 * 1024
 
 # Suffixes stripped from an upload's file name to name the profile after it.
-PROFILE_FILE_SUFFIXES = (".speedscope.json", ".json", ".collapsed.txt", ".folded", ".txt")
+PROFILE_FILE_SUFFIXES = (
+    ".speedscope.json", ".cpuprofile", ".json.gz", ".json", ".collapsed.txt", ".folded", ".txt",
+    ".pb.gz", ".pb", ".pprof", ".prof", ".pstats", ".austin", ".perf", ".gz",
+)
 
 
 class Importer:
@@ -25,6 +28,10 @@ class Importer:
 
     name: str = ""  # short id, e.g. "speedscope"
     description: str = ""  # for error messages: what this importer reads, for a user
+    label: str = ""  # the format's name inside a sentence: "This <label> file ..."
+    # A sentence for the report when the format records no samples and the profile is
+    # derived from something else (cProfile's call graph); "" for a faithful import.
+    approximation: str = ""
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """True when ``data`` looks like this importer's format; never raises."""

@@ -1,8 +1,11 @@
-"""Importer for speedscope JSON files of sampled profiles.
+"""Importer for speedscope JSON files: sampled and evented profiles, from any producer.
 
-Reads what ``py-spy record --format speedscope`` writes and what our own
+Reads what ``py-spy record --format speedscope`` writes, what our own
 speedscope exporter writes (which adds a ``"flamedeck"`` field so that
-re-import is exact). Evented and memory ("bytes") profiles are skipped.
+re-import is exact), pyinstrument's ``-r speedscope`` and other producers'
+files: several profiles per file (one thread each), evented profiles
+(see :mod:`.speedscope_evented`), frames with columns (the column is not
+kept: flamedeck's frames are lines). Memory ("bytes") profiles are skipped.
 
 py-spy specifics handled here:
 
@@ -29,8 +32,10 @@ from dataclasses import dataclass
 import orjson
 
 from webapp.profiles.importers.base import Importer, head_and_tail, name_from_filename
+from webapp.profiles.importers.json_input import JsonImporter
 from webapp.profiles.importers.runs import LengthMismatch, collect_runs, fill_thread
 from webapp.profiles.importers.speedscope_columns import ParsedColumns, ScannedColumns, WeightColumn
+from webapp.profiles.importers.speedscope_evented import evented_interval_s, read_evented
 from webapp.profiles.importers.speedscope_frames import FrameTable
 from webapp.profiles.importers.speedscope_scan import FastPathUnsuitable, scan_file
 from webapp.profiles.model import Profile, ProfileFormatError, Thread
@@ -46,7 +51,8 @@ FLAMEDECK_KEY = "flamedeck"
 FLAMEDECK_FORMAT_VERSION = 1
 SECONDS_PER_UNIT = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}
 COUNT_UNIT = "none"  # weights are already sample counts
-SKIPPED_UNITS = {"bytes"}  # memory profiles: nothing to show as time
+SKIPPED_UNITS = {"bytes"}
+PROFILE_TYPES = ("sampled", "evented")  # memory profiles: nothing to show as time
 Columns = ParsedColumns | ScannedColumns
 PYSPY_THREAD_NAME = re.compile(r'(?:Process (\d+) )?Thread (\d+) "(.*)"', re.DOTALL)
 
@@ -56,6 +62,7 @@ class SpeedscopeImporter(Importer):
 
     name = "speedscope"
     description = "speedscope JSON (for example from `py-spy record --format speedscope`)"
+    label = "speedscope"
 
     def recognizes(self, data: bytes, filename: str = "") -> bool:
         """A JSON object naming speedscope's schema near its start or end."""
@@ -66,6 +73,22 @@ class SpeedscopeImporter(Importer):
     def load(self, data: bytes, filename: str = "") -> Profile:
         """See :func:`read_speedscope`."""
         return read_speedscope(data, filename)
+
+
+class SpeedscopeDocumentImporter(JsonImporter):
+    """speedscope documents that do not name the schema (some converters leave ``$schema`` out)."""
+
+    name = "speedscope"
+    description = SpeedscopeImporter.description
+    label = "speedscope"
+    hints = (b'"profiles"', b'"shared"')
+
+    def recognizes_document(self, document: object) -> bool:
+        return (isinstance(document, dict) and isinstance(document.get("profiles"), list)
+                and isinstance(document.get("shared"), dict) and isinstance(document["shared"].get("frames"), list))
+
+    def load_document(self, document: object, filename: str = "") -> Profile:
+        return _build(document, filename, ParsedColumns())
 
 
 def read_speedscope(
@@ -175,7 +198,7 @@ def _sampled_profiles(document: object) -> tuple[list[tuple[int, dict]], _Metada
     meta = _read_metadata(document)
     chosen = []
     for position, item in enumerate(document["profiles"]):
-        if position == meta.merged_profile or not isinstance(item, dict) or item.get("type") != "sampled":
+        if position == meta.merged_profile or not isinstance(item, dict) or item.get("type") not in PROFILE_TYPES:
             continue
         unit = item.get("unit")
         if unit in SKIPPED_UNITS:
@@ -190,8 +213,8 @@ def _sampled_profiles(document: object) -> tuple[list[tuple[int, dict]], _Metada
     # the caller decides what "no samples" means. Only other kinds of profiles are refused.
     if not chosen and document["profiles"]:
         raise ProfileFormatError(
-            "This speedscope file holds no sampled CPU profile (only evented or memory "
-            "profiles). flamedeck shows sampled profiles such as py-spy's."
+            "This speedscope file holds no CPU profile (only memory profiles or kinds speedscope "
+            "does not define). flamedeck shows sampled and evented time profiles."
         )
     if meta.threads is not None and len(meta.threads) != len(chosen):
         meta.threads = None
@@ -236,11 +259,17 @@ def _build(document: object, filename: str, columns: Columns) -> Profile:
     """The Profile for a parsed (or skeleton) document; ``columns`` reads its arrays."""
     chosen, meta = _sampled_profiles(document)
     columns.check_placeholders(document)
-    weights = [columns.weights(item, position) for position, item in chosen]
+    sampled = [(position, item) for position, item in chosen if item["type"] == "sampled"]
+    evented = [(position, item) for position, item in chosen if item["type"] == "evented"]
+    weights = {position: columns.weights(item, position) for position, item in sampled}
     timed = [(item, SECONDS_PER_UNIT[item["unit"]]) for _, item in chosen if item["unit"] in SECONDS_PER_UNIT]
+    interval_s = (
+        _interval_s(sampled, list(weights.values()), meta) if sampled or meta.interval_s
+        else evented_interval_s(evented, SECONDS_PER_UNIT)
+    )
     profile = Profile(
         name=_profile_name(document, filename),
-        interval_s=_interval_s(chosen, weights, meta),
+        interval_s=interval_s,
         start_s=min((_number(item, "startValue") * factor for item, factor in timed), default=0.0),
         end_s=max((_number(item, "endValue") * factor for item, factor in timed), default=0.0),
     )
@@ -249,9 +278,13 @@ def _build(document: object, filename: str, columns: Columns) -> Profile:
     if meta.definition_lines:
         profile.definition_lines = meta.definition_lines
     frames = FrameTable(document.get("shared"), profile)
-    for order, ((position, item), column) in enumerate(zip(chosen, weights)):
+    for order, (position, item) in enumerate(chosen):
         name, process, tid = meta.threads[order] if meta.threads else _thread_identity(item, order)
-        _read_thread(profile.add_thread(name, process, tid), item, position, column, columns, frames)
+        thread = profile.add_thread(name, process, tid)
+        if item["type"] == "sampled":
+            _read_thread(thread, item, position, weights[position], columns, frames)
+        else:
+            read_evented(thread, item, position, frames, SECONDS_PER_UNIT.get(item["unit"], 1.0), interval_s)
     return profile
 
 

@@ -17,7 +17,8 @@ from webapp.profiles.importers.speedscope_scan import (
     ArraySpan,
     FastPathUnsuitable,
     ScannedFile,
-    decode_raw_stacks,
+    FlatStacks,
+    parse_raw_stacks,
     decode_weight,
     iter_stack_chunks,
     raw_weights,
@@ -140,9 +141,9 @@ class ScannedColumns:
         """What to raise when samples and weights differ in number: let the parser judge."""
         return FastPathUnsuitable("sample and weight counts differ; let the parser judge")
 
-    def decode(self, keys: list[bytes], position: int) -> list[Sequence[int]]:
-        """The distinct raw stacks as lists of frame numbers, in one orjson call."""
-        return decode_raw_stacks(keys)
+    def decode(self, keys: list[bytes], position: int) -> FlatStacks:
+        """The distinct raw stacks as one flat array of frame numbers (see parse_raw_stacks)."""
+        return parse_raw_stacks(keys)
 
     @staticmethod
     def _span(item: dict, key: str, spans: list[ArraySpan]) -> ArraySpan:

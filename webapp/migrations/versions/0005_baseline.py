@@ -4,15 +4,15 @@ Set by ``POST /api/v1/reports`` with ``baseline=<id>`` and by "Run again"; the r
 page and API document then carry the comparison. Only an addition (a nullable column), so
 reports stored before the upgrade are kept as they were, without a baseline.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

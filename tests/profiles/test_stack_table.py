@@ -1,0 +1,98 @@
+"""The array layout of the Profile model: stack table, call tree, bulk building and parsing."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from webapp.profiles import Frame, Profile
+from webapp.profiles.importers.speedscope_scan import FastPathUnsuitable, parse_raw_stacks
+
+
+def _random_profile(seed: int) -> Profile:
+    rng = random.Random(seed)
+    profile = Profile(name=f"random-{seed}")
+    frames = [profile.intern_frame(Frame(rng.choice("abcde"), rng.choice(["x.py", "y.py"]), rng.randint(0, 4)))
+              for _ in range(12)]
+    stacks = [profile.intern_stack(tuple(rng.choice(frames) for _ in range(rng.randint(0, 7)))) for _ in range(40)]
+    for name in ("MainThread", "worker"):
+        thread = profile.add_thread(name)
+        for _ in range(60):
+            thread.append(rng.choice(stacks), rng.randint(1, 3))
+    return profile
+
+
+def _reference_tree(profile: Profile) -> list[tuple[tuple[int, ...], int]]:
+    """(path of frame ranks, samples ending there) for every node, in pre-order: sorted paths."""
+    rank = {index: key for key, index in enumerate(sorted(
+        range(len(profile.frames)), key=lambda i: (profile.frames[i].name, profile.frames[i].file, profile.frames[i].line)))}
+    ending: dict[tuple[int, ...], int] = {(): 0}
+    for stack_id, count in profile.stack_counts().items():
+        path = tuple(rank[f] for f in profile.stacks[stack_id])
+        for depth in range(len(path) + 1):
+            ending.setdefault(path[:depth], 0)
+        ending[path] += count
+    return sorted(ending.items())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_call_tree_matches_a_plain_reading_of_the_stacks(seed):
+    profile = _random_profile(seed)
+    tree = profile.call_tree()
+    reference = _reference_tree(profile)
+    selves = tree.selves(profile.stack_weights())
+    assert [len(path) for path, _ in reference] == tree.depth.tolist()
+    assert [count for _, count in reference] == selves.tolist()
+    totals = tree.totals(selves)
+    for node, (path, _) in enumerate(reference):
+        assert totals[node] == sum(count for other, count in reference if other[:len(path)] == path)
+        if node:
+            assert reference[tree.parent[node]][0] == path[:-1]
+    assert totals[0] == profile.sample_count
+
+
+def test_stack_table_reads_like_a_list_of_tuples_and_bulk_interning_agrees():
+    profile = Profile()
+    assert profile.intern_stack((3, 1)) == 0
+    assert profile.intern_stack(()) == 1
+    assert profile.intern_stack([3, 1]) == 0  # any sequence of the same frames is the same stack
+    ids = profile.intern_stacks(np.array([3, 1, 2, 3, 1], dtype=np.int32), np.array([2, 1, 0, 2]))
+    assert ids.tolist() == [0, 2, 1, 0]
+    assert list(profile.stacks) == [(3, 1), (), (2,)]
+    assert profile.stacks.index(()) == 1
+    assert profile.stacks[-1] == (2,)
+
+
+def test_mapped_drops_frames_and_merges_the_runs_that_became_one_stack():
+    profile = Profile()
+    keep, drop = profile.intern_frame(Frame("keep", "a.py", 1)), profile.intern_frame(Frame("drop", "b.py", 2))
+    thread = profile.add_thread("t")
+    for stack, count in (((keep,), 2), ((keep, drop), 3), ((drop,), 4), ((keep,), 1)):
+        thread.append(profile.intern_stack(stack), count)
+    mapped = profile.mapped(lambda frame: None if frame.name == "drop" else frame)
+    only = mapped.threads[0]
+    assert [(mapped.stacks[s], c) for s, c in only.runs()] == [((0,), 5), ((), 4), ((0,), 1)]
+    assert profile.function_level() is profile.function_level()  # built once, then cached
+
+
+def test_raw_stack_parsing_reads_compact_numbers_and_refuses_the_rest():
+    parsed = parse_raw_stacks([b"3,2,1", b"", b"40", b"0,10"])
+    assert parsed.frames.tolist() == [3, 2, 1, 40, 0, 10]
+    assert parsed.lengths.tolist() == [3, 0, 1, 2]
+    for bad in (b"1,,2", b",1", b"1,", b"01", b"1234567890", b"1 2", b"1;2", b"-1", b"1.5"):
+        with pytest.raises(FastPathUnsuitable):
+            parse_raw_stacks([b"5", bad])
+
+
+def test_stacks_whose_hashes_collide_stay_apart(monkeypatch):
+    from webapp.profiles import model
+
+    monkeypatch.setattr(model, "_stack_hash", lambda stack: 7)
+    monkeypatch.setattr(model, "_stack_hashes", lambda frames, starts, lengths: np.full(len(lengths), 7, np.uint64))
+    profile = Profile()
+    assert [profile.intern_stack(s) for s in ((1, 2), (2, 1), (1, 2), ())] == [0, 1, 0, 2]
+    ids = profile.intern_stacks(np.array([2, 1, 5, 1, 2, 5], dtype=np.int32), np.array([2, 1, 0, 2, 1]))
+    assert ids.tolist() == [1, 3, 2, 0, 3]
+    assert list(profile.stacks) == [(1, 2), (2, 1), (), (5,)]
