@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +111,9 @@ def test_profile_reports_what_a_pep_723_block_needs_and_installs_nothing(tmp_pat
     done = flamedeck("profile", str(script), "--duration", "1", cwd=tmp_path)
     assert "The script declares (PEP 723): orjson, notapackage-flamedeck>=2." in done.stderr
     assert "Not in this environment: notapackage-flamedeck>=2." in done.stderr  # orjson is there: not listed
+
+
+def test_help_lists_every_subcommand():
+    result = subprocess.run([sys.executable, "-m", "webapp.cli", "--help"], capture_output=True, text=True, check=True)
+    for command in ("profile", "import", "convert", "serve", "worker", "db", "env"):
+        assert re.search(rf"^\s+{command}\s+\S", result.stdout, re.M), f"{command} missing from --help"

@@ -16,7 +16,14 @@ import orjson
 from webapp import compare_cli, pipeline
 from webapp.summary_text import format_summary
 
-SERVER_COMMANDS = {"serve", "worker", "db", "env"}
+# Commands with parsers of their own (they load Flask, the database or the queue); `flamedeck
+# --help` lists them beside the local ones, and `flamedeck <command> --help` gives their options.
+SERVER_COMMANDS = {
+    "serve": "run the web app and its job workers (gunicorn + a worker process)",
+    "worker": "run only the job worker (for the Procfile's worker process)",
+    "db": "show or upgrade the report database's schema ('flamedeck db upgrade')",
+    "env": "create, list or add packages to the environment scripts run in ('flamedeck env install PKG...')",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flamedeck",
         description="Profile Python scripts with py-spy and share the results.",
-        epilog="Server commands: 'flamedeck serve', 'flamedeck worker', 'flamedeck db upgrade', "
-               "'flamedeck env install PKG...'.",
+        epilog="'flamedeck COMMAND --help' describes a command's options.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     profile = commands.add_parser(
         "profile",
@@ -67,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_output_dir(imported)
     compare_cli.add_parser(commands)
     _add_convert_command(commands)
+    for name, summary in SERVER_COMMANDS.items():
+        # Only listed here: main() hands these commands to their own parsers before this one runs.
+        commands.add_parser(name, help=summary, add_help=False)
     return parser
 
 
