@@ -115,5 +115,5 @@ def test_profile_reports_what_a_pep_723_block_needs_and_installs_nothing(tmp_pat
 
 def test_help_lists_every_subcommand():
     result = subprocess.run([sys.executable, "-m", "webapp.cli", "--help"], capture_output=True, text=True, check=True)
-    for command in ("profile", "import", "convert", "serve", "worker", "db", "env"):
+    for command in ("profile", "import", "convert", "compare", "serve", "worker", "db", "env"):
         assert re.search(rf"^\s+{command}\s+\S", result.stdout, re.M), f"{command} missing from --help"

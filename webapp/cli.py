@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from webapp import pipeline
+from webapp import compare_cli, pipeline
 from webapp.summary_text import format_summary
 
 # Commands with parsers of their own (they load Flask, the database or the queue); `flamedeck
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "profile":
         return _profile(args, script_args)
+    if args.command == "compare":
+        return compare_cli.run(args)
     if args.command == "convert":
         return _convert(args)
     return _import(args)
@@ -69,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     imported = commands.add_parser("import", help="turn an existing profile file (any supported format) into report files")
     imported.add_argument("file", type=Path, help="a profile file, e.g. a .speedscope.json written by py-spy")
     _add_output_dir(imported)
+    compare_cli.add_parser(commands)
     _add_convert_command(commands)
     for name, summary in SERVER_COMMANDS.items():
         # Only listed here: main() hands these commands to their own parsers before this one runs.

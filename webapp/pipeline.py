@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from webapp.analysis import (
-    attach_definition_lines, complexity_with_runtime, project_complexity, project_metrics, static_metrics, summarize,
+    attach_definition_lines, complexity_with_runtime, design_effects, project_complexity, project_metrics,
+    static_metrics, summarize,
 )
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiles.importers import read_profile
@@ -104,6 +105,7 @@ def profile_script(
     produced = profile is not None and profile.sample_count > 0
     if produced:
         summary.update(summarize(profile))
+        summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
         if project_root:
             summary["function_complexity"] = project_complexity(summary["project_files"], summary["hot_functions"])
         else:
@@ -131,6 +133,7 @@ def import_profile(data: bytes, filename: str, *, max_decompressed_bytes: int | 
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
     summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
     summary.update(summarize(profile))
+    summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
     summary["function_complexity"] = []
     summary["import"] = {
         "format": imported.format,

@@ -24,13 +24,17 @@ def test_the_description_is_openapi_3_1_and_covers_every_api_operation(client):
     assert document["openapi"] == "3.1.0"
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
     assert operations == {("/api/v1/environment", "get"), ("/api/v1/reports", "post"), ("/api/v1/reports/{token}", "get"),
-                          ("/api/v1/reports/{token}", "delete"), ("/api/v1/reports/{token}/cancel", "post")}
+                          ("/api/v1/reports/{token}", "delete"), ("/api/v1/reports/{token}/cancel", "post"),
+                          ("/api/v1/compare/{base}/{head}", "get")}
     created = document["paths"]["/api/v1/reports"]["post"]["responses"]
     assert {"202", "400", "401", "413", "429", "503"} <= set(created)
     assert created["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Created"}
     # Generated from the marshmallow schemas: a nullable field is a 3.1 type list, not 3.0's "nullable".
     report = document["components"]["schemas"]["Report"]
     assert report["properties"]["finished_at"]["type"] == ["number", "null"]
+    compared = document["paths"]["/api/v1/compare/{base}/{head}"]["get"]["responses"]
+    assert set(compared["200"]["content"]) == {"application/json", "text/markdown"}
+    assert {"400", "404", "409"} <= set(compared)
 
 
 @pytest.mark.slow
@@ -42,4 +46,4 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_description(tm
              "--request-timeout", "20", "--no-color"],
             capture_output=True, text=True, timeout=MAX_TIME_S + 60)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
-    assert "5 selected / 5 total" in result.stdout  # it really tested every operation
+    assert "6 selected / 6 total" in result.stdout  # it really tested every operation

@@ -40,7 +40,7 @@ def new_report_token() -> str:
 
 def insert_queued(
     session: Session, *, kind: str, script_name: str, script_source: str | None, options: dict[str, Any],
-    delete_token_hash: str | None = None,
+    delete_token_hash: str | None = None, baseline_token: str | None = None,
 ) -> Report:
     """Add a report in state "queued"; the caller commits before enqueueing its id."""
     now = time.time()
@@ -48,6 +48,7 @@ def insert_queued(
         token=new_report_token(), kind=kind, status=QUEUED, script_name=script_name,
         script_source=script_source, options=options, created_at=now, enqueued_at=now,
         progress_s=0.0, attempts=0, cancel_requested=False, delete_token_hash=delete_token_hash,
+        baseline_token=baseline_token,
     )
     session.add(report)
     session.flush()
@@ -206,7 +207,7 @@ def release(session: Session, report_id: int, lease_token: str) -> bool:
 def insert_finished(
     session: Session, *, kind: str, status: str, script_name: str, options: dict[str, Any] | None,
     outcome: dict[str, Any], summary: dict[str, Any], artifacts: dict[str, bytes],
-    delete_token_hash: str | None = None,
+    delete_token_hash: str | None = None, baseline_token: str | None = None,
 ) -> Report:
     """Add a report that needed no worker (an imported profile), with its artifacts."""
     now = time.time()
@@ -214,6 +215,7 @@ def insert_finished(
         token=new_report_token(), kind=kind, status=status, script_name=script_name, script_source=None,
         options=options, created_at=now, started_at=now, finished_at=now, progress_s=0.0, attempts=0,
         cancel_requested=False, outcome=outcome, summary=summary, delete_token_hash=delete_token_hash,
+        baseline_token=baseline_token,
     )
     session.add(report)
     session.flush()

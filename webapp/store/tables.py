@@ -53,6 +53,9 @@ class Report(Base):
     worker: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # SHA-256 (hex) of the delete token shown once to the uploader; the token itself is never kept.
     delete_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The token of the earlier report this one is compared with ("Run again", or the API's
+    # baseline=<id>); not a foreign key: deleting the baseline must not touch this report.
+    baseline_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # {status, exit_code, message}
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # report.json

@@ -8,14 +8,14 @@ from flask_wtf.csrf import CSRFProtect
 from webapp.jobs.sandboxing import sandbox_warning
 from webapp.units import human_size
 
-from webapp.views import (api, deletion, downloads, errors, finished_cache, openapi, pages, rate_limits, reports,
-                          security, source_view, speedscope)
+from webapp.views import (api, compare_pages, deletion, downloads, errors, finished_cache, openapi, pages,
+                          rate_limits, reports, rerun, security, source_view, speedscope)
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
     """Attach every blueprint, the error pages and the security headers to ``app``."""
     for blueprint in (pages.bp, reports.bp, deletion.bp, downloads.bp, speedscope.bp, api.bp, openapi.bp,
-                      source_view.bp):
+                      source_view.bp, compare_pages.bp, rerun.bp):
         app.register_blueprint(blueprint)
     # API clients (curl, CI) send no cookies, so there is no session for CSRF to ride on.
     csrf.exempt(api.bp)

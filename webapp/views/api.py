@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from webapp.compare_text import format_markdown
 from webapp.jobs.environments import describe_environment
 from webapp.jobs.sandboxing import sandbox_warning
 
 from webapp.store import Report
 from webapp.store.lifecycle import request_cancel
+from webapp.views import comparisons
 from webapp.views.delete_tokens import CANCEL, DELETE_TOKEN_HEADER, refusal
 from webapp.views.deletion import delete
 from webapp.views.presenters import artifact_url, report_context, speedscope_url
@@ -30,6 +32,11 @@ def create():
     ---
     post:
       summary: Submit a script to profile, or a profile to import
+      description: >-
+        Two more optional text fields: baseline, the id of an earlier report to compare with (the
+        finished report's document then carries the comparison under baseline.comparison); and, with
+        code, script_name, the file name to give the pasted script (ends in .py), so that it compares
+        with an earlier run of the same file.
       security: [{}, {uploadToken: []}]
       requestBody:
         required: true
@@ -215,6 +222,73 @@ def remove(token: str):
     return "", 204
 
 
+@bp.get("/compare/<base>/<head>")
+def compare(base: str, head: str):
+    """Compare two finished reports function by function: what grew, what shrank, beyond noise.
+
+    ``?format=markdown`` gives a table for a pull-request comment; ``?threshold=POINTS``
+    counts only growths of a self share by more than that many points as regressions.
+    ---
+    get:
+      summary: Compare two reports
+      parameters:
+        - in: path
+          name: base
+          required: true
+          schema: {type: string}
+          description: The id of the report to compare against (before).
+        - in: path
+          name: head
+          required: true
+          schema: {type: string}
+          description: The id of the report being judged (after).
+        - in: query
+          name: format
+          schema: {type: string, enum: [json, markdown]}
+          description: json (default) or markdown.
+        - in: query
+          name: threshold
+          schema: {type: number, minimum: 0}
+          description: Points a self share must grow by, beyond noise, to count as a regression (default 0).
+      responses:
+        "200":
+          description: The comparison.
+          content:
+            application/json:
+              schema: Comparison
+            text/markdown:
+              schema: {type: string}
+        "400":
+          description: The threshold or format is not valid.
+          content:
+            application/json:
+              schema: Error
+        "404":
+          description: No report has one of these ids.
+          content:
+            application/json:
+              schema: Error
+        "409":
+          description: One of the reports has not finished, or has no profile to compare.
+          content:
+            application/json:
+              schema: Error
+    """
+    output = request.args.get("format", "json")
+    if output not in ("json", "markdown"):
+        return jsonify(error=f"Unknown format “{output}”: ask for format=json or format=markdown."), 400
+    try:
+        threshold = float(request.args.get("threshold", "0"))
+    except ValueError:
+        threshold = -1.0
+    if not 0 <= threshold < float("inf"):
+        return jsonify(error="The threshold must be a number of percentage points, 0 or more (e.g. 2.5)."), 400
+    document = comparisons.document(comparisons.load_pair(base, head), threshold)
+    if output == "markdown":
+        return format_markdown(document), 200, {"Content-Type": "text/markdown; charset=utf-8"}
+    return jsonify(document)
+
+
 def describe(report: Report) -> dict:
     """The API document of a report."""
     context = report_context(report)
@@ -241,6 +315,9 @@ def describe(report: Report) -> dict:
         document["profile_files"] = {"available": False, "reason": missing} if missing else {"available": True}
         if context["speedscope_url"]:
             document["speedscope_url"] = request.host_url.rstrip("/") + speedscope_url(report.token)
+    baseline = comparisons.baseline_section(report)
+    if baseline:
+        document["baseline"] = baseline
     return document
 
 

@@ -77,6 +77,8 @@ class ReportSchema(LinksSchema):
                             metadata={"description": "Download URL of each file, by name."})
     profile_files = fields.Nested(ProfileFilesSchema)
     speedscope_url = fields.Url(metadata={"description": "The profile opened in the bundled speedscope."})
+    baseline = fields.Dict(metadata={"description": "When submitted with a baseline: its id, and once both "
+                                                    "are finished the comparison (or why there is none)."})
 
 
 class PackageSchema(Schema):
@@ -94,7 +96,11 @@ class EnvironmentSchema(Schema):
 
 
 class SubmissionSchema(Schema):
-    """The form fields of ``POST /api/v1/reports`` (multipart/form-data): one source, then options."""
+    """The form fields of ``POST /api/v1/reports`` (multipart/form-data): one source, then options.
+
+    Two more text fields, ``baseline`` and ``script_name``, are described in the operation's
+    description, not here: with them among the properties, schemathesis 3's negative-data
+    generator fails on the binary fields ("Unsupported type: 'Binary'"), whatever their order."""
 
     script = fields.Raw(metadata={"type": "string", "format": "binary", "description": "A .py file to profile."})
     code = _text("Python source to profile.")
@@ -114,3 +120,71 @@ class SubmissionSchema(Schema):
     native = _text("Include native (C) frames (on/off).")
     subprocesses = _text("Profile child processes too (on/off).")
     nonblocking = _text("Do not pause the script while sampling (on/off).")
+
+
+class CompareSideSchema(Schema):
+    id = _text("The report's id.", required=True)
+    url = fields.Url(required=True, metadata={"description": "The report page."})
+    api_url = fields.Url(required=True, metadata={"description": "The report's API document."})
+    script_name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    options = fields.Dict(required=True, allow_none=True, metadata={"description": "The run options used."})
+    samples = fields.Integer(required=True)
+    interval_s = fields.Float(required=True, metadata={"description": "Seconds one sample stands for."})
+    duration_s = fields.Float(required=True)
+
+
+class FunctionChangeSchema(Schema):
+    name = fields.String(required=True)
+    file = fields.String(required=True)
+    line = fields.Integer(required=True)
+    base_self_samples = fields.Integer(required=True)
+    head_self_samples = fields.Integer(required=True)
+    base_total_samples = fields.Integer(required=True)
+    head_total_samples = fields.Integer(required=True)
+    base_self_percent = fields.Float(required=True, metadata={"description": "Share of all base samples, in %."})
+    head_self_percent = fields.Float(required=True)
+    base_total_percent = fields.Float(required=True)
+    head_total_percent = fields.Float(required=True)
+    self_change_points = fields.Float(required=True, metadata={"description": "Head minus base self share."})
+    total_change_points = fields.Float(required=True)
+    interval_low_points = fields.Float(required=True, metadata={"description": "95 % interval of the self change."})
+    interval_high_points = fields.Float(required=True)
+    significant = fields.Boolean(required=True, metadata={"description": "The interval excludes zero."})
+    verdict = fields.String(required=True, validate=validate.OneOf(("regression", "improvement", "~")))
+    only_in = fields.String(required=True, allow_none=True, validate=validate.OneOf(("base", "head")),
+                            metadata={"description": "base: gone in head; head: new; null: in both."})
+
+
+class OptionsCheckSchema(Schema):
+    same = fields.Boolean(required=True)
+    differences = fields.List(fields.String(), required=True,
+                              metadata={"description": "One sentence per run option that differs and skews."})
+
+
+class CompareDownloadsSchema(Schema):
+    collapsed_diff = fields.Url(required=True, metadata={"description": "`stack base head` lines (difffolded.pl)."})
+    diff_svg = fields.Url(required=True, metadata={"description": "The differential flamegraph as SVG."})
+
+
+class ComparisonSchema(Schema):
+    base = fields.Nested(CompareSideSchema, required=True)
+    head = fields.Nested(CompareSideSchema, required=True)
+    compare_url = fields.Url(required=True, metadata={"description": "The compare page, to share."})
+    downloads = fields.Nested(CompareDownloadsSchema, required=True)
+    confidence = fields.Float(required=True)
+    threshold_points = fields.Float(required=True)
+    base_samples = fields.Integer(required=True)
+    head_samples = fields.Integer(required=True)
+    base_interval_s = fields.Float(required=True)
+    head_interval_s = fields.Float(required=True)
+    regressed = fields.Boolean(required=True, metadata={
+        "description": "A self share grew significantly by more than the threshold."})
+    regression_count = fields.Integer(required=True)
+    improvement_count = fields.Integer(required=True)
+    verdict = _text("The comparison in one sentence.", required=True)
+    options_check = fields.Nested(OptionsCheckSchema, required=True)
+    functions = fields.List(fields.Nested(FunctionChangeSchema), required=True,
+                            metadata={"description": "Significant regressions first, largest first."})
+    static_metrics = fields.Dict(metadata={"description": "Two script runs: file metrics and each "
+                                                          "function's complexity, side by side."})

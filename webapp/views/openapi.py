@@ -23,6 +23,7 @@ SCHEMAS = {
     "Created": api_schemas.CreatedSchema,
     "Report": api_schemas.ReportSchema,
     "Submission": api_schemas.SubmissionSchema,
+    "Comparison": api_schemas.ComparisonSchema,
     "Environment": api_schemas.EnvironmentSchema,
 }
 SECURITY_SCHEMES = {

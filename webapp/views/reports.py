@@ -46,6 +46,11 @@ def render_report(report: Report, *, partial: bool | None = None) -> str:
     # Only the browser that created the report (it holds the delete token) may delete it or cancel its job.
     context["can_delete"] = held_token(report.token) is not None
     context["can_cancel"] = context["can_delete"] and report.is_pending
+    if context["can_delete"] and not report.is_pending and report.kind == "script":
+        from webapp.views.rerun import rerun_fields  # the one-click "Run again" (reports/_rerun_header.html)
+
+        full = load_report(report.token)
+        context["rerun_fields"] = rerun_fields(full) if full.script_source else None
     # Shown on the first view after submitting (the page, or the htmx swap), outside the
     # region that polls, so it stays on screen until the reader leaves the page.
     context["new_delete_token"] = take_token_to_show(report.token)

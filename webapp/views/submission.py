@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from flask import current_app
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
 from webapp.environments import InlineMetadataError, read_inline_metadata
@@ -52,13 +53,29 @@ class Created:
 
 def create_report(form: MultiDict | ImmutableMultiDict, files: MultiDict) -> Created:
     """Validate the fields and store the report: queued for a script, finished for an import."""
+    baseline = _baseline(form.get("baseline", ""))
     profile = _given_file(files, "profile")
     if profile is not None:
         if any(_given(form, files, name) for name in SCRIPT_SOURCES):
             raise BadInput("Give either a script to profile or a profile to import, not both.")
-        return _import_profile(profile)
+        return _import_profile(profile, baseline)
     submission = _script_submission(form, files)
-    return _enqueue_script(submission)
+    return _enqueue_script(submission, baseline)
+
+
+def _baseline(given: str) -> str | None:
+    """The id of an existing report named as the baseline (an id or a link), or None if none was given."""
+    if not given.strip():
+        return None
+    from webapp.views.comparisons import token_from_link
+
+    token = token_from_link(given)
+    with get_store().reading() as session:
+        found = token and session.scalar(select(Report.id).where(Report.token == token))
+    if not found:
+        raise BadInput(f"There is no report “{given.strip()[:80]}” to compare with. Give the id or link "
+                       "of an existing report as the baseline, or leave it out.")
+    return token
 
 
 def _script_submission(form, files) -> ScriptSubmission:
@@ -82,7 +99,7 @@ def _script_submission(form, files) -> ScriptSubmission:
     elif given[0] == "script":
         name, source = _uploaded_script(files["script"])
     elif given[0] == "code":
-        name, source = PASTED_SCRIPT_NAME, form["code"]
+        name, source = _pasted_name(form.get("script_name", "")), form["code"]
         _check_script_size(source.encode("utf-8"), "code")
         if "\0" in source:
             raise BadInput("The pasted code contains NUL characters, so it is not Python source.", field="code")
@@ -93,6 +110,16 @@ def _script_submission(form, files) -> ScriptSubmission:
     except InlineMetadataError as error:
         raise BadInput(str(error)) from None
     return ScriptSubmission(name, source, parse_options(form, current_app.config), project)
+
+
+def _pasted_name(given: str) -> str:
+    """The name pasted code goes by: the one given (a .py name, as "Run again" keeps it), else the default."""
+    if not given.strip():
+        return PASTED_SCRIPT_NAME
+    name = safe_file_name(given)
+    if not name.endswith(SCRIPT_SUFFIX):
+        raise BadInput(f"The script name '{name}' must end in .py.")
+    return name
 
 
 def _given(form, files, name: str) -> bool:
@@ -194,7 +221,7 @@ def safe_file_name(filename: str | None) -> str:
     return name[-MAX_FILE_NAME_CHARS:]
 
 
-def _enqueue_script(submission: ScriptSubmission) -> Created:
+def _enqueue_script(submission: ScriptSubmission, baseline: str | None = None) -> Created:
     store, max_queued = get_store(), current_app.config["MAX_QUEUED"]
     delete_token, delete_token_hash = new_delete_token()
     with store.writing() as session:
@@ -207,6 +234,7 @@ def _enqueue_script(submission: ScriptSubmission) -> Created:
         report = insert_queued(
             session, kind=SCRIPT, script_name=submission.script_name, script_source=submission.source,
             options=dataclasses.asdict(submission.options), delete_token_hash=delete_token_hash,
+            baseline_token=baseline,
         )
         if submission.project is not None:
             # Stored with the row, in the same transaction: the worker lays it out, the reader may download it.
@@ -216,7 +244,7 @@ def _enqueue_script(submission: ScriptSubmission) -> Created:
     return Created(report, delete_token)
 
 
-def _import_profile(upload: FileStorage) -> Created:
+def _import_profile(upload: FileStorage, baseline: str | None = None) -> Created:
     name = safe_file_name(upload.filename)
     data = upload.read()
     if not data.strip():
@@ -238,6 +266,6 @@ def _import_profile(upload: FileStorage) -> Created:
         report = insert_finished(
             session, kind=IMPORT, status=DONE if result.produced_profile else FAILED, script_name=name,
             options=None, outcome=outcome, summary=result.summary, artifacts=result.artifacts,
-            delete_token_hash=delete_token_hash,
+            delete_token_hash=delete_token_hash, baseline_token=baseline,
         )
     return Created(report, delete_token)

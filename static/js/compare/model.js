@@ -1,0 +1,99 @@
+// The merged call tree of two runs (diff.json, see webapp/analysis/diff_tree.py) and its layout.
+// Nodes are in depth-first pre-order; totals are computed here, once per side.
+
+export class DiffTree {
+  constructor(doc) {
+    this.doc = doc;
+    this.frames = doc.frames;
+    this.depth = doc.depth;
+    this.frame = doc.frame;
+    const count = doc.depth.length;
+    this.parent = new Int32Array(count).fill(-1);
+    this.children = Array.from({ length: count }, () => []);
+    const chain = [];
+    for (let node = 0; node < count; node += 1) {
+      chain.length = doc.depth[node];
+      if (chain.length) {
+        this.parent[node] = chain[chain.length - 1];
+        this.children[this.parent[node]].push(node);
+      }
+      chain.push(node);
+    }
+    this.views = doc.views || [{ label: "All threads", base_samples: doc.base.samples, head_samples: doc.head.samples }];
+    this.interval = { base: doc.base.interval_s || 0, head: doc.head.interval_s || 0 };
+    this.setView(0);
+  }
+
+  /** Show one view: all threads (0) or one thread name, matched across both runs. */
+  setView(index) {
+    const view = this.views[index] || this.views[0];
+    const count = this.depth.length;
+    if (view.node) {
+      this.self = { base: new Float64Array(count), head: new Float64Array(count) };
+      view.node.forEach((node, i) => {
+        this.self.base[node] = view.base_self[i];
+        this.self.head[node] = view.head_self[i];
+      });
+    } else {
+      this.self = { base: this.doc.base_self, head: this.doc.head_self };
+    }
+    this.total = { base: Float64Array.from(this.self.base), head: Float64Array.from(this.self.head) };
+    for (const side of ["base", "head"]) {
+      const total = this.total[side];
+      for (let node = count - 1; node > 0; node -= 1) total[this.parent[node]] += total[node];
+    }
+    this.samples = { base: view.base_samples || 1, head: view.head_samples || 1 };
+  }
+
+  /** The node's change, head − base: in points of all samples ("share") or in seconds ("time"). */
+  change(node, mode) {
+    if (mode === "time") {
+      return this.total.head[node] * this.interval.head - this.total.base[node] * this.interval.base;
+    }
+    return 100 * (this.total.head[node] / this.samples.head - this.total.base[node] / this.samples.base);
+  }
+
+  /** The largest change anywhere below the root: where the colour scale saturates. */
+  largestChange(mode) {
+    let largest = 0;
+    for (let node = 1; node < this.depth.length; node += 1) {
+      if (this.total.base[node] || this.total.head[node]) largest = Math.max(largest, Math.abs(this.change(node, mode)));
+    }
+    return largest || (mode === "time" ? 0.001 : 1);
+  }
+
+  name(node) {
+    return this.frame[node] < 0 ? "all" : this.frames.name[this.frame[node]];
+  }
+
+  where(node) {
+    const index = this.frame[node];
+    if (index < 0) return "";
+    const line = this.frames.line[index];
+    return this.frames.file[index] + (line ? `:${line}` : "");
+  }
+
+  /** Frames to draw: {node, x, width, row} with x and width in [0, 1], for ``sizedBy`` widths,
+   *  zoomed on ``focus`` (its ancestors full width above it); narrower than ``minWidth`` left out. */
+  layout(sizedBy, focus, minWidth) {
+    const total = this.total[sizedBy];
+    const boxes = [];
+    const ancestors = [];
+    for (let node = this.parent[focus]; node >= 0; node = this.parent[node]) ancestors.unshift(node);
+    ancestors.forEach((node, row) => boxes.push({ node, x: 0, width: 1, row }));
+    const whole = total[focus] || 1;
+    const pending = [[focus, 0, 1, ancestors.length]];
+    while (pending.length) {
+      const [node, x, width, row] = pending.pop();
+      if (width < minWidth || total[node] <= 0) continue;
+      boxes.push({ node, x, width, row });
+      let left = x;
+      for (const child of this.children[node]) {
+        const childWidth = total[child] / whole;
+        pending.push([child, left, childWidth, row + 1]);
+        left += childWidth;
+      }
+    }
+    return boxes;
+  }
+}

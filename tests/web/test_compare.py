@@ -1,0 +1,112 @@
+"""Comparing two reports: the API (JSON, Markdown), the page, its downloads, the picker, baselines."""
+
+from __future__ import annotations
+
+import io
+
+from webapp.analysis.collapsed_diff import read_folded
+from webapp.profiles import get_exporter
+from webapp.store import SCRIPT
+from webapp.store.lifecycle import insert_queued
+
+from .compare_support import OPTIONS, store_pair, synthetic_profile
+
+
+def test_the_compare_api_names_the_regression_with_links_and_a_verdict(client, store):
+    base, head = store_pair(store)
+    response = client.get(f"/api/v1/compare/{base.token}/{head.token}")
+    assert response.status_code == 200
+    doc = response.get_json()
+    assert doc["base"]["id"] == base.token and doc["head"]["url"].endswith(f"/r/{head.token}")
+    assert doc["compare_url"].endswith(f"/compare/{base.token}...{head.token}")
+    rows = {row["name"]: row for row in doc["functions"]}
+    assert doc["functions"][0]["name"] in ("hot", "fresh")  # significant regressions first
+    assert rows["hot"]["verdict"] == "regression" and round(rows["hot"]["self_change_points"], 6) == 20
+    assert rows["steady"]["verdict"] == "~"
+    assert rows["fresh"]["only_in"] == "head" and rows["gone"]["only_in"] == "base"
+    assert doc["regressed"] and doc["options_check"] == {"same": True, "differences": []}
+    assert doc["static_metrics"]["available"]
+    complexity = {row["name"]: row for row in doc["static_metrics"]["functions"]}
+    assert complexity["hot"]["changed"] and (complexity["hot"]["base"], complexity["hot"]["head"]) == (1, 2)
+    # A threshold above every growth: nothing counts as a regression.
+    assert not client.get(f"/api/v1/compare/{base.token}/{head.token}?threshold=50").get_json()["regressed"]
+    assert client.get(f"/api/v1/compare/{base.token}/{head.token}?threshold=lots").status_code == 400
+    # Reports made before summaries kept design effects are compared from their profiles, alike.
+    old_base, old_head = store_pair(store, with_design_effects=False)
+    old = client.get(f"/api/v1/compare/{old_base.token}/{old_head.token}").get_json()
+    assert old["functions"] == doc["functions"] and old["verdict"] == doc["verdict"]
+
+
+def test_markdown_puts_regressions_first_and_links_both_reports(client, store):
+    base, head = store_pair(store, head_options=OPTIONS | {"rate_hz": 250})
+    response = client.get(f"/api/v1/compare/{base.token}/{head.token}?format=markdown")
+    assert response.status_code == 200 and response.mimetype == "text/markdown"
+    text = response.get_data(as_text=True)
+    assert f"[base](http://flamedeck.test/r/{base.token})" in text
+    assert f"[compare page](http://flamedeck.test/compare/{base.token}...{head.token})" in text
+    assert "Sampling rate: 100 in base, 250 in head." in text
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    assert "slower" in table[0] and table[-1].endswith("~ |")
+
+
+def test_errors_say_which_report_and_why(client, store):
+    base, _ = store_pair(store)
+    missing = client.get(f"/api/v1/compare/{base.token}/nosuchreport000")
+    assert missing.status_code == 404 and "no report" in missing.get_json()["error"]
+    page = client.get(f"/compare/nosuchreport000...{base.token}")
+    assert page.status_code == 404 and "text/html" in page.content_type
+    with store.writing() as session:
+        queued = insert_queued(session, kind=SCRIPT, script_name="later.py", script_source="pass\n", options=OPTIONS)
+    pending = client.get(f"/api/v1/compare/{base.token}/{queued.token}")
+    assert pending.status_code == 409
+    assert pending.get_json()["error"].startswith("The head report (later.py) has not finished yet.")
+
+
+def test_the_page_and_its_downloads(client, store):
+    base, head = store_pair(store, head_options=OPTIONS | {"gil": True})
+    page = client.get(f"/compare/{base.token}...{head.token}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "GIL only: off in base, on in head." in html and "comparison is skewed" in html
+    assert 'id="compare-functions"' in html and "Red: more time in head than in base" in html
+    assert html.index("<code>hot</code>") < html.index("<code>steady</code>")
+    assert 'id="complexity-changes"' in html
+    collapsed = client.get(f"/compare/{base.token}...{head.token}/diff.collapsed.txt")
+    assert collapsed.headers["Content-Disposition"] == 'attachment; filename="app.diff.collapsed.txt"'
+    lines = dict(line.rsplit(b" ", 2)[0:1] + [line.rsplit(b" ", 2)[1] + b" " + line.rsplit(b" ", 2)[2]]
+                 for line in collapsed.data.splitlines())
+    assert lines[b"main (app.py:1);hot (app.py:5)"] == b"200 400"
+    assert lines[b"main (app.py:1);fresh (app.py:14)"] == b"0 300"
+    # Every stack of each report's own collapsed file, with its count, on its side.
+    for side, profile in ((0, synthetic_profile({"hot": 200, "steady": 300, "gone": 500})),):
+        for stack, count in read_folded(get_exporter("collapsed").render(profile)).items():
+            assert int(lines[stack].split()[side]) == count
+    svg = client.get(f"/compare/{base.token}...{head.token}/diff.svg?widths=base")
+    assert svg.mimetype == "image/svg+xml" and "sandbox" in svg.headers["Content-Security-Policy"]
+    assert b"(gone: only in base)" in svg.data
+    tree = client.get(f"/compare/{base.token}...{head.token}/diff.json").get_json()
+    assert tree["format"] == "flamedeck-diff-tree" and tree["head"]["samples"] == 1000
+
+
+def test_compare_with_picks_this_browsers_reports_or_a_pasted_link(client, store):
+    base, head = store_pair(store)
+    picker = client.get(f"/compare/with/{head.token}")
+    assert picker.status_code == 200 and "link or id" in picker.get_data(as_text=True)
+    pasted = client.get(f"/compare/with/{head.token}?other=https://elsewhere.example/r/{base.token}#flamegraph")
+    assert pasted.status_code == 303 and pasted.headers["Location"].endswith(f"/compare/{base.token}...{head.token}")
+    nonsense = client.get(f"/compare/with/{head.token}?other=what%3F")
+    assert nonsense.status_code == 400 and "is not a report link or id" in nonsense.get_data(as_text=True)
+
+
+def test_a_report_submitted_with_a_baseline_carries_the_comparison(client, store):
+    base, _ = store_pair(store)
+    data = get_exporter("speedscope").render(synthetic_profile({"hot": 400, "steady": 300, "fresh": 300}))
+    created = client.post("/api/v1/reports", data={"baseline": base.token,
+                                                    "profile": (io.BytesIO(data), "app.speedscope.json")})
+    assert created.status_code == 202, created.get_json()
+    doc = client.get(created.get_json()["api_url"]).get_json()
+    assert doc["baseline"]["id"] == base.token
+    comparison = doc["baseline"]["comparison"]
+    assert comparison["regressed"] and comparison["head"]["id"] == doc["id"]
+    unknown = client.post("/api/v1/reports", data={"baseline": "nosuchreport000", "example": "busy"})
+    assert unknown.status_code == 400 and "no report" in unknown.get_json()["error"]
