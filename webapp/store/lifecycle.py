@@ -40,14 +40,17 @@ def new_report_token() -> str:
 
 def insert_queued(
     session: Session, *, kind: str, script_name: str, script_source: str | None, options: dict[str, Any],
-    delete_token_hash: str | None = None,
+    delete_token_hash: str | None = None, upload_bytes: int | None = None,
 ) -> Report:
-    """Add a report in state "queued"; the caller commits before enqueueing its id."""
+    """Add a report in state "queued"; the caller commits before enqueueing its id.
+
+    ``upload_bytes``: the size of the uploaded file an import job reads."""
     now = time.time()
     report = Report(
         token=new_report_token(), kind=kind, status=QUEUED, script_name=script_name,
         script_source=script_source, options=options, created_at=now, enqueued_at=now,
         progress_s=0.0, attempts=0, cancel_requested=False, delete_token_hash=delete_token_hash,
+        upload_bytes=upload_bytes, progress_bytes=0 if upload_bytes is not None else None,
     )
     session.add(report)
     session.flush()
@@ -93,12 +96,14 @@ class Heartbeat:
     cancel_requested: bool
 
 
-def renew_lease(session: Session, report_id: int, lease_token: str, lease_s: float, progress_s: float) -> Heartbeat:
-    """Extend the lease and save progress, if the lease is still ours."""
+def renew_lease(session: Session, report_id: int, lease_token: str, lease_s: float, progress_s: float,
+                progress_bytes: int | None = None) -> Heartbeat:
+    """Extend the lease and save progress (an import's also in bytes read), if the lease is still ours."""
+    progress = {"progress_s": progress_s} | ({"progress_bytes": progress_bytes} if progress_bytes is not None else {})
     result = session.execute(
         update(Report)
         .where(Report.id == report_id, Report.status == RUNNING, Report.lease_token == lease_token)
-        .values(lease_expires_at=time.time() + lease_s, progress_s=progress_s)
+        .values(lease_expires_at=time.time() + lease_s, **progress)
     )
     if result.rowcount != 1:
         return Heartbeat(lease_held=False, cancel_requested=False)
