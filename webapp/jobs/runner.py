@@ -16,7 +16,7 @@ from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
 from webapp.jobs.uploads import remove_upload, upload_path
 from webapp.store import CANCELLED, DONE, FAILED, IMPORT, Report, Store
-from webapp.store.artifacts import load_artifact, plain_bytes
+from webapp.store.artifacts import compress, load_artifact, plain_bytes
 from webapp.store.lifecycle import claim, finish, renew_lease, release, set_phase
 
 UNEXPECTED_ERROR_MESSAGE = (
@@ -79,6 +79,9 @@ class JobRunner:
             # whatever the interrupted run produced is not the job's result.
             self._hand_back(report_id, lease_token)
             return
+        # Compressed before the write: a big import's files would otherwise hold the database's
+        # write lock (SQLite has one for everybody) for as long as compressing them takes.
+        artifacts = {name: compress(data) for name, data in artifacts.items()}
         stored = self.store.run_write(lambda session: finish(
             session, report_id, lease_token, status=status, outcome=outcome, summary=summary,
             artifacts=artifacts))
