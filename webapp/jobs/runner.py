@@ -84,7 +84,7 @@ class JobRunner:
         artifacts = {name: compress(data) for name, data in artifacts.items()}
         stored = self.store.run_write(lambda session: finish(
             session, report_id, lease_token, status=status, outcome=outcome, summary=summary,
-            artifacts=artifacts))
+            artifacts=artifacts, progress_bytes=heartbeat.progress_bytes))
         if not stored:
             log.warning("report %s: lease lost before the results were stored; discarded", report_id)
         elif report.kind == IMPORT:

@@ -123,14 +123,17 @@ def set_phase(session: Session, report_id: int, lease_token: str, phase: str | N
 
 def finish(
     session: Session, report_id: int, lease_token: str, *, status: str, outcome: dict[str, Any],
-    summary: dict[str, Any] | None, artifacts: dict[str, bytes],
+    summary: dict[str, Any] | None, artifacts: dict[str, bytes], progress_bytes: int | None = None,
 ) -> bool:
-    """Store the results, only if the lease is still held. False means they were discarded."""
+    """Store the results, only if the lease is still held. False means they were discarded.
+
+    ``progress_bytes``: an import's last count of bytes read (a quick one ends between heartbeats)."""
+    progress = {"progress_bytes": progress_bytes} if progress_bytes is not None else {}
     result = session.execute(
         update(Report)
         .where(Report.id == report_id, Report.status == RUNNING, Report.lease_token == lease_token)
         .values(status=status, outcome=outcome, summary=summary, finished_at=time.time(),
-                lease_token=None, lease_expires_at=None)
+                lease_token=None, lease_expires_at=None, **progress)
     )
     if result.rowcount != 1:
         return False
