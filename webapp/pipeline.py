@@ -125,7 +125,7 @@ def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | 
 
     ``on_step`` is told what happens next ("Analysing …"), for a worker's status box."""
     step = on_step or (lambda _text: None)
-    step(f"Reading the profile ({len(data):,} bytes)")
+    step("Parsing the profile")
     profile = load_profile(data, filename)
     if profile.sample_count == 0:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
@@ -151,6 +151,8 @@ def import_profile_file(path: Path, filename: str, *, on_bytes: Callable[[int], 
     # progress; the whole-file read after it comes from the page cache. Reading the chunks into one
     # buffer instead would need a second copy of a file that may be 1 GiB to make it bytes.
     done = 0
+    if on_step is not None:
+        on_step("Reading the file")
     with path.open("rb", buffering=0) as source:
         while chunk := source.read(IMPORT_READ_CHUNK_BYTES):
             if should_stop is not None and should_stop():

@@ -59,3 +59,15 @@ def test_the_reaper_removes_the_upload_of_a_report_cancelled_while_queued(client
     assert upload_path(app.config, report.id).exists()
     reap(store, {key: app.config[key] for key in app.config if key.isupper()}, lambda _id: True)
     assert not upload_path(app.config, report.id).exists()
+
+
+def test_a_damaged_file_that_passed_the_sniff_ends_as_a_failed_report_with_the_importers_sentence(client, store, app):
+    truncated = PROFILE.read_bytes()[:-200]
+    created = client.post("/api/v1/reports", data={"profile": (io.BytesIO(truncated), PROFILE.name)}).get_json()
+    report = row(store, created["id"])
+    app.extensions["flamedeck.queue"].runner.run(report.id)
+    ended = client.get(created["api_url"]).get_json()
+    assert ended["status"] == "failed" and ended["phase"] is None
+    assert "speedscope" in ended["outcome"]["message"].lower() and "bug" not in ended["outcome"]["message"]
+    assert ended["profile_files"]["available"] is False
+    assert not upload_path(app.config, report.id).exists()

@@ -113,10 +113,9 @@ class JobRunner:
             outcome = {"status": "error", "exit_code": None,
                        "message": UNEXPECTED_IMPORT_MESSAGE.format(error=type(error).__name__)}
             return FAILED, outcome, None, {}
-        finally:
-            say("")  # the step is over: the finished report shows no phase
         if result is None:  # stopped while reading: a user's cancel, or this worker shutting down
             return CANCELLED, {"status": "cancelled", "exit_code": None, "message": IMPORT_CANCELLED_MESSAGE}, None, {}
+        say("Storing the report")  # compressing and writing the downloads; finish() clears the phase
         return DONE, result.summary["outcome"], result.summary, result.artifacts
 
     def _profile(self, report: Report, job_dir: Path, heartbeat: _HeartbeatThread, should_stop: _StopCheck):

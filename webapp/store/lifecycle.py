@@ -133,7 +133,7 @@ def finish(
         update(Report)
         .where(Report.id == report_id, Report.status == RUNNING, Report.lease_token == lease_token)
         .values(status=status, outcome=outcome, summary=summary, finished_at=time.time(),
-                lease_token=None, lease_expires_at=None, **progress)
+                lease_token=None, lease_expires_at=None, phase=None, **progress)
     )
     if result.rowcount != 1:
         return False
