@@ -60,6 +60,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _owner_only(data_dir)
 
+    from webapp.views.spooling import SpoolingRequest
+
+    # Big uploads stream to a file in UPLOAD_DIR, which an import job then reads (never held in memory).
+    app.request_class = SpoolingRequest
     csrf = CSRFProtect(app)
     views.register(app, csrf)
     return app

@@ -58,6 +58,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Empty means anyone may submit. Set it on a public instance."),
     Setting("JOBS_DIR", "", "path",
             "Scratch space of running jobs; empty means a directory per installation under the system temp dir."),
+    Setting("UPLOAD_DIR", "", "path",
+            "Where uploaded profiles wait for the worker that imports them (each is removed once imported); "
+            "empty means `uploads` in DATA_DIR. With workers on other machines, set one shared directory "
+            "(an NFS mount, say) at the same path on every web and worker machine."),
     Setting("EXAMPLES_DIR", "examples", "path",
             "Directory whose .py files are offered as example scripts."),
     # Script environments (what scripts may import)
@@ -75,8 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_INSTALL_BYTES", 1024 * 1024 * 1024, "bytes",
             "Largest environment the install of one script's dependencies may produce; a larger one is removed."),
     # Input limits
-    Setting("MAX_UPLOAD_BYTES", 64 * 1024 * 1024, "bytes",
-            "Largest request accepted (a script or a profile to import); larger requests get 413."),
+    Setting("MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, "bytes",
+            "Largest request accepted (a script, a project or a profile to import); larger requests get 413. "
+            "Uploads stream to disk (UPLOAD_DIR), never whole into a web process's memory."),
+    Setting("MAX_INLINE_IMPORT_BYTES", 8 * 1024 * 1024, "bytes",
+            "Largest profile imported at once by the web request (the answer is the finished report, or a 4xx "
+            "for a bad file); a bigger one is imported by a worker, with progress in the report's status box."),
     Setting("MAX_SCRIPT_BYTES", 1024 * 1024, "bytes",
             "Largest script accepted, uploaded or pasted; larger scripts get 413."),
     Setting("MAX_PROJECT_FILES", 200, "files", "Most files a project (a .zip or several uploaded files) may have."),
@@ -130,7 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 8000, "port", "Port `flamedeck serve` listens on."),
     Setting("WEB_PROCESSES", 2, "processes", "gunicorn worker processes started by `flamedeck serve`."),
     Setting("WEB_THREADS", 4, "threads", "Threads per gunicorn worker process."),
-    Setting("WEB_TIMEOUT_S", 120, "s", "gunicorn kills a request that takes longer (imports of big profiles)."),
+    Setting("WEB_TIMEOUT_S", 120, "s",
+            "gunicorn restarts a web process whose main loop is silent this long. Its threaded workers keep "
+            "answering it while a request runs, so a slow upload (1 GiB on a slow link) is never cut by it."),
     Setting("SHUTDOWN_GRACE_S", 10, "s",
             "On stop, how long `flamedeck serve` waits for its children before killing them."),
     # One profiling run

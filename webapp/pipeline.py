@@ -21,7 +21,7 @@ from webapp.analysis import (
     static_metrics, summarize,
 )
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
-from webapp.profiles.importers import read_profile
+from webapp.profiles.importers import IMPORTERS, find_importer, read_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
 
 # Artifact name -> (exporter name, options). Every report with samples offers these
@@ -36,6 +36,7 @@ PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 # Exporters that colour frames by origin need to know which file is the user's script.
 KNOWS_SCRIPT_FILE = {"flame-tree", "svg"}
+IMPORT_READ_CHUNK_BYTES = 16 * 1024 * 1024  # an uploaded profile is read this much at a time (progress)
 OUTPUT_TAIL_BYTES = 64_000  # how much of the script's stdout/stderr a report keeps
 
 
@@ -121,16 +122,22 @@ def profile_script(
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
 
-def import_profile(data: bytes, filename: str, *, max_decompressed_bytes: int | None = None) -> Report:
+def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | None = None, *,
+                   max_decompressed_bytes: int | None = None) -> Report:
     """Build a report from an existing profile file of any supported format;
     ProfileFormatError when it is not one. The summary's ``import`` says which
     format it was and, for formats without samples (cProfile), that the stacks
-    are an approximation - the outcome message says so too, on the report page."""
+    are an approximation - the outcome message says so too, on the report page.
+
+    ``on_step`` is told what happens next ("Analysing …"), for a worker's status box."""
+    step = on_step or (lambda _text: None)
+    step("Parsing the profile")
     limits = {} if max_decompressed_bytes is None else {"max_decompressed_bytes": max_decompressed_bytes}
     imported = read_profile(data, filename, **limits)
     profile = imported.profile
     if profile.sample_count == 0:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
+    step(f"Analysing {profile.sample_count:,} samples")
     summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
     summary.update(summarize(profile))
     summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
@@ -145,7 +152,44 @@ def import_profile(data: bytes, filename: str, *, max_decompressed_bytes: int | 
     if imported.approximation:
         message += " " + imported.approximation
     summary["outcome"] = {"status": "finished", "exit_code": None, "message": message}
+    step("Writing the downloads (speedscope, collapsed stacks, SVG)")
     return Report(summary=summary, artifacts=_render_artifacts(profile), produced_profile=True)
+
+
+def import_profile_file(path: Path, filename: str, *, on_bytes: Callable[[int], None] | None = None,
+                        on_step: Callable[[str], None] | None = None,
+                        should_stop: Callable[[], bool] | None = None,
+                        max_decompressed_bytes: int | None = None) -> Report | None:
+    """``import_profile`` of a file on disk (an upload a worker imports); ``on_bytes`` follows how much
+    has been read. None when ``should_stop`` said so while reading."""
+    # A first pass in chunks reads the file from disk (the slow part on a cold disk) and reports
+    # progress; the whole-file read after it comes from the page cache. Reading the chunks into one
+    # buffer instead would need a second copy of a file that may be 1 GiB to make it bytes.
+    done = 0
+    if on_step is not None:
+        on_step("Reading the file")
+    with path.open("rb", buffering=0) as source:
+        while chunk := source.read(IMPORT_READ_CHUNK_BYTES):
+            if should_stop is not None and should_stop():
+                return None
+            done += len(chunk)
+            if on_bytes is not None:
+                on_bytes(done)
+    return import_profile(path.read_bytes(), filename, on_step, max_decompressed_bytes=max_decompressed_bytes)
+
+
+def recognises_profile(head: bytes, tail: bytes, filename: str) -> str | None:
+    """None when the first and last bytes of a file look like a format some importer reads;
+    else the sentence that says why the file is refused (checked before a big file is queued)."""
+    sample = head + tail
+    if not sample.strip():
+        return (f"The uploaded profile '{filename}' is empty. Choose a profile file, for example a "
+                ".speedscope.json file written by py-spy.")
+    if find_importer(sample, filename) is None:
+        formats = "; ".join(importer.description for importer in IMPORTERS)
+        return (f"The file “{filename}” is not in a profile format flamedeck can read. "
+                f"Supported formats: {formats}. Check that you chose the right file.")
+    return None
 
 
 def _read_run_profile(result) -> tuple[Profile | None, int | None]:

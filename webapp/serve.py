@@ -70,6 +70,9 @@ def main(argv: list[str]) -> int:
 def gunicorn_command(host: str, port: int, config: dict) -> list[str]:
     """The gunicorn command line of the web server, from the WEB_* settings."""
     command = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+               # Threaded workers always (even with WEB_THREADS=1): their main loop keeps telling gunicorn
+               # they are alive while a request runs, so WEB_TIMEOUT_S never cuts a slow 1 GiB upload.
+               "--worker-class", "gthread",
                "--workers", str(config["WEB_PROCESSES"]), "--threads", str(config["WEB_THREADS"]),
                "--timeout", str(config["WEB_TIMEOUT_S"]), "--graceful-timeout", str(config["SHUTDOWN_GRACE_S"]),
                "--access-logfile", "-"]

@@ -20,6 +20,21 @@ document.addEventListener("change", (event) => {
   if (line && option) line.textContent = option.getAttribute("data-description") || "";
 });
 
+// A big upload takes a while on a slow link (1 GiB at 10 Mbit/s: 15 minutes): say how far it is.
+// htmx reports the upload's and then the answer's progress under one event name; the answer is
+// small and replaces the form at once, so the last upload figures are what stays visible.
+document.addEventListener("htmx:xhr:progress", (event) => {
+  const form = event.target.closest && event.target.closest("form");
+  const line = form && form.querySelector(".upload-progress");
+  const { lengthComputable, loaded, total } = event.detail;
+  if (!line || !lengthComputable || !total) return;
+  line.hidden = false;
+  line.querySelector("progress").max = total;
+  line.querySelector("progress").value = loaded;
+  line.querySelector(".upload-progress-text").textContent =
+    loaded < total ? `Uploading… ${Math.floor((100 * loaded) / total)} %` : "Uploaded; checking the file…";
+});
+
 // A refused submission: htmx swaps the forms in again, with the server's sentence at the field.
 // A file input cannot be filled in by the server, so the chosen files are put back here.
 let kept = null;

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from webapp.jobs.uploads import sweep_uploads
 from webapp.store import RUNNING, Report, Store
 from webapp.store.deletion import delete_expired, retention_cutoff
 from webapp.store.lifecycle import reap_expired, touch_stale_queued
@@ -59,6 +60,7 @@ def reap(store: Store, settings: dict[str, Any], enqueue: Callable[[int], bool])
         log.info("reaper re-queued %s (lease expired) and %s (queued too long)", expired, stale)
     remove_expired_reports(store, settings["RETENTION_DAYS"])
     sweep_job_dirs(store, jobs_dir(settings), settings["JOB_LEASE_S"])
+    sweep_uploads(store, settings)
     return expired + stale
 
 

@@ -7,14 +7,16 @@ import os
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
-from webapp.store import CANCELLED, DONE, FAILED, Report, Store
-from webapp.store.artifacts import load_artifact, plain_bytes
+from webapp.jobs.uploads import remove_upload, upload_path
+from webapp.store import CANCELLED, DONE, FAILED, IMPORT, Report, Store
+from webapp.store.artifacts import compress, load_artifact, plain_bytes
 from webapp.store.lifecycle import claim, finish, renew_lease, release, set_phase
 
 UNEXPECTED_ERROR_MESSAGE = (
@@ -22,6 +24,16 @@ UNEXPECTED_ERROR_MESSAGE = (
     "try again, and report it if it happens again."
 )
 
+UNEXPECTED_IMPORT_MESSAGE = (
+    "The import failed unexpectedly ({error}). This is a bug in flamedeck; "
+    "try again, and report it if it happens again."
+)
+UPLOAD_MISSING_MESSAGE = (
+    "The uploaded file is not in this worker's upload directory, so it could not be imported. "
+    "With workers on other machines, the operator must set FLAMEDECK_UPLOAD_DIR to one shared directory; "
+    "upload the profile again once that is done."
+)
+IMPORT_CANCELLED_MESSAGE = "The import was cancelled."
 PROJECT_DIR = "project"  # a project's files in its job directory; the script's working directory
 CANCELLED_EARLY_MESSAGE = "The run was cancelled before any samples were recorded."
 
@@ -55,7 +67,10 @@ class JobRunner:
         should_stop = _StopCheck(heartbeat, self.shutting_down)
         heartbeat.start()
         try:
-            status, outcome, summary, artifacts = self._profile(report, job_dir, heartbeat, should_stop)
+            if report.kind == IMPORT:
+                status, outcome, summary, artifacts = self._import(report, heartbeat, should_stop)
+            else:
+                status, outcome, summary, artifacts = self._profile(report, job_dir, heartbeat, should_stop)
         finally:
             heartbeat.stop()
             shutil.rmtree(job_dir, ignore_errors=True)
@@ -64,11 +79,45 @@ class JobRunner:
             # whatever the interrupted run produced is not the job's result.
             self._hand_back(report_id, lease_token)
             return
+        # Compressed before the write: a big import's files would otherwise hold the database's
+        # write lock (SQLite has one for everybody) for as long as compressing them takes.
+        artifacts = {name: compress(data) for name, data in artifacts.items()}
         stored = self.store.run_write(lambda session: finish(
             session, report_id, lease_token, status=status, outcome=outcome, summary=summary,
-            artifacts=artifacts))
+            artifacts=artifacts, progress_bytes=heartbeat.progress_bytes))
         if not stored:
             log.warning("report %s: lease lost before the results were stored; discarded", report_id)
+        elif report.kind == IMPORT:
+            remove_upload(self.settings, report_id)  # imported (or refused): the upload is not needed again
+
+    def _import(self, report: Report, heartbeat: _HeartbeatThread, should_stop: _StopCheck):
+        """Import an uploaded profile (see ``webapp.jobs.uploads``), with bytes read and the step
+        it is at in the status box; the report is then exactly like one imported by the web request."""
+        from webapp import pipeline
+        from webapp.profiles import ProfileFormatError
+
+        def say(text: str) -> None:
+            self.store.run_write(lambda session: set_phase(session, report.id, heartbeat.lease_token, text))
+
+        path = upload_path(self.settings, report.id)
+        heartbeat.set_progress_bytes(0)
+        try:
+            result = pipeline.import_profile_file(path, report.script_name, on_bytes=heartbeat.set_progress_bytes,
+                                                  on_step=say, should_stop=should_stop,
+                                                  max_decompressed_bytes=self.settings["MAX_DECOMPRESSED_BYTES"])
+        except FileNotFoundError:
+            return FAILED, {"status": "error", "exit_code": None, "message": UPLOAD_MISSING_MESSAGE}, None, {}
+        except ProfileFormatError as error:
+            return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
+        except Exception as error:
+            log.exception("report %s: import failed", report.id)
+            outcome = {"status": "error", "exit_code": None,
+                       "message": UNEXPECTED_IMPORT_MESSAGE.format(error=type(error).__name__)}
+            return FAILED, outcome, None, {}
+        if result is None:  # stopped while reading: a user's cancel, or this worker shutting down
+            return CANCELLED, {"status": "cancelled", "exit_code": None, "message": IMPORT_CANCELLED_MESSAGE}, None, {}
+        say("Storing the report")  # compressing and writing the downloads; finish() clears the phase
+        return DONE, result.summary["outcome"], result.summary, result.artifacts
 
     def _profile(self, report: Report, job_dir: Path, heartbeat: _HeartbeatThread, should_stop: _StopCheck):
         from webapp import pipeline
@@ -190,6 +239,7 @@ class _HeartbeatThread(threading.Thread):
         self.lease_s = lease_s
         self.interval_s = interval_s
         self.progress_s = 0.0
+        self.progress_bytes: int | None = None  # an import's bytes read so far
         self.cancel_requested = False
         self.lease_lost = False
         self._stopped = threading.Event()
@@ -198,11 +248,19 @@ class _HeartbeatThread(threading.Thread):
         """The pipeline's on_progress callback: remember, the next beat saves it."""
         self.progress_s = elapsed_s
 
+    def set_progress_bytes(self, bytes_read: int) -> None:
+        """An import's on_bytes callback: remember, the next beat saves it."""
+        self.progress_bytes = bytes_read
+
     def run(self) -> None:
+        started = time.monotonic()
         while not self._stopped.wait(self.interval_s):
+            if self.progress_bytes is not None:
+                self.progress_s = time.monotonic() - started  # an import has no script clock: time since start
             try:
                 beat = self.store.run_write(lambda session: renew_lease(
-                    session, self.report_id, self.lease_token, self.lease_s, self.progress_s))
+                    session, self.report_id, self.lease_token, self.lease_s, self.progress_s,
+                    self.progress_bytes))
             except Exception:  # a busy or unreachable database: try again at the next beat
                 log.exception("report %s: heartbeat failed", self.report_id)
                 continue

@@ -40,15 +40,18 @@ def new_report_token() -> str:
 
 def insert_queued(
     session: Session, *, kind: str, script_name: str, script_source: str | None, options: dict[str, Any],
-    delete_token_hash: str | None = None, baseline_token: str | None = None,
+    delete_token_hash: str | None = None, baseline_token: str | None = None, upload_bytes: int | None = None,
 ) -> Report:
-    """Add a report in state "queued"; the caller commits before enqueueing its id."""
+    """Add a report in state "queued"; the caller commits before enqueueing its id.
+
+    ``upload_bytes``: the size of the uploaded file an import job reads."""
     now = time.time()
     report = Report(
         token=new_report_token(), kind=kind, status=QUEUED, script_name=script_name,
         script_source=script_source, options=options, created_at=now, enqueued_at=now,
         progress_s=0.0, attempts=0, cancel_requested=False, delete_token_hash=delete_token_hash,
         baseline_token=baseline_token,
+        upload_bytes=upload_bytes, progress_bytes=0 if upload_bytes is not None else None,
     )
     session.add(report)
     session.flush()
@@ -94,12 +97,14 @@ class Heartbeat:
     cancel_requested: bool
 
 
-def renew_lease(session: Session, report_id: int, lease_token: str, lease_s: float, progress_s: float) -> Heartbeat:
-    """Extend the lease and save progress, if the lease is still ours."""
+def renew_lease(session: Session, report_id: int, lease_token: str, lease_s: float, progress_s: float,
+                progress_bytes: int | None = None) -> Heartbeat:
+    """Extend the lease and save progress (an import's also in bytes read), if the lease is still ours."""
+    progress = {"progress_s": progress_s} | ({"progress_bytes": progress_bytes} if progress_bytes is not None else {})
     result = session.execute(
         update(Report)
         .where(Report.id == report_id, Report.status == RUNNING, Report.lease_token == lease_token)
-        .values(lease_expires_at=time.time() + lease_s, progress_s=progress_s)
+        .values(lease_expires_at=time.time() + lease_s, **progress)
     )
     if result.rowcount != 1:
         return Heartbeat(lease_held=False, cancel_requested=False)
@@ -119,14 +124,17 @@ def set_phase(session: Session, report_id: int, lease_token: str, phase: str | N
 
 def finish(
     session: Session, report_id: int, lease_token: str, *, status: str, outcome: dict[str, Any],
-    summary: dict[str, Any] | None, artifacts: dict[str, bytes],
+    summary: dict[str, Any] | None, artifacts: dict[str, bytes], progress_bytes: int | None = None,
 ) -> bool:
-    """Store the results, only if the lease is still held. False means they were discarded."""
+    """Store the results, only if the lease is still held. False means they were discarded.
+
+    ``progress_bytes``: an import's last count of bytes read (a quick one ends between heartbeats)."""
+    progress = {"progress_bytes": progress_bytes} if progress_bytes is not None else {}
     result = session.execute(
         update(Report)
         .where(Report.id == report_id, Report.status == RUNNING, Report.lease_token == lease_token)
         .values(status=status, outcome=outcome, summary=summary, finished_at=time.time(),
-                lease_token=None, lease_expires_at=None)
+                lease_token=None, lease_expires_at=None, phase=None, **progress)
     )
     if result.rowcount != 1:
         return False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Report.status values. "queued" and "running" are pending; the others are final.
@@ -44,6 +44,9 @@ class Report(Base):
     progress_s: Mapped[float] = mapped_column(Float, default=0.0)  # script time elapsed so far
     # What a running job does before its script starts ("installing numpy 2.3 …"); None once it runs.
     phase: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # An import run by a worker: the uploaded file's size, and how much of it the worker has read.
+    upload_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_token: Mapped[str | None] = mapped_column(String(64), nullable=True)

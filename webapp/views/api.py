@@ -45,7 +45,7 @@ def create():
             schema: Submission
       responses:
         "202":
-          description: Stored; a script is queued, an import is finished.
+          description: Stored; a script or a big import is queued, a small import is finished.
           headers:
             Location: {description: The report's API document., schema: {type: string}}
           content:

@@ -46,8 +46,10 @@ class OutcomeSchema(Schema):
 
 
 class ProgressSchema(Schema):
-    elapsed_s = fields.Float(required=True)
-    limit_s = fields.Float(required=True)
+    elapsed_s = fields.Float(required=True, metadata={"description": "Seconds the script (or an import) has run."})
+    limit_s = fields.Float(required=True, metadata={"description": "The run's time limit; 0 for an import."})
+    bytes_read = fields.Integer(metadata={"description": "An import run by a worker: bytes of the file read."})
+    bytes_total = fields.Integer(metadata={"description": "An import run by a worker: the file's size in bytes."})
 
 
 class ProfileFilesSchema(Schema):
@@ -111,7 +113,8 @@ class SubmissionSchema(Schema):
     profile = fields.Raw(metadata={"type": "string", "format": "binary",
                                    "description": "A profile file to import instead, in any supported format "
                                                   "(speedscope, collapsed stacks, perf script, .cpuprofile, Trace "
-                                                  "Event, pprof, pyinstrument, Firefox Profiler, Austin, cProfile)."})
+                                                  "Event, pprof, pyinstrument, Firefox Profiler, Austin, cProfile); "
+                                                  "a big one is queued and imported by a worker, with progress."})
     duration = _text("Time limit in seconds (a whole number; default and maximum are server settings).")
     rate = _text("Sampling rate in Hz (a whole number).")
     args = _text("Arguments for the script, shell-quoted.")

@@ -193,7 +193,10 @@ def describe_options(options: dict[str, Any] | None) -> str:
 def _progress(report: Report) -> dict[str, float]:
     limit_s = float((report.options or {}).get("duration_s") or 0)
     elapsed_s = min(report.progress_s or 0.0, limit_s) if limit_s else report.progress_s or 0.0
-    return {"elapsed_s": round(elapsed_s, 1), "limit_s": limit_s}
+    progress = {"elapsed_s": round(elapsed_s, 1), "limit_s": limit_s}
+    if report.upload_bytes is not None:  # an import run by a worker: how much of the file it has read
+        progress |= {"bytes_read": report.progress_bytes or 0, "bytes_total": report.upload_bytes}
+    return progress
 
 
 def _format_time(epoch_s: float | None) -> str:

@@ -30,6 +30,7 @@ FILE_SOURCES = ("script", "project")
 ZIP_SUFFIX = ".zip"
 ZIP_MAGIC = b"PK\x03\x04"
 PASTED_SCRIPT_NAME = "pasted_code.py"
+SNIFF_BYTES = 64 * 1024  # of a big profile's start and end, read to recognise its format before queueing it
 MAX_FILE_NAME_CHARS = 100  # a display name, not a limit on what users may upload
 
 
@@ -52,7 +53,8 @@ class Created:
 
 
 def create_report(form: MultiDict | ImmutableMultiDict, files: MultiDict) -> Created:
-    """Validate the fields and store the report: queued for a script, finished for an import."""
+    """Validate the fields and store the report: queued for a script or a big import, finished for a
+    small import."""
     baseline = _baseline(form.get("baseline", ""))
     profile = _given_file(files, "profile")
     if profile is not None:
@@ -222,15 +224,10 @@ def safe_file_name(filename: str | None) -> str:
 
 
 def _enqueue_script(submission: ScriptSubmission, baseline: str | None = None) -> Created:
-    store, max_queued = get_store(), current_app.config["MAX_QUEUED"]
+    store = get_store()
     delete_token, delete_token_hash = new_delete_token()
     with store.writing() as session:
-        if count_queued(session) >= max_queued:
-            retry_after_s = current_app.config["RETRY_AFTER_S"]
-            raise BadInput(
-                f"Too many jobs are waiting ({max_queued} or more). Please try again in about "
-                f"{retry_after_s} seconds.", 503, {"Retry-After": str(retry_after_s)},
-            )
+        _refuse_when_queue_full(session)
         report = insert_queued(
             session, kind=SCRIPT, script_name=submission.script_name, script_source=submission.source,
             options=dataclasses.asdict(submission.options), delete_token_hash=delete_token_hash,
@@ -244,8 +241,22 @@ def _enqueue_script(submission: ScriptSubmission, baseline: str | None = None) -
     return Created(report, delete_token)
 
 
+def _refuse_when_queue_full(session) -> None:
+    max_queued = current_app.config["MAX_QUEUED"]
+    if count_queued(session) >= max_queued:
+        retry_after_s = current_app.config["RETRY_AFTER_S"]
+        raise BadInput(
+            f"Too many jobs are waiting ({max_queued} or more). Please try again in about "
+            f"{retry_after_s} seconds.", 503, {"Retry-After": str(retry_after_s)},
+        )
+
+
 def _import_profile(upload: FileStorage, baseline: str | None = None) -> Created:
+    """A small profile is imported here and now; a big one is kept in UPLOAD_DIR and queued for a worker."""
     name = safe_file_name(upload.filename)
+    size = _stream_size(upload.stream)
+    if size > current_app.config["MAX_INLINE_IMPORT_BYTES"]:
+        return _enqueue_import(upload, name, size, baseline)
     data = upload.read()
     if not data.strip():
         raise BadInput(f"The uploaded profile '{name}' is empty. Choose a profile file, e.g. a .speedscope.json "
@@ -269,3 +280,37 @@ def _import_profile(upload: FileStorage, baseline: str | None = None) -> Created
             delete_token_hash=delete_token_hash, baseline_token=baseline,
         )
     return Created(report, delete_token)
+
+
+def _enqueue_import(upload: FileStorage, name: str, size: int, baseline: str | None = None) -> Created:
+    """Recognise the format from the file's first and last bytes (nothing stored if not), then
+    link the spooled upload under the new report's id and queue the report for a worker."""
+    from webapp.jobs.uploads import keep_upload, upload_path
+    from webapp.pipeline import recognises_profile
+
+    stream = upload.stream
+    stream.seek(0)
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(max(size - SNIFF_BYTES, len(head)))
+    tail = stream.read(SNIFF_BYTES)
+    problem = recognises_profile(head, tail, name)
+    if problem:
+        raise BadInput(problem, field="profile")
+    store, config = get_store(), current_app.config
+    delete_token, delete_token_hash = new_delete_token()
+    with store.writing() as session:
+        _refuse_when_queue_full(session)
+        report = insert_queued(session, kind=IMPORT, script_name=name, script_source=None, options=None,
+                               delete_token_hash=delete_token_hash, upload_bytes=size, baseline_token=baseline)
+        # Linked before the row commits: if linking fails, no report points at a missing file.
+        keep_upload(stream, upload_path(config, report.id))
+    get_queue().enqueue(report.id)
+    return Created(report, delete_token)
+
+
+def _stream_size(stream) -> int:
+    """Bytes in an uploaded file (spooled to disk or in memory), without reading it."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
