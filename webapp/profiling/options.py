@@ -58,6 +58,8 @@ class RunOptions:
     subprocesses: bool = False
     nonblocking: bool = False
     args: list[str] = field(default_factory=list)
+    # A second run under coverage.py after the profiled one (never the same run: it would skew the profile).
+    coverage: bool = True
 
     @classmethod
     def from_strings(cls, values: Mapping[str, object]) -> RunOptions:
@@ -74,7 +76,7 @@ class RunOptions:
             parsed["duration_s"] = _whole_number(given["duration_s"], "duration", "seconds", "10", "duration_s")
         if "rate_hz" in given:
             parsed["rate_hz"] = _whole_number(given["rate_hz"], "sampling rate", "samples per second", "100", "rate_hz")
-        for name in FLAG_NAMES:
+        for name in (*FLAG_NAMES, "coverage"):
             if name in given:
                 parsed[name] = _flag(given[name], name)
         if "args" in given:
