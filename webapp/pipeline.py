@@ -127,7 +127,7 @@ def profile_script(
                                     sources)
         summary["coverage"] = coverage
         artifacts.update(files)
-        message = without_scratch_paths(outcome.message, job_dir, result.script_path, name, project_root)
+    message = without_scratch_paths(outcome.message, job_dir, result.script_path, name, project_root)
     summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": message}
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
 
@@ -152,8 +152,9 @@ def _coverage(script: Path, options: RunOptions, run_dir: Path, limits: Limits, 
     prefix = f"{project_root}/" if project_root else None
 
     def file_name(raw: str) -> str | None:
-        if raw in (script_path, os.path.basename(script_path)) and not project_root:
-            return name
+        # coverage.py names a file relative to the run's working directory when it lies below it.
+        if not project_root:
+            return name if raw == script_path or script_path.endswith("/" + raw.removeprefix("./")) else None
         if prefix and raw.startswith(prefix):
             raw = raw[len(prefix):]
         return raw if project_root and raw in sources else None

@@ -110,3 +110,4 @@ class SubmissionSchema(Schema):
     native = _text("Include native (C) frames (on/off).")
     subprocesses = _text("Profile child processes too (on/off).")
     nonblocking = _text("Do not pause the script while sampling (on/off).")
+    coverage = _text("Measure line and branch coverage in a second run after the profiled one (on/off; default on).")
