@@ -43,6 +43,11 @@ COVERAGE_MEASURED = ("a separate run under coverage.py (branch coverage) after t
                      "with the same sandbox, options and time limit, so the profile is not slowed by it")
 # Outcomes after which a coverage run is not attempted: the script never ran, or the user stopped it.
 NO_COVERAGE_AFTER = {"cancelled", "error"}
+# coverage.py writes its report when the script ends; a run stopped at the time limit is killed first.
+COVERAGE_AFTER_TIME_LIMIT = ("Coverage was not measured: the script ran until the time limit, and coverage.py "
+                             "reports only when a script ends. Give it more time, or less work, to see its coverage.")
+COVERAGE_RUN_TIME_LIMIT = ("No coverage was recorded: the coverage run reached the time limit (coverage.py slows "
+                           "a busy script down several times over). Give it more time, or less work.")
 
 
 @dataclass
@@ -121,7 +126,9 @@ def profile_script(
         artifacts.update(_render_artifacts(profile, tuple(sources) if project_root else name))
     else:
         summary.update(_empty_runtime())
-    if options.coverage and outcome.status not in NO_COVERAGE_AFTER and not (should_stop and should_stop()):
+    if options.coverage and outcome.status == "time_limit":
+        summary["coverage"] = {"measured": COVERAGE_MEASURED, "error": COVERAGE_AFTER_TIME_LIMIT}
+    elif options.coverage and outcome.status not in NO_COVERAGE_AFTER and not (should_stop and should_stop()):
         coverage, files = _coverage(script, options, job_dir / COVERAGE_RUN_DIR, limits or Limits(), launcher,
                                     python or sys.executable, should_stop, project_root, result.script_path, name,
                                     sources)
@@ -147,6 +154,8 @@ def _coverage(script: Path, options: RunOptions, run_dir: Path, limits: Limits, 
     run = run_script(script, options, run_dir, limits=limits, launcher=launcher, python=python,
                      should_stop=should_stop, workdir=project_root, coverage=files)
     report, lcov = coverage_run.read_report(files.out_file)
+    if report is None and run.outcome.status == "time_limit":
+        return {"measured": COVERAGE_MEASURED, "error": COVERAGE_RUN_TIME_LIMIT}, {}
     if report is None:
         return {"measured": COVERAGE_MEASURED, "error": f"No coverage was recorded: {lcov}."}, {}
     prefix = f"{project_root}/" if project_root else None
