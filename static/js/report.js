@@ -139,6 +139,7 @@
     var row = make("tr");
     row.dataset.flameName = entry.name;
     row.dataset.flameFile = entry.file;
+    if (entry.line && entry.defined && entry.file === scriptName) row.dataset.sourceLine = String(entry.line);
     row.tabIndex = 0;
     var rankCell = make("td", "muted col-rank", String(rank));
     rankCell.dataset.value = String(rank);

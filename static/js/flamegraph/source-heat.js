@@ -97,9 +97,11 @@ export function bindSource(graph) {
     if (!(event.target instanceof Element)) return;
     const row = event.target.closest("#source tr[data-line]");
     if (row) highlightLine(graph, Number(row.dataset.line));
-    // a row of the complexity table opens its function in the source (its Lines cell holds the def line)
+    // a row of the complexity table opens its function in the source (its Lines cell holds the def line),
+    // a hot-functions row of the script's own function too (at its def line)
     const fn = event.target.closest("#complexity tbody tr");
-    const line = fn && fn.cells[1] && Number(fn.cells[1].dataset.value);
+    const hot = event.target.closest("#hot-functions tbody tr[data-source-line]");
+    const line = (fn && fn.cells[1] && Number(fn.cells[1].dataset.value)) || (hot && Number(hot.dataset.sourceLine));
     if (line) revealLine(line);
   });
 }
