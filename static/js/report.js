@@ -135,11 +135,18 @@
     }
   }
 
+  /** Whether the source view shows ``file`` (the script, or one of a project's files). */
+  function shownInSource(file) {
+    return Array.prototype.some.call(document.querySelectorAll("#source table[data-file]"), function (table) {
+      return table.dataset.file === file;
+    });
+  }
+
   function hotRow(entry, rank, scriptName) {
     var row = make("tr");
     row.dataset.flameName = entry.name;
     row.dataset.flameFile = entry.file;
-    if (entry.line && entry.defined && entry.file === scriptName) row.dataset.sourceLine = String(entry.line);
+    if (entry.line && entry.defined && shownInSource(entry.file)) row.dataset.sourceLine = String(entry.line);
     row.tabIndex = 0;
     var rankCell = make("td", "muted col-rank", String(rank));
     rankCell.dataset.value = String(rank);

@@ -93,6 +93,7 @@ def details_context(report: Report) -> dict[str, Any]:
         "hot_functions_hidden": max(len(hot_functions) - rows, 0),
         "static": summary.get("static_metrics"),
         "project_files": summary.get("project_files") or [],
+        "project_file_names": {row.get("file") for row in summary.get("project_files") or []},
         "complexity": complexity,
         "complexity_runtime": _complexity_runtime(summary, complexity, report.script_name),
         "unsandboxed": summary.get("sandboxed") is False,
