@@ -25,4 +25,6 @@ def human_size(size_bytes: int | float | None) -> str:
 
 def pct(value: float | None) -> str:
     """A percentage for a table cell: "87.5 %", or "–" when there was nothing to measure."""
-    return "–" if value is None else f"{value:.1f} %"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:.1f} %"

@@ -138,7 +138,7 @@ export function bindSource(graph) {
     // a hot-functions row of one of the user's functions too (at its def line)
     const fn = event.target.closest("#complexity tbody tr");
     const hot = event.target.closest("#hot-functions tbody tr[data-source-line]");
-    if (fn && fn.cells[1]) revealLine(Number(fn.cells[1].dataset.value), fn.dataset.sourceFile || "");
-    else if (hot) revealLine(Number(hot.dataset.sourceLine), hot.dataset.flameFile || "");
+    if (fn && fn.cells[1]) graph.openSource(Number(fn.cells[1].dataset.value), fn.dataset.sourceFile || "");
+    else if (hot) graph.openSource(Number(hot.dataset.sourceLine), hot.dataset.flameFile || "");
   });
 }

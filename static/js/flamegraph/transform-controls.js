@@ -3,7 +3,7 @@
 // DOM built with textContent only: a function name never becomes markup.
 
 import { ROOT_FRAME } from "./tree.js";
-import { revealLine, scriptFileOf, scriptLineOf } from "./source-heat.js";
+import { scriptFileOf, scriptLineOf } from "./source-heat.js";
 
 const TOGGLE_LABELS = [
   ["mine", "Only my code", "Frames outside your files count for their caller in your code"],
@@ -58,7 +58,7 @@ export function addTransformControls(graph) {
   const source = button("Source", { class: "fg-source", title: "Show the selected (or zoomed) frame's line in the source view" });
   graph.listen(source, "click", () => {
     const node = graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom;
-    revealLine(scriptLineOf(graph, node), scriptFileOf(graph, node));
+    graph.openSource(scriptLineOf(graph, node), scriptFileOf(graph, node));
   });
   row.append(tabs, ...toggles, focus, focusName, clear, source);
   ui.toolbar.after(row);
