@@ -184,8 +184,11 @@
     var scriptName = section ? section.dataset.scriptFile : "";
     remember(hot);
     remember(complexity);
-    var all = view.id === "all";
-    var figures = all ? null : functionFigures(doc, view);
+    // The flamegraph's transforms apply to the tables too: their figures then come from its tree.
+    var graph = section && section.flamegraph;
+    var transformed = graph && graph.tableFigures ? graph.tableFigures() : null;
+    var all = view.id === "all" && !transformed;
+    var figures = all ? null : transformed || functionFigures(doc, view);
     if (hot) {
       var shown = [];
       if (all) restore(hot);
@@ -200,7 +203,7 @@
         hot.tBodies[0].replaceChildren.apply(hot.tBodies[0], shown.map(function (e, k) { return hotRow(e, k + 1, scriptName); }));
       }
       resetSortMarks(hot);
-      describeScope(hot.closest("section"), view, all ? null : { listed: shown.length, functions: entries.length });
+      describeScope(hot.closest("section"), view, all ? null : { listed: shown.length, functions: entries.length, transformed: !!transformed });
     }
     if (complexity) {
       restore(complexity);
@@ -239,7 +242,9 @@
       return;
     }
     var kind = view.kind === "process" ? "process " : "thread ";
-    if (scope) scope.replaceChildren("Figures of " + kind, make("strong", "", view.label), " only; pick All threads in the flamegraph to see every thread.");
+    if (scope && counts.transformed) {
+      scope.replaceChildren("Figures of ", make("strong", "", view.label), " with the flamegraph's transforms (turn them off to see the profile as recorded).");
+    } else if (scope) scope.replaceChildren("Figures of " + kind, make("strong", "", view.label), " only; pick All threads in the flamegraph to see every thread.");
     if (totals) totals.textContent = count(view.samples) + " samples \u00b7 " + counts.functions + " functions \u00b7 " + view.label;
     if (note) {
       var more = counts.functions - counts.listed;
@@ -257,6 +262,14 @@
       if (view) showView(doc, view);
     }, function () { /* the flamegraph says why it could not load */ });
   }
+
+  // The flamegraph's transforms: the tables follow them (showView asks the graph for its figures).
+  function followGraph(event) {
+    var graph = event.target && event.target.flamegraph;
+    if (graph && graph.state && (event.type === "flamegraph:transforms" || graph.tableFigures())) follow(graph.state.view);
+  }
+  document.addEventListener("flamegraph:transforms", followGraph);
+  document.addEventListener("flamegraph:ready", followGraph);  // a link's view may have transforms on
 
   // The flamegraph's Threads menu.
   document.addEventListener("change", function (event) {

@@ -12,6 +12,7 @@ import { addTransformControls } from "./transform-controls.js";
 import { Sandwich } from "./sandwich.js";
 import { syncWithUrl } from "./view-state.js";
 import { bindSource, revealLine } from "./source-heat.js";
+import { figuresOfTree } from "./table-figures.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
@@ -87,8 +88,18 @@ export class Flamegraph {
   }
 
   // -- state changes -------------------------------------------------------------------
-  get tree() {
-    const { view, level, transforms } = this.state;
+  get tree() { return this.treeAt(this.state.level); }
+
+  /** The function figures of the selected view under the transforms, for the tables (see report.js);
+   * null when no transform is on (the tables' own figures are then the right ones). */
+  tableFigures() {
+    if (!this.data || !transformKey(this.state.transforms)) return null;
+    return figuresOfTree(this.data, this.treeAt("function"));
+  }
+
+  /** The tree of the selected view at ``level`` under the transforms (cached). */
+  treeAt(level) {
+    const { view, transforms } = this.state;
     const plain = this.data.tree(view, level);
     const key = transformKey(transforms);
     if (!key) return plain;
