@@ -153,7 +153,7 @@ def _coverage(script: Path, options: RunOptions, run_dir: Path, limits: Limits, 
         return {"measured": COVERAGE_MEASURED, "error": str(error)}, {}
     run = run_script(script, options, run_dir, limits=limits, launcher=launcher, python=python,
                      should_stop=should_stop, workdir=project_root, coverage=files)
-    report, lcov = coverage_run.read_report(files.out_file)
+    report, lcov = coverage_run.read_report(files.out_file, limits.max_coverage_bytes)
     if report is None and run.outcome.status == "time_limit":
         return {"measured": COVERAGE_MEASURED, "error": COVERAGE_RUN_TIME_LIMIT}, {}
     if report is None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_FILES = 2000  # more files in a report are not summarised
+MAX_FUNCTIONS = 10_000  # per file; the report is written inside the sandbox, so it is capped like any upload
+MAX_LINE_NUMBERS = 1_000_000  # per list of a file
 
 
 def summarize_coverage(report: dict, file_name: Callable[[str], str | None]) -> dict[str, Any]:
@@ -28,7 +30,7 @@ def summarize_coverage(report: dict, file_name: Callable[[str], str | None]) -> 
         functions = {}
         raw_functions = entry.get("functions")
         if isinstance(raw_functions, dict):
-            for qualname, function in raw_functions.items():
+            for qualname, function in list(raw_functions.items())[:MAX_FUNCTIONS]:
                 if qualname and isinstance(function, dict):
                     functions[str(qualname)] = _percentages(_figures(function.get("summary")))
         files[name] = {
@@ -63,4 +65,4 @@ def _pct(covered: int, total: int) -> float | None:
 def _line_numbers(raw: Any) -> list[int]:
     if not isinstance(raw, list):
         return []
-    return sorted({n for n in raw if isinstance(n, int) and not isinstance(n, bool) and 0 < n < 10_000_000})
+    return sorted({n for n in raw[:MAX_LINE_NUMBERS] if isinstance(n, int) and not isinstance(n, bool) and 0 < n < 10_000_000})

@@ -22,7 +22,6 @@ LIB_DIR = "coverage-lib"
 OUT_NAME = "coverage-out.json"
 LIB_INSIDE = "/run/flamedeck/coverage-lib"
 OUT_INSIDE = "/run/flamedeck/coverage-out.json"
-MAX_REPORT_BYTES = 32_000_000  # a bigger coverage file is not read
 
 
 class CoverageUnavailable(RuntimeError):
@@ -58,14 +57,14 @@ def prepare(job_dir: Path, owner: tuple[int, int] | None = None) -> CoverageFile
     return CoverageFiles(lib_dir=lib_dir, out_file=out_file)
 
 
-def read_report(out_file: Path) -> tuple[dict | None, str]:
+def read_report(out_file: Path, max_bytes: int) -> tuple[dict | None, str]:
     """(coverage.py's JSON report, its LCOV text); (None, why) when the run left none."""
     try:
         size = out_file.stat().st_size
         if size == 0:
             return None, "the coverage run ended before coverage.py wrote its report"
-        if size > MAX_REPORT_BYTES:
-            return None, f"the coverage report is larger than {MAX_REPORT_BYTES} bytes"
+        if size > max_bytes:
+            return None, f"the coverage report is larger than {max_bytes:,} bytes (FLAMEDECK_MAX_COVERAGE_BYTES)"
         envelope = json.loads(out_file.read_bytes())
     except (OSError, ValueError):
         return None, "the coverage report could not be read"

@@ -44,6 +44,7 @@ class Limits:
     attach_attempts: int = 3  # py-spy starts when it could not attach before the script started
     attach_timeout_s: float = 5.0  # start the script anyway if py-spy has not said it samples by then
     poll_interval_s: float = 0.2  # how often progress is reported and cancellation checked
+    max_coverage_bytes: int = 32_000_000  # the coverage run's report file; a bigger one is not read
 
 
 @dataclass
