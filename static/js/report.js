@@ -316,6 +316,9 @@
     document.querySelectorAll("[data-flame-url]").forEach(function (element) {
       if (element.flamegraph) element.flamegraph.destroy();
     });
+    // The source view's heat bars are sized through CSSOM; in the copy they would come back as
+    // style attributes, which the CSP refuses. The restored page paints them again.
+    document.querySelectorAll("#source [style]").forEach(function (element) { element.removeAttribute("style"); });
     // The delete token is shown once: it does not come back with Back/Forward (nor sit in
     // the tab's session storage, where htmx keeps its copies).
     document.querySelectorAll(".delete-token-notice").forEach(function (notice) { notice.remove(); });

@@ -13,13 +13,13 @@ BRANCHY = (
     "def work(n):\n"
     "    total = 0\n"
     "    for i in range(n):\n"
-    "        total += i * i\n"
+    "        total += sum(range(20_000))  # the work in C: the coverage run is hardly slower\n"
     "    return total\n"
     "\n"
     "if len(sys.argv) > 3:\n"
     "    print('never')\n"
     "else:\n"
-    "    print(work(300000))\n"
+    "    print(work(2000))\n"
 )
 
 
