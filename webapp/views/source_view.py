@@ -31,21 +31,29 @@ def source_listing(report, complexity: list[dict[str, Any]] | None = None) -> li
 
 
 @bp.app_template_global()
-def source_files(report, complexity: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def source_files(report, complexity: list[dict[str, Any]] | None = None,
+                 coverage: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Each file of the source view: ``name``, ``anchor`` (the prefix of its rows' ids: none for
-    the script or a project's entry, so ``#L12`` keeps meaning the script's line 12) and ``rows``.
-    A project shows every .py file, the entry first."""
+    the script or a project's entry, so ``#L12`` keeps meaning the script's line 12), ``rows``
+    (each marked ``missed`` when the coverage run never executed it) and ``coverage`` (its entry
+    of ``summary.coverage.files``, or None). A project shows every .py file, the entry first."""
     rows = source_listing(report, complexity)
     if not rows:
         return []
     entry = {"name": report.script_name, "anchor": "", "rows": rows}
+    files = [entry]
     project = _project_sources(report)
-    if not project:
-        return [entry]
-    entry["rows"] = _rows(project.pop(report.script_name, ""), _of_file(complexity, report.script_name)) or rows
-    others = [{"name": name, "anchor": f"f{index}-", "rows": _rows(text, _of_file(complexity, name))}
-              for index, (name, text) in enumerate(sorted(project.items()), start=1)]
-    return [entry, *others]
+    if project:
+        entry["rows"] = _rows(project.pop(report.script_name, ""), _of_file(complexity, report.script_name)) or rows
+        files += [{"name": name, "anchor": f"f{index}-", "rows": _rows(text, _of_file(complexity, name))}
+                  for index, (name, text) in enumerate(sorted(project.items()), start=1)]
+    covered = (coverage or {}).get("files") or {}
+    for file in files:
+        file["coverage"] = covered.get(file["name"])
+        missed = set(file["coverage"]["missing_lines"]) if file["coverage"] else set()
+        for row in file["rows"]:
+            row["missed"] = row["number"] in missed
+    return files
 
 
 def _rows(text: str, complexity: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
