@@ -70,7 +70,7 @@ class ReportSchema(LinksSchema):
     progress = fields.Nested(ProgressSchema, required=True, allow_none=True)
     outcome = fields.Nested(OutcomeSchema, required=True, allow_none=True)
     summary = fields.Dict(allow_none=True, metadata={"description": "Once ended: samples, hot functions, "
-                                                                     "threads, static metrics."})
+                                                                     "threads, static metrics, coverage."})
     artifacts = fields.Dict(keys=fields.String(), values=fields.Url(),
                             metadata={"description": "Download URL of each file, by name."})
     profile_files = fields.Nested(ProfileFilesSchema)
