@@ -14,10 +14,13 @@ from .support import GRAPH, snapshot, wait_until_drawn
 
 pytestmark = pytest.mark.slow
 
-# CPU split 50/30/20 between the three calls of spin, interleaved in short rounds so that a shared
-# machine's changing load falls on all three alike; the work is in C (sum over a range), so the
-# coverage run is hardly slower. A branch that never runs (no arguments are given) for coverage to grey.
-SPLIT_SCRIPT = '''import sys
+# CPU split 50/30/20 between the three calls of spin, interleaved in short rounds in a random order:
+# a shared machine's changing load, py-spy's sampling clock and the sandbox's CPU-quota periods are
+# all periodic or slow, and a fixed order would phase-lock with them. The work is in C (sum over a
+# range), so the coverage run is hardly slower. A branch that never runs (no arguments are given)
+# for coverage to grey.
+SPLIT_SCRIPT = '''import random
+import sys
 
 
 def spin(n):
@@ -25,24 +28,25 @@ def spin(n):
 
 
 def half():
-    spin(25_000)
+    spin(50_000)
 
 
 def third():
-    spin(15_000)
+    spin(30_000)
 
 
 def fifth():
-    spin(10_000)
+    spin(20_000)
 
 
 if len(sys.argv) > 5:
     print("never")
 else:
+    calls = [half, third, fifth]
     for _ in range(4000):
-        half()
-        third()
-        fifth()
+        random.shuffle(calls)
+        for call in calls:
+            call()
 '''
 SPLIT = {"half": 0.5, "third": 0.3, "fifth": 0.2}
 RATIO_TOLERANCE = 0.07  # a few points: sampling noise and a shared machine
@@ -58,10 +62,11 @@ def reports(tmp_path_factory):
     directory = tmp_path_factory.mktemp("report-views")
     with serve(directory / "data", free_port(), workers=2, log_path=directory / "serve.log") as (_process, base):
         status, split = http_json("POST", f"{base}/api/v1/reports",
-                                  {"code": SPLIT_SCRIPT, "duration": "20", "rate": "200"})
+                                  {"code": SPLIT_SCRIPT, "duration": "20", "rate": "250"})
         assert status == 202, split
         status, example = http_json("POST", f"{base}/api/v1/reports",
-                                    {"example": "server_simulation", "duration": "10", "args": "--runtime 1"})
+                                    {"example": "server_simulation", "duration": "10", "rate": "1000",
+                                     "args": "--runtime 2"})  # fast enough to catch its imports and random's calls
         assert status == 202, example
         documents = {name: wait_until_ended(base, created["id"], timeout_s=120)
                      for name, created in (("split", split), ("example", example))}
@@ -109,7 +114,7 @@ def test_only_my_code_removes_every_stdlib_frame_of_server_simulation_and_keeps_
         return Array.from(graph.tree.frame.slice(1), (frame) => graph.data.originOf(frame));
     }}"""
     before = snapshot(page)
-    assert "stdlib" in page.evaluate(origins), "the example calls the standard library"
+    assert "stdlib" in page.evaluate(origins), "the example's profile holds standard-library frames"
     page.locator("#flamegraph .fg-transforms button", has_text="Only my code").click()
     mine = snapshot(page)
     assert mine["total"] == before["total"]
