@@ -21,7 +21,7 @@ def flamedeck(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_profile_prints_the_summary_and_writes_four_files(tmp_path, speedscope_validator):
+def test_profile_prints_the_summary_and_writes_its_files(tmp_path, speedscope_validator):
     done = flamedeck("profile", str(ROOT / "examples/server_simulation.py"), "--duration", "3",
                      "--rate", "200", "--", "--runtime", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -32,8 +32,13 @@ def test_profile_prints_the_summary_and_writes_four_files(tmp_path, speedscope_v
     assert "Top 10 hot functions (self / total):" in out
     assert "Outcome: The script finished normally" in out
     written = sorted(path.name for path in tmp_path.iterdir())
-    assert written == ["server_simulation.collapsed.txt", "server_simulation.functions.speedscope.json",
+    assert written == ["server_simulation.collapsed.txt", "server_simulation.coverage.json",
+                       "server_simulation.functions.speedscope.json", "server_simulation.lcov",
                        "server_simulation.report.json", "server_simulation.speedscope.json"]
+    # Coverage, from the second run: printed in the summary, with coverage.py's files beside the profile's.
+    assert "=== Coverage (coverage.py, a separate run after the profiled one) ===" in out
+    assert re.search(r"Lines: \d+\.\d % {2}Branches: \d+\.\d %", out), out
+    assert "SF:server_simulation.py" in (tmp_path / "server_simulation.lcov").read_text()
     speedscope = json.loads((tmp_path / "server_simulation.speedscope.json").read_text())
     speedscope_validator.validate(speedscope)
     lines_of = {}  # py-spy's detail is kept: one function sampled on several lines has several frames

@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     profile.add_argument("--native", action="store_true", help="include native C/C++ frames")
     profile.add_argument("--subprocesses", action="store_true", help="also profile child processes")
     profile.add_argument("--nonblocking", action="store_true", help="sample without pausing the script")
+    profile.add_argument("--no-coverage", action="store_true",
+                         help="skip the second run that measures line and branch coverage")
     _add_output_dir(profile)
 
     imported = commands.add_parser("import", help="turn an existing profile file (any supported format) into report files")
@@ -145,6 +147,7 @@ def _profile(args: argparse.Namespace, script_args: list[str]) -> int:
                 "native": args.native,
                 "subprocesses": args.subprocesses,
                 "nonblocking": args.nonblocking,
+                "coverage": not args.no_coverage,
                 "args": script_args,
             }
         )
@@ -220,6 +223,9 @@ def _write(report: pipeline.Report, stem: str, output_dir: Path) -> int:
         f"{stem}.collapsed.txt": report.artifacts["profile.collapsed.txt"],
         f"{stem}.report.json": orjson.dumps(report.summary, option=orjson.OPT_INDENT_2),
     }
+    for artifact, suffix in (("coverage.json", ".coverage.json"), ("coverage.lcov", ".lcov")):
+        if artifact in report.artifacts:
+            written[f"{stem}{suffix}"] = report.artifacts[artifact]
     for name, data in written.items():
         (output_dir / name).write_bytes(data)
     print("Wrote " + ", ".join(str(output_dir / name) for name in written))

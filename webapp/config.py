@@ -148,6 +148,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Script output kept per stream (stdout, stderr); the rest is dropped and the report says so."),
     Setting("GRACE_S", 10.0, "s",
             "After the time limit, how long py-spy may take to write its file before the run is killed."),
+    Setting("MAX_COVERAGE_BYTES", 32_000_000, "bytes",
+            "Largest coverage.py report the coverage run may hand back; a bigger one is not read (no coverage shown)."),
 )
 
 
@@ -217,7 +219,8 @@ def profiling_limits(settings: Mapping[str, Any]):
 
     return Limits(max_duration_s=settings["MAX_DURATION_S"], max_rate_hz=settings["MAX_RATE_HZ"],
                   max_args=settings["MAX_ARGS"], max_arg_chars=settings["MAX_ARG_CHARS"],
-                  max_output_bytes=settings["MAX_OUTPUT_BYTES"], grace_s=settings["GRACE_S"])
+                  max_output_bytes=settings["MAX_OUTPUT_BYTES"], grace_s=settings["GRACE_S"],
+                  max_coverage_bytes=settings["MAX_COVERAGE_BYTES"])
 
 
 def settings_markdown() -> str:

@@ -9,6 +9,7 @@ No Flask, no database.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from webapp.analysis.coverage_summary import summarize_coverage
 from webapp.analysis import (
     attach_definition_lines, complexity_with_runtime, design_effects, project_complexity, project_metrics,
     static_metrics, summarize,
@@ -23,6 +25,7 @@ from webapp.analysis import (
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiles.importers import IMPORTERS, find_importer, read_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
+from webapp.profiling import coverage_run
 
 # Artifact name -> (exporter name, options). Every report with samples offers these
 # downloads; flame.json feeds the page's flamegraph. The speedscope file keeps py-spy's
@@ -38,6 +41,16 @@ PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
 KNOWS_SCRIPT_FILE = {"flame-tree", "svg"}
 IMPORT_READ_CHUNK_BYTES = 16 * 1024 * 1024  # an uploaded profile is read this much at a time (progress)
 OUTPUT_TAIL_BYTES = 64_000  # how much of the script's stdout/stderr a report keeps
+COVERAGE_RUN_DIR = "coverage-run"  # the coverage run's files, apart from the profiled run's
+COVERAGE_MEASURED = ("a separate run under coverage.py (branch coverage) after the profiled one, "
+                     "with the same sandbox, options and time limit, so the profile is not slowed by it")
+# Outcomes after which a coverage run is not attempted: the script never ran, or the user stopped it.
+NO_COVERAGE_AFTER = {"cancelled", "error"}
+# coverage.py writes its report when the script ends; a run stopped at the time limit is killed first.
+COVERAGE_AFTER_TIME_LIMIT = ("Coverage was not measured: the script ran until the time limit, and coverage.py "
+                             "reports only when a script ends. Give it more time, or less work, to see its coverage.")
+COVERAGE_RUN_TIME_LIMIT = ("No coverage was recorded: the coverage run reached the time limit (coverage.py slows "
+                           "a busy script down several times over). Give it more time, or less work.")
 
 
 @dataclass
@@ -117,9 +130,53 @@ def profile_script(
         artifacts.update(_render_artifacts(profile, tuple(sources) if project_root else name))
     else:
         summary.update(_empty_runtime())
+    if options.coverage and outcome.status == "time_limit":
+        summary["coverage"] = {"measured": COVERAGE_MEASURED, "error": COVERAGE_AFTER_TIME_LIMIT}
+    elif options.coverage and outcome.status not in NO_COVERAGE_AFTER and not (should_stop and should_stop()):
+        coverage, files = _coverage(script, options, job_dir / COVERAGE_RUN_DIR, limits or Limits(), launcher,
+                                    python or sys.executable, should_stop, project_root, result.script_path, name,
+                                    sources)
+        summary["coverage"] = coverage
+        artifacts.update(files)
     message = without_scratch_paths(outcome.message, job_dir, result.script_path, name, project_root)
     summary["outcome"] = {"status": outcome.status, "exit_code": outcome.exit_code, "message": message}
     return Report(summary=summary, artifacts=artifacts, produced_profile=produced)
+
+
+def _coverage(script: Path, options: RunOptions, run_dir: Path, limits: Limits, launcher, python: str,
+              should_stop, project_root: Path | None, script_path: str, name: str,
+              sources: dict[str, str]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The coverage run: (the summary's "coverage" entry, the coverage.json and coverage.lcov downloads).
+
+    Runs the script once more, as the profiled run did, with coverage.py tracing it; its profile
+    and output are not used (the profiled run's are the report's)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        files = coverage_run.prepare(run_dir)
+    except coverage_run.CoverageUnavailable as error:
+        return {"measured": COVERAGE_MEASURED, "error": str(error)}, {}
+    run = run_script(script, options, run_dir, limits=limits, launcher=launcher, python=python,
+                     should_stop=should_stop, workdir=project_root, coverage=files)
+    report, lcov = coverage_run.read_report(files.out_file, limits.max_coverage_bytes)
+    if report is None and run.outcome.status == "time_limit":
+        return {"measured": COVERAGE_MEASURED, "error": COVERAGE_RUN_TIME_LIMIT}, {}
+    if report is None:
+        return {"measured": COVERAGE_MEASURED, "error": f"No coverage was recorded: {lcov}."}, {}
+    prefix = f"{project_root}/" if project_root else None
+
+    def file_name(raw: str) -> str | None:
+        # coverage.py names a file relative to the run's working directory when it lies below it.
+        if not project_root:
+            return name if raw == script_path or script_path.endswith("/" + raw.removeprefix("./")) else None
+        if prefix and raw.startswith(prefix):
+            raw = raw[len(prefix):]
+        return raw if project_root and raw in sources else None
+
+    coverage = {"measured": COVERAGE_MEASURED, "elapsed_s": round(run.elapsed_s, 3),
+                **summarize_coverage(report, file_name)}
+    lcov = without_scratch_paths(lcov, run_dir, script_path, name, project_root)
+    shared_json = {**report, "files": {file_name(k): v for k, v in report["files"].items() if file_name(k)}}
+    return coverage, {"coverage.json": json.dumps(shared_json).encode(), "coverage.lcov": lcov.encode()}
 
 
 def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | None = None, *,

@@ -17,6 +17,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     if static is not None:
         lines += _static_lines(summary.get("script_name", "script"), static)
     lines += _runtime_lines(summary)
+    lines += _coverage_lines(summary.get("coverage"))
     outcome = summary.get("outcome") or {}
     lines.append(f"Outcome: {outcome.get('message', 'unknown')}")
     return "\n".join(lines)
@@ -76,3 +77,23 @@ def _short_file(path: str) -> str:
     """The last two path parts: enough to recognise a file in a terminal."""
     parts = path.replace("\\", "/").split("/")
     return "/".join(parts[-2:]) if len(parts) > 2 else path
+
+
+def _coverage_lines(coverage: dict[str, Any] | None) -> list[str]:
+    """Line and branch coverage, per file when there are several."""
+    if not coverage:
+        return []
+    lines = ["=== Coverage (coverage.py, a separate run after the profiled one) ==="]
+    if coverage.get("error"):
+        return [*lines, coverage["error"]]
+    lines.append(f"Lines: {_percent(coverage.get('line_pct'))}  Branches: {_percent(coverage.get('branch_pct'))}")
+    files = coverage.get("files") or {}
+    if len(files) > 1:
+        for name, figures in files.items():
+            lines.append(f"  {name}: lines {_percent(figures.get('line_pct'))}, "
+                         f"branches {_percent(figures.get('branch_pct'))}")
+    return lines
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} %"

@@ -21,3 +21,10 @@ def human_size(size_bytes: int | float | None) -> str:
             break
     text = f"{value:.1f}".removesuffix(".0") if abs(value) < 10 else f"{value:.0f}"
     return f"{text} {unit}"
+
+
+def pct(value: float | None) -> str:
+    """A percentage for a table cell: "87.5 %", or "–" when there was nothing to measure."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:.1f} %"

@@ -135,10 +135,18 @@
     }
   }
 
+  /** Whether the source view shows ``file`` (the script, or one of a project's files). */
+  function shownInSource(file) {
+    return Array.prototype.some.call(document.querySelectorAll("#source table[data-file]"), function (table) {
+      return table.dataset.file === file;
+    });
+  }
+
   function hotRow(entry, rank, scriptName) {
     var row = make("tr");
     row.dataset.flameName = entry.name;
     row.dataset.flameFile = entry.file;
+    if (entry.line && entry.defined && shownInSource(entry.file)) row.dataset.sourceLine = String(entry.line);
     row.tabIndex = 0;
     var rankCell = make("td", "muted col-rank", String(rank));
     rankCell.dataset.value = String(rank);
@@ -176,8 +184,11 @@
     var scriptName = section ? section.dataset.scriptFile : "";
     remember(hot);
     remember(complexity);
-    var all = view.id === "all";
-    var figures = all ? null : functionFigures(doc, view);
+    // The flamegraph's transforms apply to the tables too: their figures then come from its tree.
+    var graph = section && section.flamegraph;
+    var transformed = graph && graph.tableFigures ? graph.tableFigures() : null;
+    var all = view.id === "all" && !transformed;
+    var figures = all ? null : transformed || functionFigures(doc, view);
     if (hot) {
       var shown = [];
       if (all) restore(hot);
@@ -192,7 +203,7 @@
         hot.tBodies[0].replaceChildren.apply(hot.tBodies[0], shown.map(function (e, k) { return hotRow(e, k + 1, scriptName); }));
       }
       resetSortMarks(hot);
-      describeScope(hot.closest("section"), view, all ? null : { listed: shown.length, functions: entries.length });
+      describeScope(hot.closest("section"), view, all ? null : { listed: shown.length, functions: entries.length, transformed: !!transformed });
     }
     if (complexity) {
       restore(complexity);
@@ -231,7 +242,9 @@
       return;
     }
     var kind = view.kind === "process" ? "process " : "thread ";
-    if (scope) scope.replaceChildren("Figures of " + kind, make("strong", "", view.label), " only; pick All threads in the flamegraph to see every thread.");
+    if (scope && counts.transformed) {
+      scope.replaceChildren("Figures of ", make("strong", "", view.label), " with the flamegraph's transforms (turn them off to see the profile as recorded).");
+    } else if (scope) scope.replaceChildren("Figures of " + kind, make("strong", "", view.label), " only; pick All threads in the flamegraph to see every thread.");
     if (totals) totals.textContent = count(view.samples) + " samples \u00b7 " + counts.functions + " functions \u00b7 " + view.label;
     if (note) {
       var more = counts.functions - counts.listed;
@@ -249,6 +262,14 @@
       if (view) showView(doc, view);
     }, function () { /* the flamegraph says why it could not load */ });
   }
+
+  // The flamegraph's transforms: the tables follow them (showView asks the graph for its figures).
+  function followGraph(event) {
+    var graph = event.target && event.target.flamegraph;
+    if (graph && graph.state && (event.type === "flamegraph:transforms" || graph.tableFigures())) follow(graph.state.view);
+  }
+  document.addEventListener("flamegraph:transforms", followGraph);
+  document.addEventListener("flamegraph:ready", followGraph);  // a link's view may have transforms on
 
   // The flamegraph's Threads menu.
   document.addEventListener("change", function (event) {
@@ -295,6 +316,9 @@
     document.querySelectorAll("[data-flame-url]").forEach(function (element) {
       if (element.flamegraph) element.flamegraph.destroy();
     });
+    // The source view's heat bars are sized through CSSOM; in the copy they would come back as
+    // style attributes, which the CSP refuses. The restored page paints them again.
+    document.querySelectorAll("#source [style]").forEach(function (element) { element.removeAttribute("style"); });
     // The delete token is shown once: it does not come back with Back/Forward (nor sit in
     // the tab's session storage, where htmx keeps its copies).
     document.querySelectorAll(".delete-token-notice").forEach(function (notice) { notice.remove(); });

@@ -81,6 +81,8 @@ def test_complexity_rows_lead_to_the_sampled_function(client, store):
     report = insert_done_report(store, "busy.py")
     page = client.get(f"/r/{report.token}").get_data(as_text=True)
     complexity = page[page.index('id="complexity"'):]
-    assert '<tr data-flame-name="spin" data-flame-file="/jobs/1/busy.py" tabindex="0">' in complexity
+    # ... and to its def line in the source view (data-source-file: the file it is in)
+    assert ('<tr data-source-file="busy.py" data-flame-name="spin" data-flame-file="/jobs/1/busy.py" tabindex="0">'
+            in complexity)
     hot = page[page.index('id="hot-functions"'):page.index("</table>", page.index('id="hot-functions"'))]
     assert hot.count('tabindex="0"') == 2  # every hot-function row is reachable from the keyboard

@@ -35,7 +35,8 @@ def test_uploading_a_script_queues_it_and_redirects_to_its_page(client, store):
     assert response.headers["Location"].endswith(f"/r/{report.token}")
     assert (report.status, report.script_name, report.script_source) == (QUEUED, "busy.py", GOOD_SCRIPT.decode())
     assert report.options | {} == {"duration_s": 3, "rate_hz": 50, "idle": False, "gil": True, "native": False,
-                                   "subprocesses": False, "nonblocking": False, "args": ["--runtime", "1 2"]}
+                                   "subprocesses": False, "nonblocking": False, "args": ["--runtime", "1 2"],
+                                   "coverage": True}
     assert len(report.token) >= 22  # at least 128 bits of token_urlsafe
 
 
@@ -177,3 +178,12 @@ def test_the_api_answers_202_with_links(client, store):
     status = client.get(document["api_url"]).get_json()
     assert status["status"] == "queued" and status["queue_position"] == 1
     assert status["options"]["idle"] is True and "summary" not in status
+
+
+def test_the_coverage_box_left_unticked_turns_the_coverage_run_off(app):
+    from webapp.views.options import parse_options
+
+    assert parse_options({"coverage_shown": "1", "coverage": "1"}, app.config).coverage is True
+    assert parse_options({"coverage_shown": "1"}, app.config).coverage is False
+    assert parse_options({}, app.config).coverage is True  # the API: on unless coverage=off
+    assert parse_options({"coverage": "off"}, app.config).coverage is False

@@ -43,7 +43,8 @@ from .confinement import (
 )
 from .launch import LaunchSpec, ProfilerInside
 from .recording import PROFILE_NAME
-from .runner import RUNNER_PATH, SECCOMP_ENV
+from .coverage_run import LIB_INSIDE, OUT_INSIDE
+from .runner import COVERAGE_LIB_ENV, COVERAGE_OUT_ENV, RUNNER_PATH, SECCOMP_ENV
 from .sampler import find_pyspy
 from .sandbox_settings import SandboxLimits
 from .sealed_profiler import sealed_copy
@@ -78,7 +79,8 @@ class BwrapLauncher:
         self.sandbox_filter = build_sandbox_filter()
         self.script_filter = build_script_filter()
 
-    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None,
+               coverage=None) -> LaunchSpec:
         """py-spy and the runner inside the sandbox; the spec's cleanup removes the job's cgroup.
 
         ``workdir`` (a project's files) is bound read-only at its own path and is where the
@@ -87,10 +89,18 @@ class BwrapLauncher:
         pyspy = sealed_copy(find_pyspy() or "py-spy")  # made once per worker process, on first use
         confinement = JobConfinement(self.limits, self.user, Path(job_dir), runner_argv[0])
         confinement.hand_over_script(script)
+        writable = {str(Path(job_dir) / PROFILE_NAME): PROFILE_INSIDE}
+        extra: list[str] = []
+        if coverage is not None:
+            # coverage.py alone (read-only) and its report file: see coverage_run.
+            if self.user is not None:
+                os.chown(coverage.out_file, self.user.uid, self.user.gid)
+            writable[str(coverage.out_file)] = OUT_INSIDE
+            extra = ["--ro-bind", str(coverage.lib_dir), LIB_INSIDE,
+                     "--setenv", COVERAGE_OUT_ENV, OUT_INSIDE, "--setenv", COVERAGE_LIB_ENV, LIB_INSIDE]
         prefix = self.sandbox_command(
             confinement, runner_argv[0], [RUNNER_PATH, script, pyspy],
-            writable={str(Path(job_dir) / PROFILE_NAME): PROFILE_INSIDE},
-            workdir=str(workdir) if workdir else None,
+            writable=writable, workdir=str(workdir) if workdir else None, extra=extra,
         )
         return LaunchSpec(
             argv=[*rlimit_command(self.limits), *runner_argv],
@@ -101,14 +111,15 @@ class BwrapLauncher:
 
     def sandbox_command(
         self, confinement: JobConfinement, python: str, read_only: list[str], writable: dict[str, str] | None = None,
-        workdir: str | None = None,
+        workdir: str | None = None, extra: list[str] | None = None,
     ) -> list[str]:
         """The command line that runs what follows it in the sandbox (the self-test uses it too)."""
         sandbox_filter = confinement.write_seccomp(self.sandbox_filter) if self.sandbox_filter else ""
         script_filter = (
             confinement.write_seccomp(self.script_filter, SCRIPT_SECCOMP_FILE) if self.script_filter else ""
         )
-        args = self.bwrap_args(python, read_only, writable or {}, seccomp=bool(sandbox_filter), workdir=workdir)
+        args = self.bwrap_args(python, read_only, writable or {}, seccomp=bool(sandbox_filter), workdir=workdir,
+                               extra=extra)
         if script_filter:
             args = ["--ro-bind", script_filter, SCRIPT_FILTER_INSIDE, "--setenv", SECCOMP_ENV, SCRIPT_FILTER_INSIDE,
                     *args]
@@ -116,7 +127,7 @@ class BwrapLauncher:
 
     def bwrap_args(
         self, python: str, read_only: list[str], writable: dict[str, str], *, seccomp: bool,
-        workdir: str | None = None,
+        workdir: str | None = None, extra: list[str] | None = None,
     ) -> list[str]:
         """bwrap's options: namespaces, environment, file system, seccomp."""
         args = [
@@ -137,6 +148,7 @@ class BwrapLauncher:
             args += ["--ro-bind", path, path]
         for host, inside in writable.items():
             args += ["--bind", host, inside]
+        args += extra or []
         args += [
             "--proc", "/proc",
             "--dev", "/dev",

@@ -91,14 +91,22 @@ class DirectLauncher:
     sandboxed: bool = False
     description: str = "The script ran without a sandbox (resource limits only)."
 
-    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
-        """Return the runner argv unchanged, with rlimits applied before py-spy starts."""
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None,
+               coverage=None) -> LaunchSpec:
+        """Return the runner argv unchanged, with rlimits applied before py-spy starts.
+
+        ``coverage`` (a ``coverage_run.CoverageFiles``): tell the runner where coverage.py and its report file are."""
         limits = {
             resource.RLIMIT_FSIZE: self.max_file_bytes,
             resource.RLIMIT_NOFILE: self.max_open_files,
             resource.RLIMIT_CORE: self.max_core_bytes,
         }
-        return LaunchSpec(argv=list(runner_argv), preexec_fn=lambda: _lower_limits(limits))
+        env = None
+        if coverage is not None:
+            from .runner import COVERAGE_LIB_ENV, COVERAGE_OUT_ENV
+
+            env = {COVERAGE_OUT_ENV: str(coverage.out_file), COVERAGE_LIB_ENV: str(coverage.lib_dir)}
+        return LaunchSpec(argv=list(runner_argv), preexec_fn=lambda: _lower_limits(limits), env=env)
 
 
 def _lower_limits(limits: dict[int, int]) -> None:

@@ -44,6 +44,7 @@ class Limits:
     attach_attempts: int = 3  # py-spy starts when it could not attach before the script started
     attach_timeout_s: float = 5.0  # start the script anyway if py-spy has not said it samples by then
     poll_interval_s: float = 0.2  # how often progress is reported and cancellation checked
+    max_coverage_bytes: int = 32_000_000  # the coverage run's report file; a bigger one is not read
 
 
 @dataclass
@@ -58,6 +59,8 @@ class RunOptions:
     subprocesses: bool = False
     nonblocking: bool = False
     args: list[str] = field(default_factory=list)
+    # A second run under coverage.py after the profiled one (never the same run: it would skew the profile).
+    coverage: bool = True
 
     @classmethod
     def from_strings(cls, values: Mapping[str, object]) -> RunOptions:
@@ -74,7 +77,7 @@ class RunOptions:
             parsed["duration_s"] = _whole_number(given["duration_s"], "duration", "seconds", "10", "duration_s")
         if "rate_hz" in given:
             parsed["rate_hz"] = _whole_number(given["rate_hz"], "sampling rate", "samples per second", "100", "rate_hz")
-        for name in FLAG_NAMES:
+        for name in (*FLAG_NAMES, "coverage"):
             if name in given:
                 parsed[name] = _flag(given[name], name)
         if "args" in given:

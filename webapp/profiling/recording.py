@@ -87,11 +87,14 @@ def run_script(
     on_progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     workdir: Path | None = None,
+    coverage=None,
 ) -> RunResult:
     """Profile one run of ``script`` in ``job_dir``; raise OptionsError before starting if options are invalid.
 
     ``workdir`` (a project's files, read-only) becomes the script's working directory;
     without it the script starts where the launcher puts it (a sandbox's /tmp).
+    ``coverage`` (``coverage_run.CoverageFiles``) makes this the coverage run: the script
+    runs under coverage.py, which writes its report to ``coverage.out_file``.
 
     ``on_progress(elapsed_s)`` and ``should_stop()`` are called about every
     ``limits.poll_interval_s``; ``should_stop()`` returning True ends the run like
@@ -106,7 +109,7 @@ def run_script(
         result = _new_result(script, options, job_dir, launcher)
         if pyspy is None:
             return _without_profiler(result)
-        _Recording(pyspy, options, limits, job_dir, result, workdir).run(python, launcher, on_progress, should_stop)
+        _Recording(pyspy, options, limits, job_dir, result, workdir, coverage).run(python, launcher, on_progress, should_stop)
         # py-spy gives up attaching after ~0.4 s; a slow interpreter start-up can outlast
         # that. The script never ran in that case, so running it again is safe.
         if result.outcome.reason != "attach_failed":
@@ -149,7 +152,8 @@ class _Recording:
     """One py-spy process and the pipes, files and clock around it."""
 
     def __init__(self, pyspy: str, options: RunOptions, limits: Limits, job_dir: Path, result: RunResult,
-                 workdir: Path | None = None):
+                 workdir: Path | None = None, coverage=None):
+        self.coverage = coverage
         self.pyspy, self.options, self.limits = pyspy, options, limits
         self.workdir = Path(workdir).absolute() if workdir else None
         self.job_dir, self.result = job_dir, result
@@ -201,8 +205,10 @@ class _Recording:
             runner_argv = [python, "-B", RUNNER_PATH, *map(str, write_ends), self.result.script_path]
             argv = [*runner_argv, *self.options.args]
             # Only passed when asked for: a launcher that predates projects still works for single scripts.
-            self.spec = (launcher.launch(argv, self.job_dir, workdir=self.workdir) if self.workdir
-                         else launcher.launch(argv, self.job_dir))
+            extra = {"workdir": self.workdir} if self.workdir else {}
+            if self.coverage is not None:
+                extra["coverage"] = self.coverage
+            self.spec = launcher.launch(argv, self.job_dir, **extra)
             return self._start(self.spec, write_ends)
         except OSError as error:  # py-spy itself could not be executed
             self.result.outcome = _profiler_unusable(self.pyspy, error)

@@ -22,6 +22,11 @@ Command line (built by ``webapp.profiling.recording``)::
   or ``{"kind": "raised", "exit_code": 1, "exception_type": "ValueError",
   "message": "..."}``. "started" alone means the process was killed or called
   ``os._exit``; nothing at all means the script never started.
+* When ``COVERAGE_OUT_ENV`` names a file (the coverage run, see ``coverage_run``), the
+  script runs under coverage.py (imported from ``COVERAGE_LIB_ENV``, a directory holding
+  only the coverage package) with branch measurement, limited to the script's directory
+  (a project's: the working directory); when it ends, coverage.py's JSON and LCOV reports
+  go to that file as one JSON document ``{"json": {...}, "lcov": "..."}``.
 
 Stdlib only and no ``webapp`` imports: this file runs in the target interpreter,
 possibly inside a sandbox that sees nothing else of the application.
@@ -41,6 +46,8 @@ SIGKILL = 9
 EXIT_PARENT_GONE = 125  # the profiler or the worker went away before the script started
 EXIT_NOT_CONFINED = 126  # the sandbox asked for a syscall filter that could not be installed
 SECCOMP_ENV = "FLAMEDECK_SCRIPT_SECCOMP"
+COVERAGE_OUT_ENV = "FLAMEDECK_COVERAGE_OUT"
+COVERAGE_LIB_ENV = "FLAMEDECK_COVERAGE_LIB"
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
@@ -57,11 +64,54 @@ def main(argv):
     os.set_inheritable(status_fd, False)  # programs the script starts must not hold it open
     _die_with_parent()
     _confine_syscalls()
+    coverage_out = os.environ.pop(COVERAGE_OUT_ENV, None)
+    coverage_lib = os.environ.pop(COVERAGE_LIB_ENV, None)
     _wait_for_go(status_fd)
     _send(status_fd, {"kind": "started"})
     ending = {}
     atexit.register(_write_status, status_fd, ending, os.getpid())
+    if coverage_out:
+        sys.exit(_run_with_coverage(script, args, ending, coverage_out, coverage_lib))
     sys.exit(_run(script, args, ending))
+
+
+def _run_with_coverage(script, args, ending, out_path, lib_dir):
+    """``_run`` under coverage.py; its reports go to ``out_path`` even when the script fails."""
+    if lib_dir:
+        sys.path.append(lib_dir)
+    try:
+        import coverage
+    except ImportError as error:
+        os.write(2, f"flamedeck: coverage.py could not be imported ({error}).\n".encode())
+        return _run(script, args, ending)
+    script_dir = os.path.dirname(os.path.abspath(script))
+    cwd = os.getcwd()
+    root = cwd if script_dir == cwd or script_dir.startswith(cwd.rstrip("/") + "/") else script_dir
+    include = [os.path.join(root, "*")]
+    measured = coverage.Coverage(branch=True, data_file=None, include=include, config_file=False)
+    measured.start()
+    try:
+        return _run(script, args, ending)
+    finally:
+        measured.stop()
+        _write_coverage(measured, out_path, include)
+
+
+def _write_coverage(measured, out_path, include):
+    """coverage.py's JSON and LCOV reports, written in /tmp, gathered into ``out_path``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        json_path, lcov_path = os.path.join(scratch, "c.json"), os.path.join(scratch, "c.lcov")
+        try:
+            measured.json_report(outfile=json_path, include=include, show_contexts=False)
+            measured.lcov_report(outfile=lcov_path, include=include)
+            with open(json_path, encoding="utf-8") as json_file, open(lcov_path, encoding="utf-8") as lcov_file:
+                envelope = {"json": json.load(json_file), "lcov": lcov_file.read()}
+        except Exception as error:  # noqa: BLE001 - "no data" and the like: the worker says coverage is missing
+            envelope = {"error": _text(error)}
+    with open(out_path, "w", encoding="utf-8") as out:
+        json.dump(envelope, out)
 
 
 def _redirect(fd, target):

@@ -6,7 +6,7 @@ from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
 from webapp.jobs.sandboxing import sandbox_warning
-from webapp.units import human_size
+from webapp.units import human_size, pct
 
 from webapp.views import (api, compare_pages, deletion, downloads, errors, finished_cache, openapi, pages,
                           rate_limits, reports, rerun, security, source_view, speedscope)
@@ -27,3 +27,4 @@ def register(app: Flask, csrf: CSRFProtect) -> None:
     app.context_processor(lambda: {"sandbox_warning": sandbox_warning(current_app.config)})
     # Sizes on every page in binary units: {{ n|human_size }} -> "1 MiB".
     app.add_template_filter(human_size)
+    app.add_template_filter(pct)

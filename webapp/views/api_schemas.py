@@ -74,7 +74,7 @@ class ReportSchema(LinksSchema):
     summary = fields.Dict(allow_none=True, metadata={"description": "Once ended: samples, hot functions, "
                                                                      "threads, static metrics; for an "
                                                                      "import, `import`: its format and, for "
-                                                                     "cProfile, the `approximation` note."})
+                                                                     "cProfile, the `approximation` note; coverage."})
     artifacts = fields.Dict(keys=fields.String(), values=fields.Url(),
                             metadata={"description": "Download URL of each file, by name."})
     profile_files = fields.Nested(ProfileFilesSchema)
@@ -123,6 +123,7 @@ class SubmissionSchema(Schema):
     native = _text("Include native (C) frames (on/off).")
     subprocesses = _text("Profile child processes too (on/off).")
     nonblocking = _text("Do not pause the script while sampling (on/off).")
+    coverage = _text("Measure line and branch coverage in a second run after the profiled one (on/off; default on).")
 
 
 class CompareSideSchema(Schema):

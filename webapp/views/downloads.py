@@ -20,6 +20,7 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".svg": "image/svg+xml",
     ".zip": "application/zip",
+    ".lcov": "text/plain; charset=utf-8",
 }
 # Artifact name -> suffix of the downloaded file (after the script's stem); others open in the browser.
 ATTACHMENT_SUFFIXES = {
@@ -29,6 +30,8 @@ ATTACHMENT_SUFFIXES = {
     "flamegraph.svg": ".svg",
     "report.json": ".report.json",
     "project.zip": ".project.zip",
+    "coverage.json": ".coverage.json",
+    "coverage.lcov": ".lcov",
 }
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 NOT_FOUND_MESSAGE = "This report has no file called '{name}'."

@@ -32,9 +32,13 @@ DOWNLOAD_LABELS = {
     "stdout.txt": "stdout",
     "stderr.txt": "stderr",
     "project.zip": "Project files (.zip)",
+    "coverage.json": "Coverage, coverage.py JSON (.coverage.json)",
+    "coverage.lcov": "Coverage, LCOV (.lcov)",
 }
 FLAG_LABELS = {"idle": "idle threads", "gil": "GIL only", "native": "native frames",
                "subprocesses": "subprocesses", "nonblocking": "non-blocking"}
+# Flags that are on by default: the summary line names them when they were turned off.
+OFF_FLAG_LABELS = {"coverage": "no coverage run"}
 STATUS_LABELS = {QUEUED: "Queued", "running": "Running", DONE: "Done", FAILED: "Failed", CANCELLED: "Cancelled"}
 # A finished job (status done or failed) is labelled by how the *script* ended: a profile
 # of a script that crashed is a result, but not a success. Outcome status -> badge label.
@@ -89,6 +93,7 @@ def details_context(report: Report) -> dict[str, Any]:
         "hot_functions_hidden": max(len(hot_functions) - rows, 0),
         "static": summary.get("static_metrics"),
         "project_files": summary.get("project_files") or [],
+        "project_file_names": {row.get("file") for row in summary.get("project_files") or []},
         "complexity": complexity,
         "complexity_runtime": _complexity_runtime(summary, complexity, report.script_name),
         "unsandboxed": summary.get("sandboxed") is False,
@@ -185,6 +190,7 @@ def describe_options(options: dict[str, Any] | None) -> str:
         return ""
     parts = [f"{options.get('duration_s')} s at {options.get('rate_hz')} Hz"]
     parts += [label for flag, label in FLAG_LABELS.items() if options.get(flag)]
+    parts += [label for flag, label in OFF_FLAG_LABELS.items() if options.get(flag) is False]
     if options.get("args"):
         parts.append("args: " + " ".join(options["args"]))
     return ", ".join(parts)

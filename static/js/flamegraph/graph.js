@@ -11,7 +11,8 @@ import { noTransforms, transformKey, transformTree } from "./transforms.js";
 import { addTransformControls } from "./transform-controls.js";
 import { Sandwich } from "./sandwich.js";
 import { syncWithUrl } from "./view-state.js";
-import { bindSource } from "./source-heat.js";
+import { bindSource, revealLine } from "./source-heat.js";
+import { figuresOfTree } from "./table-figures.js";
 
 const ORIENTATION_KEY = "flamedeck.flamegraph.orientation";
 const MAX_HEIGHT_VIEWPORT_FRACTION = 0.75;  // the graph scrolls inside at most this much of the window
@@ -31,6 +32,7 @@ export class Flamegraph {
       transforms: noTransforms(),  // see transforms.js
       tab: "flame",   // "flame" or "sandwich"
       picked: null,   // the function {name, file} the sandwich shows (a table row, frame or search)
+      source: null,   // {line, file}: the source view was opened there (the "source" tab of the URL)
     };
     this.transformed = new Map();  // "view:level:transforms" -> Tree
     this.pointerType = "mouse";  // of the last pointerdown: a tap and a click behave differently
@@ -86,8 +88,18 @@ export class Flamegraph {
   }
 
   // -- state changes -------------------------------------------------------------------
-  get tree() {
-    const { view, level, transforms } = this.state;
+  get tree() { return this.treeAt(this.state.level); }
+
+  /** The function figures of the selected view under the transforms, for the tables (see report.js);
+   * null when no transform is on (the tables' own figures are then the right ones). */
+  tableFigures() {
+    if (!this.data || !transformKey(this.state.transforms)) return null;
+    return figuresOfTree(this.data, this.treeAt("function"));
+  }
+
+  /** The tree of the selected view at ``level`` under the transforms (cached). */
+  treeAt(level) {
+    const { view, transforms } = this.state;
     const plain = this.data.tree(view, level);
     const key = transformKey(transforms);
     if (!key) return plain;
@@ -111,11 +123,22 @@ export class Flamegraph {
   setTab(tab) {
     if (tab !== "flame" && tab !== "sandwich") return;
     this.state.tab = tab;
+    this.state.source = null;  // a tab picked closes the source line the view was on
     hideTooltip(this.ui);
     this.ui.breadcrumbs.parentElement.hidden = this.ui.viewport.hidden = tab !== "flame";
     if (tab === "flame") this.layout(false);
     this.render();
     this.element.dispatchEvent(new CustomEvent("flamegraph:tab", { bubbles: true, detail: tab }));
+  }
+
+  /** Open the source view at ``line`` of the user's ``file`` ("": the script): the "source" tab of
+   * the view's URL (the flamegraph stays as it is, the page scrolls to the line). */
+  openSource(line, file = "") {
+    if (!revealLine(line, file)) return false;
+    if (this.state.tab !== "flame") this.setTab("flame");
+    this.state.source = { line, file };
+    if (this.recordView) this.recordView();
+    return true;
   }
 
   /** The sandwich of function ``name`` in ``file``: callers above, callees below. */
@@ -435,6 +458,7 @@ export class Flamegraph {
       match: this.ui.match.textContent,
       transforms: transformKey(this.state.transforms),
       tab: this.state.tab,
+      source: this.state.source || null,
       sandwich: this.sandwich ? this.sandwich.snapshot() : null,
       total: this.tree.total[0],
     };

@@ -9,7 +9,11 @@ import { ROOT_FRAME } from "./tree.js";
 import { forEachStack } from "./transforms.js";
 import { formatCount, formatPercent } from "./controls.js";
 
-/** Per line of the script (origin "script"): {self, total} samples in ``tree`` (a line-level tree). */
+/** The key of a line of one of the user's files in ``lineHeat``'s map. */
+export const lineKey = (file, line) => `${file}\u0000${line}`;
+
+/** Per line of the user's files (origin "script"): {self, total} samples in ``tree`` (a line-level
+ *  tree), keyed by ``lineKey(file, line)``: a project's files each have a line 1. */
 export function lineHeat(data, tree) {
   const heat = new Map();
   const at = (line) => {
@@ -20,12 +24,16 @@ export function lineHeat(data, tree) {
   forEachStack(tree, (frames, samples) => {
     const seen = new Set();  // a line twice on one stack (recursion) counts once
     for (const frame of frames) {
-      if (data.originOf(frame) !== "script" || !data.lines[frame] || seen.has(data.lines[frame])) continue;
-      seen.add(data.lines[frame]);
-      at(data.lines[frame]).total += samples;
+      if (data.originOf(frame) !== "script" || !data.lines[frame]) continue;
+      const key = lineKey(data.fileOf(frame), data.lines[frame]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      at(key).total += samples;
     }
     const leaf = frames[frames.length - 1];
-    if (leaf !== undefined && data.originOf(leaf) === "script" && data.lines[leaf]) at(data.lines[leaf]).self += samples;
+    if (leaf !== undefined && data.originOf(leaf) === "script" && data.lines[leaf]) {
+      at(lineKey(data.fileOf(leaf), data.lines[leaf])).self += samples;
+    }
   });
   return heat;
 }
@@ -42,7 +50,7 @@ export function paintSource(graph) {
   let hottest = 1;
   for (const { total } of heat.values()) hottest = Math.max(hottest, total);
   for (const row of section.querySelectorAll("tr[data-line]")) {
-    const entry = heat.get(Number(row.dataset.line)) || { self: 0, total: 0 };
+    const entry = heat.get(lineKey(fileOfRow(row), Number(row.dataset.line))) || { self: 0, total: 0 };
     row.querySelector(".src-total").style.width = `${(100 * entry.total) / hottest}%`;
     row.querySelector(".src-self").style.width = `${(100 * entry.self) / hottest}%`;
     row.classList.toggle("src-cold", entry.total === 0);
@@ -58,10 +66,30 @@ export function paintSource(graph) {
   section.dataset.view = graph.data.views[graph.state.view].id;
 }
 
-/** Scroll the source view to ``line`` and mark it; false when the page has no such line. */
-export function revealLine(line) {
-  const row = document.getElementById(`L${line}`);
-  if (!row || !row.closest("#source")) return false;
+/** The file a row of the source view belongs to. */
+function fileOfRow(row) {
+  const table = row.closest("table[data-file]");
+  return table ? table.dataset.file : "";
+}
+
+/** The row of ``line`` of ``file`` (default: the script, or a project's entry) in the source view. */
+function sourceRow(line, file) {
+  if (!file) {
+    const row = document.getElementById(`L${line}`);
+    return row && row.closest("#source") ? row : null;
+  }
+  for (const table of document.querySelectorAll("#source table[data-file]")) {
+    if (table.dataset.file === file) return table.querySelector(`tr[data-line="${Number(line)}"]`);
+  }
+  return null;
+}
+
+/** Scroll the source view to ``line`` of ``file`` and mark it; false when the page has no such line. */
+export function revealLine(line, file = "") {
+  const row = line ? sourceRow(line, file) : null;
+  if (!row) return false;
+  const details = row.closest("details");
+  if (details) details.open = true;
   for (const current of document.querySelectorAll("#source .src-current")) current.classList.remove("src-current");
   row.classList.add("src-current");
   row.scrollIntoView({ block: "center" });
@@ -69,13 +97,15 @@ export function revealLine(line) {
   return true;
 }
 
-/** Highlight, in ``graph``, the frames of the script at ``line`` (grouped by line, where lines are frames). */
-export function highlightLine(graph, line) {
+/** Highlight, in ``graph``, the frames of the user's ``file`` at ``line`` (grouped by line, where lines are frames). */
+export function highlightLine(graph, line, file = "") {
   if (!graph.data) return;
   if (graph.state.level !== "line") graph.setLevel("line");
   const { data } = graph;
   const flags = new Uint8Array(data.frameCount);
-  for (let f = 0; f < data.frameCount; f++) flags[f] = data.originOf(f) === "script" && data.lines[f] === line ? 1 : 0;
+  for (let f = 0; f < data.frameCount; f++) {
+    flags[f] = data.originOf(f) === "script" && data.lines[f] === line && (!file || data.fileOf(f) === file) ? 1 : 0;
+  }
   graph.ui.search.value = "";
   graph.state.matches = flags;
   graph.refreshMatchLabel();
@@ -89,6 +119,13 @@ export function scriptLineOf(graph, node) {
   return graph.data.lines[frame] || 0;
 }
 
+/** The user's file of the frame at ``node`` of ``graph``'s tree ("" when it is not one). */
+export function scriptFileOf(graph, node) {
+  const frame = graph.tree.frame[node];
+  if (frame === undefined || frame === ROOT_FRAME || graph.data.originOf(frame) !== "script") return "";
+  return graph.data.fileOf(frame);
+}
+
 /** Wire the source view to ``graph``: paint now and on every change of thread; clicks on lines. */
 export function bindSource(graph) {
   paintSource(graph);
@@ -96,10 +133,12 @@ export function bindSource(graph) {
   graph.listen(document, "click", (event) => {
     if (!(event.target instanceof Element)) return;
     const row = event.target.closest("#source tr[data-line]");
-    if (row) highlightLine(graph, Number(row.dataset.line));
-    // a row of the complexity table opens its function in the source (its Lines cell holds the def line)
+    if (row) highlightLine(graph, Number(row.dataset.line), fileOfRow(row));
+    // a row of the complexity table opens its function in the source (its Lines cell holds the def line),
+    // a hot-functions row of one of the user's functions too (at its def line)
     const fn = event.target.closest("#complexity tbody tr");
-    const line = fn && fn.cells[1] && Number(fn.cells[1].dataset.value);
-    if (line) revealLine(line);
+    const hot = event.target.closest("#hot-functions tbody tr[data-source-line]");
+    if (fn && fn.cells[1]) graph.openSource(Number(fn.cells[1].dataset.value), fn.dataset.sourceFile || "");
+    else if (hot) graph.openSource(Number(hot.dataset.sourceLine), hot.dataset.flameFile || "");
   });
 }

@@ -3,7 +3,7 @@
 // DOM built with textContent only: a function name never becomes markup.
 
 import { ROOT_FRAME } from "./tree.js";
-import { revealLine, scriptLineOf } from "./source-heat.js";
+import { scriptFileOf, scriptLineOf } from "./source-heat.js";
 
 const TOGGLE_LABELS = [
   ["mine", "Only my code", "Frames outside your files count for their caller in your code"],
@@ -57,7 +57,8 @@ export function addTransformControls(graph) {
   tabs.append(...tabButtons);
   const source = button("Source", { class: "fg-source", title: "Show the selected (or zoomed) frame's line in the source view" });
   graph.listen(source, "click", () => {
-    revealLine(scriptLineOf(graph, graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom));
+    const node = graph.state.selected >= 0 ? graph.state.selected : graph.state.zoom;
+    graph.openSource(scriptLineOf(graph, node), scriptFileOf(graph, node));
   });
   row.append(tabs, ...toggles, focus, focusName, clear, source);
   ui.toolbar.after(row);

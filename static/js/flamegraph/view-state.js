@@ -1,5 +1,5 @@
 // The flamegraph's view in the page's URL: thread, grouping, zoom path, search, transforms,
-// open tab and picked function live in the fragment (#v=thread-1&z=3.7&q=parse...), so Back
+// open tab (flamegraph, sandwich, or source: the line the source view was opened at) and picked function live in the fragment (#v=thread-1&z=3.7&q=parse...), so Back
 // and Forward walk through the views and a copied link opens the same view elsewhere.
 //
 // The fragment, not the query: it never reaches the server, so the page stays one cached
@@ -10,6 +10,7 @@
 
 import { ROOT_FRAME } from "./tree.js";
 import { TOGGLES } from "./transforms.js";
+import { revealLine } from "./source-heat.js";
 
 /** The view of ``graph`` as URLSearchParams; defaults are left out, so the plain view is "". */
 export function encodeView(graph) {
@@ -30,6 +31,11 @@ export function encodeView(graph) {
     params.set("ff", state.transforms.focus.file);
   }
   if (state.tab !== "flame") params.set("tab", state.tab);
+  else if (state.source) {  // the source tab: the line the source view was opened at
+    params.set("tab", "source");
+    params.set("l", String(state.source.line));
+    if (state.source.file) params.set("lf", state.source.file);
+  }
   if (state.picked) {
     params.set("p", state.picked.name);
     params.set("pf", state.picked.file);
@@ -57,6 +63,10 @@ export function applyView(graph, params) {
   graph.ui.search.value = params.get("q") || "";
   graph.search(graph.ui.search.value);
   graph.setTab(params.get("tab") === "sandwich" ? "sandwich" : "flame");
+  const line = Number(params.get("l"));
+  if (params.get("tab") === "source" && Number.isInteger(line) && line > 0 && revealLine(line, params.get("lf") || "")) {
+    state.source = { line, file: params.get("lf") || "" };
+  }
 }
 
 /** The node reached from the root by following children with these frames (as far as they exist). */
