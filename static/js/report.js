@@ -13,12 +13,11 @@
 // * After a form submission the new report is scrolled to, its delete-token notice in view.
 //
 // Names from the profile reach the page as textContent only, never as HTML.
-"use strict";
+import { displayFile } from "./flamegraph/locations.js";
 
 (function () {
   var documents = {};  // flame.json URL -> Promise of the parsed document
   var originals = new WeakMap();  // table -> its server-rendered rows (all threads)
-  var INSTALLED = /^.*[/\\](?:site|dist)-packages[/\\]|^.*[/\\]lib(?:64)?[/\\]python\d+(?:\.\d+)?t?[/\\]/i;
 
   function flameSection() { return document.querySelector("#flamegraph[data-flame-url]:not([data-flame-url=''])"); }
 
@@ -82,16 +81,6 @@
       entry.totalPercent = samples ? 100 * entry.total / samples : 0;
     });
     return figures;
-  }
-
-  /** The same shortening as webapp/views/presenters.py display_file(). */
-  function displayFile(path, scriptName) {
-    path = (path || "").replace(/\\/g, "/");
-    var parts = path.split("/");
-    if (parts[parts.length - 1] === scriptName) return scriptName;
-    var installed = path.replace(INSTALLED, "");
-    if (installed !== path) return installed;
-    return parts.length > 2 ? parts.slice(-2).join("/") : path;
   }
 
   // -- the tables --------------------------------------------------------------------------

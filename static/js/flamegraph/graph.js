@@ -11,6 +11,7 @@ import { noTransforms, transformKey, transformTree } from "./transforms.js";
 import { addTransformControls } from "./transform-controls.js";
 import { Sandwich } from "./sandwich.js";
 import { syncWithUrl } from "./view-state.js";
+import { displayFile } from "./locations.js";
 import { bindSource, revealLine } from "./source-heat.js";
 import { figuresOfTree } from "./table-figures.js";
 
@@ -406,7 +407,7 @@ export class Flamegraph {
       if (inZoom && this.state.zoom !== 0) parts.push(`${formatPercent(samples / zoomTotal)} of zoom`);
       return parts.join(" \u00b7 ");
     };
-    const file = data.fileOf(frame);
+    const file = displayFile(data.fileOf(frame));
     const line = frame === ROOT_FRAME ? 0 : data.lines[frame];
     // Grouped by function, a line is the definition only where the script's source told us.
     const note = line && this.state.level === "function" && !data.defined[frame] ? " (first sampled line)" : "";
