@@ -73,3 +73,7 @@ def test_a_project_runs_in_its_directory_without_bubblewrap_too(script_env, job_
                                      limits=RUN_LIMITS, launcher=launcher, python=launcher.python, project_root=root)
     assert report.artifacts["stdout.txt"] == b"hello from data\n", report.artifacts["stderr.txt"]
     assert [row["file"] for row in report.summary["project_files"]] == ["helper.py", "main.py"]
+    # The coverage run works without bubblewrap too (the runner is told where coverage.py is).
+    coverage = report.summary["coverage"]
+    assert "error" not in coverage, coverage
+    assert sorted(coverage["files"]) == ["helper.py", "main.py"], coverage

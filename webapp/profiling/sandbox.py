@@ -63,10 +63,21 @@ class RlimitsLauncher:
     def __post_init__(self) -> None:
         self.python = self.python or script_python(self.limits, self.user)
 
-    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None) -> LaunchSpec:
-        """The runner behind the cgroup join and ``prlimit``; same pid all the way, so no --subprocesses."""
+    def launch(self, runner_argv: list[str], job_dir: Path, workdir: Path | None = None,
+               coverage=None) -> LaunchSpec:
+        """The runner behind the cgroup join and ``prlimit``; same pid all the way, so no --subprocesses.
+
+        ``coverage`` (a ``coverage_run.CoverageFiles``): the runner is told where coverage.py and its
+        report file are (the file is the user's to write; the copied package is only read)."""
         confinement = JobConfinement(self.limits, self.user, Path(job_dir), runner_argv[0])
         confinement.hand_over_script(script_of(runner_argv))
+        env = confinement.profiler_env()
+        if coverage is not None:
+            from .runner import COVERAGE_LIB_ENV, COVERAGE_OUT_ENV
+
+            if self.user is not None:
+                os.chown(coverage.out_file, self.user.uid, self.user.gid)
+            env |= {COVERAGE_OUT_ENV: str(coverage.out_file), COVERAGE_LIB_ENV: str(coverage.lib_dir)}
         limits = rlimit_command(self.limits)
         if self.user is None:
             # RLIMIT_NPROC counts every process of the user: an ordinary login has more than a script's share.
@@ -74,7 +85,7 @@ class RlimitsLauncher:
         return LaunchSpec(
             argv=confinement.wrap([*limits, *runner_argv]),
             preexec_fn=confinement.preexec,
-            env=confinement.profiler_env(),
+            env=env,
             cleanup=confinement.cleanup,
         )
 
