@@ -96,6 +96,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_DURATION_S", 10, "s", "Time limit pre-filled in the form and used when none is given."),
     Setting("MAX_RATE_HZ", 1000, "Hz", "Highest sampling rate a user may ask for."),
     Setting("DEFAULT_RATE_HZ", 100, "Hz", "Sampling rate pre-filled in the form and used when none is given."),
+    Setting("COVERAGE_BY_DEFAULT", True, "on/off",
+            "Whether a run measures line and branch coverage when the submission does not say (the form's box "
+            "starts ticked; the API's `coverage` field defaults to it). Coverage is a second run of the script, "
+            "so it doubles a job's time."),
     Setting("MAX_ARGS", 32, "arguments", "Most command-line arguments a script may be given."),
     Setting("MAX_ARG_CHARS", 1000, "characters", "Longest single argument a script may be given."),
     Setting("MAX_DECOMPRESSED_BYTES", 1024 * 1024 * 1024, "bytes",
@@ -180,10 +184,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return values
 
 
+TRUE_WORDS, FALSE_WORDS = {"1", "on", "true", "yes"}, {"0", "off", "false", "no"}
+
+
 def _parse(setting: Setting, raw: str) -> Any:
     kind = type(setting.default)
     if kind is str:
         return raw
+    if kind is bool:
+        word = raw.strip().lower()
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ConfigError(f"{setting.env_var} must be on or off, not {raw!r}.")
+        return word in TRUE_WORDS
     try:
         value = kind(raw.strip())
     except ValueError:

@@ -59,10 +59,15 @@ class CliPath:
         job = Path(tempfile.mkdtemp(dir=self.root))
         script = job / "script.py"
         script.write_text(source)
-        report = profile_script(script, RunOptions(**options), job / "job")
+        report = profile_script(script, RunOptions(**without_coverage(options)), job / "job")
         artifacts = report.artifacts
         return Profiled(report.summary["outcome"], report.summary, artifacts.get("profile.speedscope.json"),
                         artifacts.get("stdout.txt", b"").decode())
+
+
+def without_coverage(options: dict) -> dict:
+    """These tests are about the profiled run: no second (coverage) run unless a test asks for one."""
+    return {"coverage": False} | options
 
 
 class WebPath:
@@ -81,7 +86,7 @@ class WebPath:
 
     def profile(self, source: str, **options) -> Profiled:
         fields = {"code": source}
-        for key, value in dataclasses.asdict(RunOptions(**options)).items():
+        for key, value in dataclasses.asdict(RunOptions(**without_coverage(options))).items():
             name = FORM_NAMES.get(key, key)
             if key == "args":
                 fields[name] = " ".join(value)

@@ -60,7 +60,8 @@ def line_of(source: str, predicate) -> int:
 def reports(tmp_path_factory):
     """Two finished reports on one live server: the split script and the server_simulation example."""
     directory = tmp_path_factory.mktemp("report-views")
-    with serve(directory / "data", free_port(), workers=2, log_path=directory / "serve.log") as (_process, base):
+    with serve(directory / "data", free_port(), workers=2, log_path=directory / "serve.log",
+               COVERAGE_BY_DEFAULT=True) as (_process, base):
         status, split = http_json("POST", f"{base}/api/v1/reports",
                                   {"code": SPLIT_SCRIPT, "duration": "20", "rate": "250"})
         assert status == 202, split

@@ -48,7 +48,7 @@ def test_the_download_holds_everything_pyspy_recorded(tmp_path, speedscope_valid
     shutil.copy(SCRIPT, script)
     job_dir = tmp_path / "job"
     job_dir.mkdir()
-    report = pipeline.profile_script(script, RunOptions(duration_s=20, rate_hz=100), job_dir)
+    report = pipeline.profile_script(script, RunOptions(duration_s=20, rate_hz=100, coverage=False), job_dir)
     assert report.produced_profile, report.summary["outcome"]
     [pyspy_file] = [p for p in job_dir.rglob("*.speedscope.json")]  # py-spy's own, left in the job dir
     theirs = json.loads(pyspy_file.read_bytes())
@@ -89,7 +89,7 @@ def test_the_download_holds_everything_pyspy_recorded(tmp_path, speedscope_valid
 def test_the_page_flamegraph_groups_by_the_lines_pyspy_sampled(tmp_path):
     script = tmp_path / "threads.py"
     shutil.copy(SCRIPT, script)
-    report = pipeline.profile_script(script, RunOptions(duration_s=20, rate_hz=100), tmp_path)
+    report = pipeline.profile_script(script, RunOptions(duration_s=20, rate_hz=100, coverage=False), tmp_path)
     flame = json.loads(report.artifacts["flame.json"])
     names, files, lines = flame["frames"]["name"], flame["frames"]["file"], flame["frames"]["line"]
 

@@ -29,20 +29,23 @@ FAST_LIFECYCLE = {
 # These harnesses submit dozens of jobs a minute from one address by design; the rate limits
 # have their own tests (test_rate_limits.py). A test's own settings still win.
 NO_RATE_LIMITS = {"RATE_LIMIT_PER_MINUTE": 1_000_000, "RATE_LIMIT_PER_HOUR": 1_000_000}
+# A coverage run doubles every job that ends on its own; the tests that are about coverage ask for it
+# (coverage=on, or COVERAGE_BY_DEFAULT=1), the rest are about the profiled run and keep the suite short.
+HARNESS_DEFAULTS = NO_RATE_LIMITS | {"COVERAGE_BY_DEFAULT": False}
 
 
 def environment(data_dir: Path, *, fast: bool = True, **settings) -> dict[str, str]:
     """The process environment that gives a child process these settings (and FAST_LIFECYCLE if fast)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("FLAMEDECK_")}
     env["FLAMEDECK_DATA_DIR"] = str(data_dir)
-    for name, value in (NO_RATE_LIMITS | (FAST_LIFECYCLE if fast else {}) | settings).items():
+    for name, value in (HARNESS_DEFAULTS | (FAST_LIFECYCLE if fast else {}) | settings).items():
         env[f"FLAMEDECK_{name}"] = str(value)
     return env
 
 
 def app_config(data_dir: Path, **settings) -> dict:
     """The same settings for an in-process app (submitting jobs, reading rows)."""
-    return {"TESTING": True, "DATA_DIR": str(data_dir)} | NO_RATE_LIMITS | FAST_LIFECYCLE | settings
+    return {"TESTING": True, "DATA_DIR": str(data_dir)} | HARNESS_DEFAULTS | FAST_LIFECYCLE | settings
 
 
 @contextmanager

@@ -34,7 +34,8 @@ def test_a_malformed_number_names_the_variable_and_the_unit():
 
 def test_every_limit_has_its_unit_in_its_name():
     for setting in SETTINGS:
-        if isinstance(setting.default, (int, float)) and setting.unit not in COUNT_UNITS | {"port"}:
+        is_switch = isinstance(setting.default, bool)  # on/off, not a limit
+        if isinstance(setting.default, (int, float)) and not is_switch and setting.unit not in COUNT_UNITS | {"port"}:
             assert setting.name.endswith(UNIT_SUFFIXES), f"{setting.name} ({setting.unit}) lacks a unit suffix"
         assert setting.help.endswith("."), f"{setting.name}: help should be a sentence"
 

@@ -29,7 +29,7 @@ def _get(url: str) -> tuple[int, str]:
 
 
 def test_coverage_run_greys_the_branch_that_never_ran_and_offers_its_files(tmp_path):
-    with serve(tmp_path / "data", free_port()) as (_process, base):
+    with serve(tmp_path / "data", free_port(), COVERAGE_BY_DEFAULT=True) as (_process, base):  # the default on
         status, created = http_json("POST", f"{base}/api/v1/reports", {"code": BRANCHY, "duration": "10"})
         assert status in (201, 202), created
         status, no_coverage = http_json("POST", f"{base}/api/v1/reports",

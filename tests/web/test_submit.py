@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
-from .conftest import body_region, csrf_token, post_form, report_count
+from .conftest import body_region, csrf_token, make_app, post_form, report_count, row
 from webapp.store import QUEUED, Report
 
 GOOD_SCRIPT = b"def spin():\n    return sum(range(10))\n\nspin()\n"
@@ -187,3 +188,14 @@ def test_the_coverage_box_left_unticked_turns_the_coverage_run_off(app):
     assert parse_options({"coverage_shown": "1"}, app.config).coverage is False
     assert parse_options({}, app.config).coverage is True  # the API: on unless coverage=off
     assert parse_options({"coverage": "off"}, app.config).coverage is False
+
+
+def test_the_operator_chooses_whether_coverage_is_on_when_a_submission_does_not_say(tmp_path):
+    for app in make_app(tmp_path, COVERAGE_BY_DEFAULT=False):
+        client, store = app.test_client(), app.extensions["flamedeck.store"]
+        unsaid = client.post("/api/v1/reports", data={"code": "x = 1\n"}).get_json()
+        asked = client.post("/api/v1/reports", data={"code": "x = 1\n", "coverage": "on"}).get_json()
+        assert row(store, unsaid["id"]).options["coverage"] is False
+        assert row(store, asked["id"]).options["coverage"] is True
+        box = re.search(r'<input type="checkbox" id="coverage"[^>]*>', client.get("/").get_data(as_text=True))
+        assert box and "checked" not in box.group(0)

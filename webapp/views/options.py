@@ -22,6 +22,7 @@ def parse_options(form: Mapping[str, str], config: Mapping[str, Any]):
     values = {name: form.get(name) for name in OPTION_FIELDS if form.get(name) is not None}
     if form.get(COVERAGE_SHOWN_FIELD) is not None and "coverage" not in values:
         values["coverage"] = "off"  # the box was shown and left unticked
+    values.setdefault("coverage", "on" if config["COVERAGE_BY_DEFAULT"] else "off")
     if not str(values.get("duration", "")).strip():
         values["duration"] = config["DEFAULT_DURATION_S"]
     if not str(values.get("rate", "")).strip():

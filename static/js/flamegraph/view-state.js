@@ -86,12 +86,14 @@ export function isViewFragment(hash) { return hash.length <= 1 || hash.includes(
 /** Keep ``graph``'s view and the URL in step: restore it now, follow Back and Forward, record changes. */
 export function syncWithUrl(graph) {
   let applying = false;
+  let recorded = null;  // the view last written to (or read from) the URL
   const restore = () => {
     if (!isViewFragment(location.hash)) return;
     applying = true;
     try { applyView(graph, new URLSearchParams(location.hash.slice(1))); } finally { applying = false; }
     // what was understood, so the next change compares with it and not with a hand-made link
     const canonical = encodeView(graph).toString();
+    recorded = canonical;
     history.replaceState(history.state, "", `${location.pathname}${location.search}${canonical ? `#${canonical}` : ""}`);
   };
   if (location.hash.length > 1) restore();  // on load: a copied link's view
@@ -101,6 +103,10 @@ export function syncWithUrl(graph) {
     const next = encodeView(graph);
     const current = new URLSearchParams(isViewFragment(location.hash) ? location.hash.slice(1) : "");
     if (next.toString() === current.toString()) return;
+    // A redraw that changed nothing (say, after the page jumped to its own anchor "#L12") keeps
+    // that anchor: only a change of the view itself is recorded.
+    if (!isViewFragment(location.hash) && next.toString() === recorded) return;
+    recorded = next.toString();
     const url = `${location.pathname}${location.search}${next.toString() ? `#${next}` : ""}`;
     // only the search text differs: the same view being typed, not a new one
     current.delete("q");
