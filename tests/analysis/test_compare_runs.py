@@ -17,7 +17,7 @@ FUNCTIONS = 40
 SCRIPT = "\n".join(
     [f"def work_{i}():\n    total = 0\n    for k in range({2000 + 150 * i}):\n        total += k * k\n    return total\n"
      for i in range(FUNCTIONS)]
-    + ["def main():\n    for _ in range(150):\n" + "".join(f"        work_{i}()\n" for i in range(FUNCTIONS)),
+    + ["def main():\n    for _ in range(300):\n" + "".join(f"        work_{i}()\n" for i in range(FUNCTIONS)),
        "main()\n"]
 )
 
@@ -30,7 +30,7 @@ def test_runs_of_one_deterministic_script_flag_about_5_percent_of_functions_at_m
     for run in ("first", "second", "third"):
         job = tmp_path / run
         job.mkdir()
-        report = pipeline.profile_script(script, RunOptions.from_strings({"duration": "30", "rate": "250"}), job)
+        report = pipeline.profile_script(script, RunOptions.from_strings({"duration": "30", "rate": "250", "coverage": "off"}), job)
         assert report.produced_profile, report.summary["outcome"]
         data = report.artifacts["profile.functions.speedscope.json"]
         profiles.append(load_profile(data, "profile.functions.speedscope.json"))

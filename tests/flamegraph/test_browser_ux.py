@@ -102,7 +102,7 @@ def test_height_deep_zoom_breadcrumbs_and_keyboard(open_graph):
     assert snapshot(page)["selected"] == "level_0", "rare_0 is too narrow to draw, so not reachable"
     page.keyboard.press("ArrowLeft")
     assert snapshot(page)["selected"] == "heavy" and tooltip_title(page) == "heavy"
-    assert announced(page) == "heavy. /job/app.py:2 (first sampled line). Total: 50,000 samples \u00b7 33.3 % of all. Self: 50,000 samples \u00b7 33.3 % of all"
+    assert announced(page) == "heavy. job/app.py:2 (first sampled line). Total: 50,000 samples \u00b7 33.3 % of all. Self: 50,000 samples \u00b7 33.3 % of all"
     page.keyboard.press("ArrowRight")
     for _ in range(RECURSION_LEVELS):
         page.keyboard.press("ArrowDown")
