@@ -27,7 +27,7 @@ from tests.web.live import free_port, http_json, serve  # noqa: E402
 
 OUTPUT_DEFAULT = ROOT / "static" / "img" / "report-screenshot.png"
 EXAMPLE = "server_simulation"
-PROFILE_FIELDS = {"example": EXAMPLE, "duration": "10", "rate": "200", "args": "--runtime 3"}
+PROFILE_FIELDS = {"example": EXAMPLE, "duration": "10", "rate": "200", "args": "--runtime 3", "coverage": "on"}
 WIDTH_PX = 1280
 FIRST_HEIGHT_PX = 900  # before the page's height is known
 TABLE_ROWS_SHOWN = 6  # hot-functions rows below the flamegraph; the picture ends at the last one
