@@ -81,7 +81,7 @@ def test_drop_examples_refusal_at_the_field_recent_reports_and_delete(server, br
         drop(page, "big.py", 2 * UPLOAD_LIMIT, "text/x-python")
         page.fill("#duration", "2")
         page.click("button:has-text('Profile')")
-        page.wait_for_selector("#submit-region .alert-error:has-text('larger than the 100,000-byte limit')")
+        page.wait_for_selector("#submit-region .alert-error:has-text('larger than the 98 KiB limit')")
         assert chosen(page, "#script") == ["big.py"] and page.input_value("#duration") == "2"
 
         said = drop(page, "busy.py", SCRIPT, "text/x-python")

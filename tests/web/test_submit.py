@@ -81,7 +81,7 @@ BAD_SCRIPT_INPUTS = [
     pytest.param({"source": "script", "script": upload(GOOD_SCRIPT, "notes.txt")},
                  400, "only .py files can be profiled", id="not-py"),
     pytest.param({"source": "script", "script": upload(b"#" * 2000, "big.py")}, 413,
-                 "scripts are limited to 1,000 bytes", id="script-too-large"),
+                 "scripts are limited to 1000 bytes", id="script-too-large"),
     pytest.param({"source": "code", "code": "x = 1\n", "duration": "999"}, 400,
                  "The duration must be between 1 and 60 seconds; 999 was given.", id="duration-out-of-range"),
     pytest.param({"source": "code", "code": "x = 1\n", "rate": "0"}, 400,
@@ -136,9 +136,9 @@ def test_a_request_over_max_upload_bytes_gets_413_with_a_sentence(small_app):
     response = client.post("/reports", data={"csrf_token": token, "script": upload(b"#" * 5000)},
                            content_type="multipart/form-data")
     assert response.status_code == 413
-    assert "larger than the 4,000-byte limit" in response.get_data(as_text=True)
+    assert "larger than the 3.9 KiB limit" in response.get_data(as_text=True)
     response = client.post("/api/v1/reports", data={"script": upload(b"#" * 5000)}, content_type="multipart/form-data")
-    assert response.status_code == 413 and "4,000-byte limit" in response.get_json()["error"]
+    assert response.status_code == 413 and "3.9 KiB limit" in response.get_json()["error"]
     assert report_count(store) == 0
 
 

@@ -31,6 +31,7 @@ from packaging.utils import canonicalize_name
 
 from .inline import InlineMetadata
 from .script_env import ScriptEnvironment, ScriptEnvironmentError, _run
+from webapp.units import human_size
 
 COMPLETE_MARKER = "flamedeck-complete"  # written last: an environment without it is half-installed
 KEY_CHARS = 24  # of the SHA-256 of the resolved set: a directory name
@@ -148,7 +149,7 @@ def cached_environment(
             size = _size_bytes(environment.path)
             if size > policy.max_bytes:
                 raise DependencyProblem(
-                    f"The script's dependencies take {size:,} bytes installed; at most {policy.max_bytes:,} "
+                    f"The script's dependencies take {human_size(size)} installed; at most {human_size(policy.max_bytes)} "
                     "are allowed here. Depend on fewer or smaller packages."
                 )
         except ScriptEnvironmentError as error:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .project import Project, ProjectError, choose_entry
+from webapp.units import human_size
 
 IGNORED_DIRECTORIES = ("__MACOSX", "__pycache__", ".git")  # archive-tool noise, never the user's program
 READ_CHUNK_BYTES = 64 * 1024
@@ -103,8 +104,8 @@ def _check_member(info: zipfile.ZipInfo, limits: ProjectLimits, name: str) -> No
     _safe_path(info.filename, name)
     if info.file_size > limits.max_zip_ratio * max(info.compress_size, 1) and info.file_size > READ_CHUNK_BYTES:
         raise ProjectError(
-            f"{name} looks like a zip bomb: '{info.filename}' would unpack to {info.file_size:,} bytes from "
-            f"{info.compress_size:,} (more than {limits.max_zip_ratio} times). Upload the project's real files.",
+            f"{name} looks like a zip bomb: '{info.filename}' would unpack to {human_size(info.file_size)} from "
+            f"{human_size(info.compress_size)} (more than {limits.max_zip_ratio} times). Upload the project's real files.",
         )
 
 
@@ -131,7 +132,7 @@ def _check_totals(sizes: list[tuple[str, int]], limits: ProjectLimits) -> None:
     total = sum(size for _path, size in sizes)
     if total > limits.max_project_bytes:
         raise ProjectError(
-            f"The project's files add up to {total:,} bytes; at most {limits.max_project_bytes:,} are allowed. "
+            f"The project's files add up to {human_size(total)}; at most {human_size(limits.max_project_bytes)} are allowed. "
             "Leave out large data files, or use a smaller sample of them.", 413,
         )
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webapp.views.error_responses import error_response, wants_json
 from webapp.views.pages import render_index_with_error
+from webapp.units import human_size
 
 def init_app(app: Flask) -> None:
     """Register the handlers for HTTP errors, oversized requests and CSRF failures."""
@@ -18,7 +19,7 @@ def init_app(app: Flask) -> None:
 
 def _too_large(error: RequestEntityTooLarge):
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    message = (f"The upload is larger than the {limit:,}-byte limit. "
+    message = (f"The upload is larger than the {human_size(limit)} limit. "
                "Choose a smaller file (or ask the operator to raise FLAMEDECK_MAX_UPLOAD_BYTES).")
     if wants_json() or request.path != "/reports":
         return error_response(message, 413)

@@ -23,6 +23,7 @@ from webapp.store.lifecycle import count_queued, insert_finished, insert_queued
 from webapp.views.bad_input import BadInput
 from webapp.views.options import parse_options
 from webapp.views.services import get_queue, get_store
+from webapp.units import human_size
 
 SCRIPT_SUFFIX = ".py"
 SCRIPT_SOURCES = ("script", "code", "example", "project")
@@ -177,7 +178,7 @@ def _check_script_size(data: bytes, field: str) -> None:
     limit = current_app.config["MAX_SCRIPT_BYTES"]
     if len(data) > limit:
         raise BadInput(
-            f"The script is {len(data):,} bytes; scripts are limited to {limit:,} bytes. "
+            f"The script is {human_size(len(data))}; scripts are limited to {human_size(limit)}. "
             "Profile a smaller script.", 413, field=field,
         )
 
