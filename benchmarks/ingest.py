@@ -15,7 +15,8 @@ every run is the same). Beside it, the same stacks as a collapsed file. Then,
 each in a fresh process:
 
 * flamedeck: read the file, ``load_profile``, ``function_stats`` and every
-  registered exporter (default options) - wall and CPU seconds per step, total,
+  registered exporter (default options) writing its file next to the input
+  (not kept) - wall and CPU seconds per step, total,
   peak RSS; the machine is shared, so the fastest of ``--repeat`` runs is shown
   (all totals are printed) and the worst peak RSS is judged;
 * the peers: Brendan Gregg's ``flamegraph.pl`` turning the collapsed file into
@@ -210,9 +211,10 @@ def measure_flamedeck(path: Path) -> dict:
     else:
         steps.note("function statistics: webapp.analysis.stats missing, not timed")
     for name, exporter_class in EXPORTERS.items():
-        output = steps.run(f"export {name}", lambda: exporter_class().render(profile))
-        steps.note(f"  {name} output: {len(output) / 1e6:.1f} MB")
-        del output
+        # Each export is written to a file, as the app's downloads and `flamedeck convert` are.
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f"export-{name}-") as output:
+            steps.run(f"export {name}", lambda: exporter_class().write(profile, output))
+            steps.note(f"  {name} output: {output.tell() / 1e6:.1f} MB")
     return {
         "steps": steps.rows,
         "peak_rss_mb": _peak_rss_mb(),

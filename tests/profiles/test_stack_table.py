@@ -87,12 +87,30 @@ def test_raw_stack_parsing_reads_compact_numbers_and_refuses_the_rest():
 
 
 def test_stacks_whose_hashes_collide_stay_apart(monkeypatch):
-    from webapp.profiles import model
+    from webapp.profiles import stack_arrays
 
-    monkeypatch.setattr(model, "_stack_hash", lambda stack: 7)
-    monkeypatch.setattr(model, "_stack_hashes", lambda frames, starts, lengths: np.full(len(lengths), 7, np.uint64))
+    monkeypatch.setattr(stack_arrays, "stack_hash", lambda stack: 7)
+    monkeypatch.setattr(stack_arrays, "stack_hashes", lambda frames, starts, lengths: np.full(len(lengths), 7, np.uint64))
     profile = Profile()
     assert [profile.intern_stack(s) for s in ((1, 2), (2, 1), (1, 2), ())] == [0, 1, 0, 2]
     ids = profile.intern_stacks(np.array([2, 1, 5, 1, 2, 5], dtype=np.int32), np.array([2, 1, 0, 2, 1]))
     assert ids.tolist() == [1, 3, 2, 0, 3]
     assert list(profile.stacks) == [(1, 2), (2, 1), (), (5,)]
+
+
+@pytest.mark.parametrize("block_frames", [1, 7, 1 << 20])
+def test_whole_array_stack_helpers_agree_with_one_stack_at_a_time(monkeypatch, block_frames):
+    """Hashes and gathers give the same answer however the stacks are cut into blocks."""
+    from webapp.profiles import stack_arrays
+
+    monkeypatch.setattr(stack_arrays, "BLOCK_FRAMES", block_frames)
+    rng = np.random.default_rng(5)
+    stacks = [tuple(rng.integers(0, 50, size=int(rng.integers(0, 12))).tolist()) for _ in range(300)]
+    lengths = np.array([len(stack) for stack in stacks], dtype=np.int64)
+    frames = np.array([frame for stack in stacks for frame in stack], dtype=np.int32)
+    starts = np.cumsum(lengths) - lengths
+    assert stack_arrays.stack_hashes(frames, starts, lengths).tolist() == list(map(stack_arrays.stack_hash, stacks))
+    chosen = np.array([299, 3, 3, 0, 150])
+    expected = [frame for row in chosen for frame in stacks[row]]
+    assert stack_arrays.gather(frames, starts[chosen], lengths[chosen]).tolist() == expected
+    assert sum(part.stop - part.start for part in stack_arrays.blocks(lengths)) == len(stacks)

@@ -29,9 +29,13 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from webapp.profiles import stack_arrays
+from webapp.profiles.stack_arrays import blocks, gather, segment_indexes
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +182,7 @@ class Profile:
     def intern_stack(self, stack: Sequence[int]) -> int:
         """The id of ``stack`` (frame indexes, root first), added on first sight."""
         stack = tuple(stack)
-        key = _stack_hash(stack)
+        key = stack_arrays.stack_hash(stack)
         index = self._stack_index.get(key)
         if index is not None and self.stacks[index] == stack:
             return index
@@ -202,23 +206,22 @@ class Profile:
         frames = np.ascontiguousarray(frames, dtype=np.int32)
         lengths = np.asarray(lengths, dtype=np.int64)
         starts = np.cumsum(lengths) - lengths
-        hashes = _stack_hashes(frames, starts, lengths)
+        hashes = stack_arrays.stack_hashes(frames, starts, lengths)
         distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
         order = np.argsort(first)
-        ids_of_distinct = np.empty(len(distinct), dtype=np.int64)
+        keys, rows = distinct[order], first[order]
         index_of, table = self._stack_index, self.stacks
-        new_rows: list[int] = []
-        next_id = len(table)
-        for position, key, row in zip(order.tolist(), distinct[order].tolist(), first[order].tolist()):
-            index = index_of.get(key)
-            if index is None:
-                index = index_of[key] = next_id
-                next_id += 1
-                new_rows.append(row)
-            ids_of_distinct[position] = index
-        if new_rows:
-            rows = np.array(new_rows, dtype=np.int64)
-            table.frames.frombytes(frames[segment_indexes(starts[rows], lengths[rows])].tobytes())
+        # dict lookups and inserts by map/zip: C loops, no Python code per stack
+        found = np.fromiter(map(index_of.get, keys.tolist(), repeat(-1)), dtype=np.int64, count=len(keys))
+        new = found < 0
+        new_ids = np.arange(len(table), len(table) + int(new.sum()), dtype=np.int64)
+        found[new] = new_ids
+        index_of.update(zip(keys[new].tolist(), new_ids.tolist()))
+        ids_of_distinct = np.empty(len(distinct), dtype=np.int64)
+        ids_of_distinct[order] = found
+        if len(new_ids):
+            rows = rows[new]
+            table.frames.frombytes(gather(frames, starts[rows], lengths[rows]).tobytes())
             table.ends.extend(((table.ends[-1] if table.ends else 0) + np.cumsum(lengths[rows])).tolist())
         ids = ids_of_distinct[inverse.ravel()]
         # A hash names a stack almost surely; check every one and redo the rare others.
@@ -232,10 +235,13 @@ class Profile:
         table_frames, table_starts, table_lengths = self.stacks.arrays()
         same = table_lengths[ids] == lengths
         compared = np.where(same, lengths, 0)
-        unequal = frames[segment_indexes(starts, compared)] != table_frames[segment_indexes(table_starts[ids], compared)]
-        if unequal.any():
-            row_of = np.repeat(np.arange(len(ids)), compared)
-            same[row_of[unequal]] = False
+        for part in blocks(compared):
+            part_compared = compared[part]
+            unequal = (frames[segment_indexes(starts[part], part_compared)]
+                       != table_frames[segment_indexes(table_starts[ids[part]], part_compared)])
+            if unequal.any():
+                row_of = np.repeat(np.arange(part.start, part.stop), part_compared)
+                same[row_of[unequal]] = False
         return same
 
     def add_thread(self, name: str, process: str = "", tid: int | None = None) -> Thread:
@@ -377,45 +383,6 @@ class Profile:
                 new_stack_of[stack_id] = result.intern_stack(tuple(result.intern_frame(f) for f in frames))
         result._copy_threads(self, new_stack_of)
         return result
-
-
-STACK_HASH_BASE = 0x9E3779B97F4A7C15  # odd: its powers never vanish modulo 2**64
-STACK_HASH_LENGTH = 0xC2B2AE3D27D4EB4F
-_MASK64 = (1 << 64) - 1
-_powers: list[int] = [1]
-
-
-def _power_table(count: int) -> list[int]:
-    """STACK_HASH_BASE ** j modulo 2**64 for j < count (grown on demand, kept)."""
-    while len(_powers) < count:
-        _powers.append(_powers[-1] * STACK_HASH_BASE & _MASK64)
-    return _powers
-
-
-def _stack_hash(stack: tuple[int, ...]) -> int:
-    """The 64-bit hash of a stack; equal to what :func:`_stack_hashes` gives it."""
-    powers = _power_table(len(stack))
-    return (len(stack) * STACK_HASH_LENGTH + sum((f + 1) * p for f, p in zip(stack, powers))) & _MASK64
-
-
-def _stack_hashes(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """:func:`_stack_hash` of every stack, as uint64, in whole-array steps (arithmetic
-    wraps modulo 2**64 exactly as the Python version masks)."""
-    powers = np.array(_power_table(int(lengths.max(initial=0))), dtype=np.uint64)
-    position = segment_indexes(np.zeros(len(lengths), dtype=np.int64), lengths)
-    terms = (frames.astype(np.uint64) + np.uint64(1)) * powers[position]
-    running = np.concatenate((np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)))
-    ends = starts + lengths
-    return running[ends] - running[starts] + lengths.astype(np.uint64) * np.uint64(STACK_HASH_LENGTH)
-
-
-def segment_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indexes ``starts[i] + k`` for k < lengths[i], for every i, back to back."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
 
 
 class ProfileFormatError(ValueError):

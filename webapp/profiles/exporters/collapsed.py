@@ -24,21 +24,22 @@ have no line.
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from itertools import chain
+from typing import BinaryIO
 
 import numpy as np
 
 from webapp.profiles.exporters.base import Exporter
-from webapp.profiles.model import Frame, Profile, segment_indexes
+from webapp.profiles.model import Frame, Profile
+from webapp.profiles.stack_arrays import gather, segment_indexes
 from webapp.profiles.stack_tree import build, frame_ranks
 
 FRAME_SEPARATOR = ";"
 SEPARATOR_BYTES = FRAME_SEPARATOR.encode()
 SEPARATOR_STAND_IN = ":"
-JOIN_LINES = 4_096  # lines joined at a time (see _render_sorted)
+JOIN_LINES = 4_096  # lines joined at a time (see _write_sorted)
 LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -69,29 +70,31 @@ class CollapsedExporter(Exporter):
         super().__init__(line_level)
         self.per_thread = per_thread
 
-    def render(self, profile: Profile) -> bytes:
+    def write(self, profile: Profile, out: BinaryIO) -> None:
         """One ``frame;frame;frame count`` line per distinct stack, sorted."""
         source = self.frames_of(profile)
         # Bytes all the way: a million-sample profile gives hundreds of MB of text,
         # and each str -> bytes copy of it would cost as much again in memory.
         labels = [frame_text(frame).encode() for frame in source.frames]
         if self.per_thread:
-            return _render_per_thread(source, labels)
-        return _render_sorted(source, labels, source.stack_weights())
+            out.write(_render_per_thread(source, labels))
+        else:
+            _write_sorted(out, source, labels, source.stack_weights())
 
 
-def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -> bytes:
-    """The lines of the stacks with weight, sorted as bytes, built as one join of shared pieces.
+def _write_sorted(out: BinaryIO, profile: Profile, labels: list[bytes], weights: np.ndarray) -> None:
+    """The lines of the stacks with weight, sorted as bytes, written as joins of shared pieces.
 
     The call tree with siblings ordered by label lists the paths in the order of
     their texts, as long as no label is a proper prefix of another (``"f"`` and
     ``"f (x.py)"`` would interleave with ";"); it also merges paths that escaping
-    made equal. Each line is then pieces shared by reference - labels, ";", its
-    count - so the text is copied once, into the result.
+    made equal. Each line is then pieces shared by reference - its labels (with their
+    ";") and its count - so the text is copied once, into ``out``.
     """
     distinct = sorted(set(labels))
     if any(b.startswith(a) for a, b in zip(distinct, distinct[1:])):
-        return _render_by_text(profile, labels, weights)
+        out.write(_render_by_text(profile, labels, weights))
+        return
     label_rank = {label: rank for rank, label in enumerate(distinct)}
     frames, starts, lengths = profile.stacks.arrays()
     used = np.flatnonzero(weights)
@@ -111,23 +114,23 @@ def _render_sorted(profile: Profile, labels: list[bytes], weights: np.ndarray) -
     totals = np.bincount(line_of, weights=weights[used], minlength=int(first.sum())).astype(np.int64)
     chosen = used[first]
     del used, leaves, order, first, line_of
-    pieces = np.array([*labels, SEPARATOR_BYTES, *(b" %d\n" % total for total in totals.tolist())], dtype=object)
-    separator, count_base = len(labels), len(labels) + 1
-    # Piece numbers: frame labels at even places, ";" at odd ones, the count last.
-    sizes = 2 * lengths[chosen]
-    index = np.full(int(sizes.sum()), separator, dtype=np.int32)
+    # Pieces: frame k's label with its ";" (every frame but a line's last) at k, the label
+    # alone at n + k, line i's count at 2n + i - so a line of L frames is L + 1 pieces.
+    n = len(labels)
+    pieces = np.array([*(label + SEPARATOR_BYTES for label in labels), *labels,
+                       *(b" %d\n" % total for total in totals.tolist())], dtype=object)
+    line_lengths = lengths[chosen]  # all > 0: empty stacks were left out
+    sizes = line_lengths + 1
     line_start = np.cumsum(sizes) - sizes
-    within = segment_indexes(np.zeros(len(chosen), np.int64), lengths[chosen])  # 0, 1, ... per line
-    index[np.repeat(line_start, lengths[chosen]) + 2 * within] = frames[segment_indexes(starts[chosen], lengths[chosen])]
-    del within
-    index[line_start + sizes - 1] = count_base + np.arange(len(chosen))
+    index = np.empty(int(sizes.sum()), dtype=np.int32)
+    index[segment_indexes(line_start, line_lengths)] = gather(frames, starts[chosen], line_lengths)
+    index[line_start + line_lengths - 1] += n
+    index[line_start + line_lengths] = 2 * n + np.arange(len(chosen))
     # bytes.join keeps ~80 bytes of bookkeeping per piece, so join a slice of lines at a
-    # time; BytesIO hands its buffer over without a copy, so the text exists once.
-    out = io.BytesIO()
+    # time, and hand each slice on: the whole text never has to exist at once.
     bounds = [*line_start[::JOIN_LINES].tolist(), len(index)]
     for begin, end in zip(bounds, bounds[1:]):
         out.write(b"".join(pieces[index[begin:end]].tolist()))
-    return out.getvalue()
 
 
 def _render_by_text(profile: Profile, labels: list[bytes], weights: np.ndarray) -> bytes:

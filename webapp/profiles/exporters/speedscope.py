@@ -24,9 +24,9 @@ file back into exactly the same Profile.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable
+from typing import BinaryIO
 
 import numpy as np
 import orjson
@@ -39,6 +39,7 @@ EXPORTER_NAME = "flamedeck"
 FORMAT_VERSION = 1  # of the "flamedeck" field; the importer ignores other versions
 MERGED_PROFILE_NAME = "All threads"
 PROCESS_ID = re.compile(r"pid (\d+)")  # how the importer records py-spy's "Process 4242"
+GATHER_FRAMES = 1 << 20  # frames turned into text per numpy step (bounds the scratch rows)
 
 
 class SpeedscopeExporter(Exporter):
@@ -51,7 +52,7 @@ class SpeedscopeExporter(Exporter):
     def __init__(self, line_level: bool = True):
         super().__init__(line_level=line_level)
 
-    def render(self, profile: Profile) -> bytes:
+    def write(self, profile: Profile, out: BinaryIO) -> None:
         """The ``.speedscope.json`` document for ``profile``, as orjson writes it.
 
         The sample arrays (hundreds of MB for a big profile) are written as bytes
@@ -78,9 +79,8 @@ class SpeedscopeExporter(Exporter):
             },
             "shared": {"frames": [_frame_entry(frame) for frame in source.frames]},
         }
-        # "profiles" comes last: reopen the object. BytesIO hands its buffer over
-        # without a copy, so the (large) text exists once.
-        out = io.BytesIO()
+        # "profiles" comes last: reopen the object; each thread's (large) text goes out
+        # as soon as it is made.
         out.write(orjson.dumps(document)[:-1])
         out.write(b',"profiles":[')
         for position, thread in enumerate(source.threads):
@@ -88,26 +88,24 @@ class SpeedscopeExporter(Exporter):
             out.write(b",")
         _merged_profile(out, source, stack_json)
         out.write(b"]}")
-        return out.getvalue()
 
 
 def _stacks_json(profile: Profile) -> list[bytes]:
     """Each stack of the table as its JSON array of frame numbers, e.g. ``b"[0,4,7]"``.
 
-    The digits of all frames are written by numpy into one buffer (a frame number's
-    text is a row of a small table), then each stack is a slice of it."""
+    A frame number's text ("17,") is a row of a small table padded with NULs; numpy
+    gathers one row per frame of every stack and drops the padding, which leaves the
+    digits of all stacks back to back. Each stack is then a slice of that text."""
     frames, starts, lengths = profile.stacks.arrays()
     numbers = [b"%d," % index for index in range(len(profile.frames))]
     width = max(map(len, numbers), default=1)
     table = np.frombuffer(b"".join(n.ljust(width, b"\0") for n in numbers), dtype=np.uint8).reshape(-1, width)
-    widths = np.array([len(n) for n in numbers], dtype=np.int64)[frames] if len(frames) else np.zeros(0, np.int64)
-    offset = np.concatenate(([0], np.cumsum(widths)))
-    text = np.zeros(int(offset[-1]), dtype=np.uint8)
-    for column in range(width):
-        wide = np.flatnonzero(widths > column)
-        text[offset[wide] + column] = table[frames[wide], column]
-    del widths
-    text = text.tobytes()
+    number_width = np.array([len(n) for n in numbers], dtype=np.int64)
+    offset = np.zeros(len(frames) + 1, dtype=np.int64)
+    np.cumsum(number_width[frames], out=offset[1:])
+    # gather one padded row per frame, a block at a time (bounded scratch), and drop the padding
+    text = b"".join(table[frames[begin:begin + GATHER_FRAMES]].tobytes().translate(None, b"\0")
+                    for begin in range(0, len(frames), GATHER_FRAMES))
     begin = offset[starts].tolist()
     end = (offset[starts + lengths] - 1).tolist()  # the last frame's comma left out
     return [b"[%s]" % text[b:e] if n else b"[]" for b, e, n in zip(begin, end, lengths.tolist())]
@@ -148,7 +146,7 @@ def thread_title(thread: Thread, position: int) -> str:
     return f'{prefix}Thread {thread.tid} "{thread.name}"'
 
 
-def _sampled(out: io.BytesIO, name: str, start_s: float, end_s: float, samples: bytes, weights: bytes) -> None:
+def _sampled(out: BinaryIO, name: str, start_s: float, end_s: float, samples: bytes, weights: bytes) -> None:
     """Write one sampled profile's JSON; ``samples`` and ``weights`` are already JSON (no brackets)."""
     head = orjson.dumps({
         "type": "sampled",
@@ -161,7 +159,7 @@ def _sampled(out: io.BytesIO, name: str, start_s: float, end_s: float, samples: 
         out.write(part)
 
 
-def _thread_profile(out: io.BytesIO, profile: Profile, thread: Thread, position: int, stack_json: list[bytes]) -> None:
+def _thread_profile(out: BinaryIO, profile: Profile, thread: Thread, position: int, stack_json: list[bytes]) -> None:
     """One thread's samples in time order; runs of one stack are already merged in the model."""
     interval = profile.interval_s
     _sampled(
@@ -174,7 +172,7 @@ def _thread_profile(out: io.BytesIO, profile: Profile, thread: Thread, position:
     )
 
 
-def _merged_profile(out: io.BytesIO, profile: Profile, stack_json: list[bytes]) -> None:
+def _merged_profile(out: BinaryIO, profile: Profile, stack_json: list[bytes]) -> None:
     """Every thread's samples summed per distinct stack.
 
     Sorted by the frames' names (like flamegraph.pl does), so stacks sharing a

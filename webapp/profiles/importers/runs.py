@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from itertools import accumulate, compress, islice, repeat
 from operator import mul, ne, sub
 
+import numpy as np
+
 from webapp.profiles.model import Thread
+
+COUNT_MAX = 0xFFFFFFFF  # a Thread counts a run's samples in 32 bits
 
 
 class LengthMismatch(ValueError):
@@ -63,9 +67,8 @@ def collect_runs(chunks: Iterable[Sequence[Hashable]], counts: int | Iterable[in
                 raise LengthMismatch
             run_counts = map(sub, map(totals.__getitem__, ends), map(totals.__getitem__, starts))
         run_keys = list(map(chunk.__getitem__, starts))
-        for key in dict.fromkeys(run_keys):
-            if key not in key_ids:
-                key_ids[key] = len(key_ids)
+        fresh = [key for key in dict.fromkeys(run_keys) if key not in key_ids]
+        key_ids.update(zip(fresh, range(len(key_ids), len(key_ids) + len(fresh))))
         runs.ids.extend(map(key_ids.__getitem__, run_keys))
         runs.counts.extend(run_counts)
     if seen != expected or (per_sample is not None and next(per_sample, None) is not None):
@@ -81,16 +84,19 @@ def fill_thread(thread: Thread, runs: Runs, stack_of_key: Sequence[int]) -> None
     the same stack (e.g. after synthetic frames were stripped) are merged.
     Raises OverflowError when one run exceeds the model's counter.
     """
-    kept = list(compress(range(len(runs.counts)), runs.counts))  # runs with samples
-    stack_ids = list(map(stack_of_key.__getitem__, map(runs.ids.__getitem__, kept)))
-    totals = [0, *accumulate(map(runs.counts.__getitem__, kept))]
-    starts = run_starts(stack_ids)
-    ends = [*starts[1:], len(stack_ids)]
-    merged_ids = map(stack_ids.__getitem__, starts)
-    merged_counts = map(sub, map(totals.__getitem__, ends), map(totals.__getitem__, starts))
-    if thread.stack_ids and stack_ids and thread.stack_ids[-1] == stack_ids[0]:
+    counts = np.frombuffer(runs.counts, dtype=np.uint64) if runs.counts else np.zeros(0, np.uint64)
+    ids = np.asarray(stack_of_key, dtype=np.int64)[np.frombuffer(runs.ids, dtype=np.uint32)] if runs.ids else counts
+    kept = counts > 0  # runs with samples
+    ids, counts = ids[kept], counts[kept]
+    if not len(ids):
+        return
+    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
+    ids, counts = ids[starts], np.add.reduceat(counts, starts)
+    if thread.stack_ids and thread.stack_ids[-1] == ids[0]:
         # continue the thread's last run rather than starting an identical one
-        thread.counts[-1] += next(merged_counts)
-        next(merged_ids)
-    thread.stack_ids.extend(merged_ids)
-    thread.counts.extend(merged_counts)
+        thread.counts[-1] += int(counts[0])
+        ids, counts = ids[1:], counts[1:]
+    if len(counts) and counts.max() > COUNT_MAX:
+        raise OverflowError("a run of one stack is too long to count")
+    thread.stack_ids.frombytes(ids.astype(np.uint32).tobytes())
+    thread.counts.frombytes(counts.astype(np.uint32).tobytes())

@@ -19,6 +19,7 @@ inside the arrays). Whenever that assumption fails we raise
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -163,37 +164,41 @@ def parse_raw_stacks(raws: list[bytes]) -> FlatStacks:
     if not raws:
         return FlatStacks(np.zeros(0, np.int64), np.zeros(0, np.int64))
     text = b";".join(raws)
-    if (text.translate(None, STACK_CHARACTERS + b";") or text.count(b";") != max(len(raws) - 1, 0)
-            or not _compact_numbers(text)):
+    if text.translate(None, STACK_CHARACTERS + b";") or text.count(b";") != len(raws) - 1 or _has_empty_number(text):
         raise FastPathUnsuitable("a stack holds something other than frame numbers")
-    chars = np.frombuffer(text, dtype=np.uint8)
-    stack_ends = np.append(np.flatnonzero(chars == ord(";")), len(chars))
-    commas = np.concatenate(([0], np.cumsum(chars == ord(","))))
-    stack_starts = np.concatenate(([0], stack_ends[:-1] + 1))
-    lengths = np.where(stack_ends > stack_starts, commas[stack_ends] - commas[stack_starts] + 1, 0)
+    # Per-stack counts come from C loops over the list; nothing is made per character.
+    sizes = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
+    commas = np.fromiter(map(bytes.count, raws, repeat(b",")), dtype=np.int64, count=len(raws))
+    lengths = np.where(sizes > 0, commas + 1, 0)
     if lengths.all():  # no empty stack: ";" can simply become ","
         body = text.translate(_SEMICOLON_TO_COMMA)
     else:
         body = b",".join(raw for raw in raws if raw)
+    del text
     frames = np.fromstring(body, dtype=np.int64, sep=",") if body else np.zeros(0, np.int64)
-    if len(frames) != lengths.sum():
-        raise FastPathUnsuitable("a stack is not a list of numbers")
+    if len(frames) != lengths.sum() or not _canonical(frames, len(body)):
+        raise FastPathUnsuitable("a stack is not a list of compact JSON integers")
     return FlatStacks(frames, lengths)
 
 
-def _compact_numbers(text: bytes) -> bool:
-    """Are the ","- and ";"-separated numbers of ``text`` (digits, "," and ";" only) all
-    JSON integers of at most MAX_FRAME_DIGITS digits? Only a whole stack may be empty."""
-    if b",," in text or b",;" in text or b";," in text or text.startswith(b",") or text.endswith(b","):
-        return False  # an empty number inside a stack
-    chars = np.frombuffer(text, dtype=np.uint8)
-    separators = np.flatnonzero((chars < ord("0")) | (chars > ord("9")))  # "," and ";"
-    if np.diff(separators, prepend=-1, append=len(chars)).max(initial=0) > MAX_FRAME_DIGITS + 1:
+def _has_empty_number(text: bytes) -> bool:
+    """Does a stack of ``text`` (digits, "," and ";" only) hold an empty number? Only a
+    whole stack may be empty."""
+    return b",," in text or b",;" in text or b";," in text or text.startswith(b",") or text.endswith(b",")
+
+
+def _canonical(numbers: np.ndarray, text_length: int) -> bool:
+    """Were ``numbers`` written as JSON writes integers (no leading zero, at most
+    MAX_FRAME_DIGITS digits), given that their comma-separated text is ``text_length``
+    bytes? Each number's canonical text is no longer than what was read, and as long
+    only when canonical, so comparing the sums checks every number at once."""
+    if not len(numbers):
+        return text_length == 0
+    if numbers.min() < 0 or numbers.max() >= 10**MAX_FRAME_DIGITS:
         return False
-    zeros = np.flatnonzero(chars == ord("0"))
-    leading = (zeros == 0) | (chars[zeros - 1] < ord("0")) | (chars[zeros - 1] > ord("9"))
-    following = chars[np.minimum(zeros + 1, len(chars) - 1)]
-    return not (leading & (zeros + 1 < len(chars)) & (following >= ord("0")) & (following <= ord("9"))).any()
+    widest = len(str(int(numbers.max())))
+    digits = len(numbers) + sum(int(np.count_nonzero(numbers >= 10**k)) for k in range(1, widest))
+    return digits + len(numbers) - 1 == text_length
 
 
 def raw_weights(data: bytes, span: ArraySpan) -> tuple[int, bytes | list[bytes]]:

@@ -1,0 +1,82 @@
+"""Whole-array helpers for stacks stored back to back (frame numbers, root first).
+
+Stack ``i`` is ``frames[starts[i]:starts[i] + lengths[i]]``. A million-sample
+profile has millions of such frame entries, so every helper here works in
+blocks of at most :data:`BLOCK_FRAMES` entries: numpy's scratch arrays then
+stay a few MB each, which the C allocator hands back and reuses, instead of
+fresh memory mapped (and faulted in page by page) for every temporary of the
+whole size. Knows nothing of frames' meaning; the model and the call tree use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+BLOCK_FRAMES = 1 << 20  # frame entries per block: 8 MB for an int64 scratch array
+STACK_HASH_BASE = 0x9E3779B97F4A7C15  # odd: its powers never vanish modulo 2**64
+STACK_HASH_LENGTH = 0xC2B2AE3D27D4EB4F
+_MASK64 = (1 << 64) - 1
+_powers: list[int] = [1]
+
+
+def segment_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Indexes ``starts[i] + k`` for k < lengths[i], for every i, back to back."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
+
+
+def blocks(lengths: np.ndarray) -> Iterator[slice]:
+    """Consecutive slices of the stacks, each holding about BLOCK_FRAMES frame
+    entries (at least one stack, so a deeper stack makes a block of its own)."""
+    block_frames = BLOCK_FRAMES  # read at each call: tests make blocks small
+    ends = np.cumsum(lengths)
+    begin = 0
+    while begin < len(lengths):
+        done = int(ends[begin - 1]) if begin else 0
+        end = max(int(np.searchsorted(ends, done + block_frames, side="right")), begin + 1)
+        yield slice(begin, end)
+        begin = end
+
+
+def gather(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The stacks' frames back to back, gathered a block at a time."""
+    parts = [frames[segment_indexes(starts[part], lengths[part])] for part in blocks(lengths)]
+    return np.concatenate(parts) if parts else frames[:0].copy()
+
+
+def power_table(count: int) -> list[int]:
+    """STACK_HASH_BASE ** j modulo 2**64 for j < count (grown on demand, kept)."""
+    while len(_powers) < count:
+        _powers.append(_powers[-1] * STACK_HASH_BASE & _MASK64)
+    return _powers
+
+
+def stack_hash(stack: tuple[int, ...]) -> int:
+    """The 64-bit hash of a stack; equal to what :func:`stack_hashes` gives it."""
+    powers = power_table(len(stack))
+    return (len(stack) * STACK_HASH_LENGTH + sum((f + 1) * p for f, p in zip(stack, powers))) & _MASK64
+
+
+def stack_hashes(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`stack_hash` of every stack, as uint64 (numpy's unsigned arithmetic wraps
+    modulo 2**64 exactly as the Python version masks)."""
+    powers = np.array(power_table(int(lengths.max(initial=0))), dtype=np.uint64)
+    hashes = lengths.astype(np.uint64) * np.uint64(STACK_HASH_LENGTH)
+    for part in blocks(lengths):
+        part_lengths = lengths[part]
+        filled = np.flatnonzero(part_lengths)  # an empty stack's hash is its length term alone
+        if not len(filled):
+            continue
+        index = segment_indexes(starts[part], part_lengths)
+        position = index - np.repeat(starts[part], part_lengths)
+        terms = frames[index].astype(np.uint64)
+        terms += np.uint64(1)
+        terms *= powers[position]
+        offsets = (np.cumsum(part_lengths) - part_lengths)[filled]
+        hashes[part.start + filled] += np.add.reduceat(terms, offsets)
+    return hashes
