@@ -30,10 +30,11 @@ def segment_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
 
 
-def blocks(lengths: np.ndarray) -> Iterator[slice]:
-    """Consecutive slices of the stacks, each holding about BLOCK_FRAMES frame
-    entries (at least one stack, so a deeper stack makes a block of its own)."""
-    block_frames = BLOCK_FRAMES  # read at each call: tests make blocks small
+def blocks(lengths: np.ndarray, block_frames: int | None = None) -> Iterator[slice]:
+    """Consecutive slices of the stacks, each holding about ``block_frames`` (default
+    BLOCK_FRAMES) frame entries: at least one stack, so a deeper stack makes a block
+    of its own."""
+    block_frames = block_frames or BLOCK_FRAMES  # the default read at each call: tests make blocks small
     ends = np.cumsum(lengths)
     begin = 0
     while begin < len(lengths):

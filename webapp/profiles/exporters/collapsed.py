@@ -33,13 +33,13 @@ import numpy as np
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile
-from webapp.profiles.stack_arrays import gather, segment_indexes
+from webapp.profiles.stack_arrays import blocks, segment_indexes
 from webapp.profiles.stack_tree import build, frame_ranks
 
 FRAME_SEPARATOR = ";"
 SEPARATOR_BYTES = FRAME_SEPARATOR.encode()
 SEPARATOR_STAND_IN = ":"
-JOIN_LINES = 4_096  # lines joined at a time (see _write_sorted)
+JOIN_FRAMES = 1 << 17  # frames joined into text at a time (see _write_sorted)
 LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -120,17 +120,18 @@ def _write_sorted(out: BinaryIO, profile: Profile, labels: list[bytes], weights:
     pieces = np.array([*(label + SEPARATOR_BYTES for label in labels), *labels,
                        *(b" %d\n" % total for total in totals.tolist())], dtype=object)
     line_lengths = lengths[chosen]  # all > 0: empty stacks were left out
-    sizes = line_lengths + 1
-    line_start = np.cumsum(sizes) - sizes
-    index = np.empty(int(sizes.sum()), dtype=np.int32)
-    index[segment_indexes(line_start, line_lengths)] = gather(frames, starts[chosen], line_lengths)
-    index[line_start + line_lengths - 1] += n
-    index[line_start + line_lengths] = 2 * n + np.arange(len(chosen))
-    # bytes.join keeps ~80 bytes of bookkeeping per piece, so join a slice of lines at a
-    # time, and hand each slice on: the whole text never has to exist at once.
-    bounds = [*line_start[::JOIN_LINES].tolist(), len(index)]
-    for begin, end in zip(bounds, bounds[1:]):
-        out.write(b"".join(pieces[index[begin:end]].tolist()))
+    line_starts = starts[chosen]
+    # bytes.join keeps ~80 bytes of bookkeeping per piece, so a block of lines at a time,
+    # each handed on at once: the whole text never has to exist in memory.
+    for part in blocks(line_lengths, JOIN_FRAMES):
+        part_lengths = line_lengths[part]
+        sizes = part_lengths + 1
+        line_start = np.cumsum(sizes) - sizes
+        index = np.empty(int(sizes.sum()), dtype=np.int64)
+        index[segment_indexes(line_start, part_lengths)] = frames[segment_indexes(line_starts[part], part_lengths)]
+        index[line_start + part_lengths - 1] += n
+        index[line_start + part_lengths] = 2 * n + np.arange(part.start, part.stop)
+        out.write(b"".join(pieces[index].tolist()))
 
 
 def _render_by_text(profile: Profile, labels: list[bytes], weights: np.ndarray) -> bytes:

@@ -33,13 +33,13 @@ import orjson
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile, Thread
+from webapp.profiles.stack_arrays import blocks
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 EXPORTER_NAME = "flamedeck"
 FORMAT_VERSION = 1  # of the "flamedeck" field; the importer ignores other versions
 MERGED_PROFILE_NAME = "All threads"
 PROCESS_ID = re.compile(r"pid (\d+)")  # how the importer records py-spy's "Process 4242"
-GATHER_FRAMES = 1 << 20  # frames turned into text per numpy step (bounds the scratch rows)
 
 
 class SpeedscopeExporter(Exporter):
@@ -94,21 +94,23 @@ def _stacks_json(profile: Profile) -> list[bytes]:
     """Each stack of the table as its JSON array of frame numbers, e.g. ``b"[0,4,7]"``.
 
     A frame number's text ("17,") is a row of a small table padded with NULs; numpy
-    gathers one row per frame of every stack and drops the padding, which leaves the
-    digits of all stacks back to back. Each stack is then a slice of that text."""
+    gathers one row per frame of a block of stacks and translate drops the padding,
+    which leaves the block's digits back to back. Each stack is then a slice of that."""
     frames, starts, lengths = profile.stacks.arrays()
     numbers = [b"%d," % index for index in range(len(profile.frames))]
     width = max(map(len, numbers), default=1)
     table = np.frombuffer(b"".join(n.ljust(width, b"\0") for n in numbers), dtype=np.uint8).reshape(-1, width)
     number_width = np.array([len(n) for n in numbers], dtype=np.int64)
-    offset = np.zeros(len(frames) + 1, dtype=np.int64)
-    np.cumsum(number_width[frames], out=offset[1:])
-    # gather one padded row per frame, a block at a time (bounded scratch), and drop the padding
-    text = b"".join(table[frames[begin:begin + GATHER_FRAMES]].tobytes().translate(None, b"\0")
-                    for begin in range(0, len(frames), GATHER_FRAMES))
-    begin = offset[starts].tolist()
-    end = (offset[starts + lengths] - 1).tolist()  # the last frame's comma left out
-    return [b"[%s]" % text[b:e] if n else b"[]" for b, e, n in zip(begin, end, lengths.tolist())]
+    result: list[bytes] = []
+    for part in blocks(lengths):  # a table's stacks are back to back: a block is one run of frames
+        begin, end = int(starts[part.start]), int(starts[part.stop - 1] + lengths[part.stop - 1])
+        text = table[frames[begin:end]].tobytes().translate(None, b"\0")
+        offset = np.zeros(end - begin + 1, dtype=np.int64)
+        np.cumsum(number_width[frames[begin:end]], out=offset[1:])
+        firsts = offset[starts[part] - begin].tolist()
+        lasts = (offset[starts[part] - begin + lengths[part]] - 1).tolist()  # the last frame's comma left out
+        result.extend(b"[%s]" % text[first:last] if first <= last else b"[]" for first, last in zip(firsts, lasts))
+    return result
 
 
 def _weights_json(counts: Iterable[int], interval: float) -> bytes:
