@@ -185,7 +185,7 @@ export class DiffFlamegraph {
     }
     this.matchedFrames = matchedFrames;
     this.updateMatchLabel();
-    this.ui.showBreadcrumbs(this.tree.sideTree(state.widths).path(state.focus)
+    this.ui.showBreadcrumbs(tree.path(state.focus)
       .map((node) => ({ node, label: tree.label(node) })), (node) => this.set({ focus: node, selected: -1 }));
     this.ui.resetButton.disabled = state.focus === 0;
     this.updateLegend();

@@ -67,6 +67,13 @@ export class DiffTree {
     return this.sideTrees[side];
   }
 
+  /** Node indexes from the root down to ``node``, both included: the zoom path. */
+  path(node) {
+    const nodes = [];
+    for (let up = node; up >= 0; up = this.parent[up]) nodes.unshift(up);
+    return nodes;
+  }
+
   // What matchFrames (tree.js) asks of a flame document.
   get frameCount() { return this.frames.name.length; }
   get names() { return this.frames.name; }
@@ -114,8 +121,7 @@ export class DiffTree {
   layout(sizedBy, focus, minWidth) {
     const total = this.total[sizedBy];
     const boxes = [];
-    const ancestors = [];
-    for (let node = this.parent[focus]; node >= 0; node = this.parent[node]) ancestors.unshift(node);
+    const ancestors = this.path(focus).slice(0, -1);
     ancestors.forEach((node, row) => boxes.push({ node, x: 0, width: 1, row }));
     const whole = total[focus] || 1;
     const pending = [[focus, 0, 1, ancestors.length]];
