@@ -175,3 +175,31 @@ def test_the_diff_tree_from_two_flame_json_documents_equals_the_one_from_the_pro
     assert from_flame == diff_tree(base.function_level(), head.function_level())
     assert [view["label"] for view in from_flame["views"]] == ["All threads", "MainThread", "worker",
                                                                "(unnamed thread)"]
+
+
+def test_the_diff_tree_by_line_keeps_each_sampled_line_apart_in_the_same_shape(build_profile):
+    """Grouped by line (the compare page's "Group by line"), hot sampled at lines 6 and 7 is two
+    frames, each with both sides' counts; their sum is hot's figure grouped by function."""
+    at = lambda line: [MAIN, ("hot", "app.py", line)]  # noqa: E731
+    base = build_profile({"MainThread": [(at(6), 30), ([MAIN], 10)], "worker": [(at(7), 5)]}, name="app.py")
+    head = build_profile({"MainThread": [(at(6), 20), (at(7), 40), ([MAIN], 10)]}, name="app.py")
+    flame = get_exporter("flame-tree", script_file="app.py")
+    by_function = diff_tree_from_flame(flame.document(base), flame.document(head))
+    by_line = diff_tree_from_flame(flame.document(base), flame.document(head), level="line")
+    assert by_line["level"] == "line" and "level" not in by_function
+    assert set(by_line) == set(by_function) | {"level"} and set(by_line["frames"]) == set(by_function["frames"])
+
+    def counts(document):
+        frames = document["frames"]
+        named = [(frames["name"][f], frames["line"][f]) if f >= 0 else ("all", 0) for f in document["frame"]]
+        return {name: (b, h) for name, b, h in zip(named, totals(document, "base"), totals(document, "head"))}
+
+    lines, functions = counts(by_line), counts(by_function)
+    assert lines[("hot", 6)] == (30, 20) and lines[("hot", 7)] == (5, 40)
+    hot = next(key for key in functions if key[0] == "hot")
+    assert functions[hot] == (35, 60) and lines[("main", 1)] == functions[("main", 1)] == (45, 70)
+    worker = next(view for view in by_line["views"] if view["label"] == "worker")
+    frames = by_line["frames"]
+    hot_7 = next(node for node, f in enumerate(by_line["frame"])
+                 if f >= 0 and (frames["name"][f], frames["line"][f]) == ("hot", 7))
+    assert (worker["node"], worker["base_self"], worker["head_self"]) == ([hot_7], [5], [0])

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
+from sqlalchemy import delete
+
 from webapp.analysis.collapsed_diff import read_folded
 from webapp.profiles import get_exporter
 from webapp.store import SCRIPT
 from webapp.store.lifecycle import insert_queued
+from webapp.store.tables import Artifact
 
 from .compare_support import OPTIONS, store_pair, synthetic_profile
 
@@ -86,6 +89,19 @@ def test_the_page_and_its_downloads(client, store):
     assert b"(gone: only in base)" in svg.data
     tree = client.get(f"/compare/{base.token}...{head.token}/diff.json").get_json()
     assert tree["format"] == "flamedeck-diff-tree" and tree["head"]["samples"] == 1000
+    by_line = client.get(f"/compare/{base.token}...{head.token}/diff.json?level=line").get_json()
+    assert by_line["level"] == "line" and by_line["head"]["samples"] == 1000 and "level" not in tree
+
+
+def test_grouping_by_line_says_why_when_a_report_kept_no_flame_tree(client, store):
+    base, head = store_pair(store)
+    with store.writing() as session:  # as a report made before reports kept flame.json
+        session.execute(delete(Artifact).where(Artifact.report_id == base.id, Artifact.name == "flame.json"))
+    by_line = client.get(f"/compare/{base.token}...{head.token}/diff.json?level=line")
+    assert by_line.status_code == 409
+    assert "cannot be compared line by line" in by_line.get_data(as_text=True)
+    by_function = client.get(f"/compare/{base.token}...{head.token}/diff.json")
+    assert by_function.status_code == 200 and by_function.get_json()["base"]["samples"] == 1000
 
 
 def test_compare_with_picks_this_browsers_reports_or_a_pasted_link(client, store):

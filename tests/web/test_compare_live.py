@@ -18,6 +18,7 @@ from flamegraph.support import VIEWPORT
 from .compare_support import store_pair
 from .conftest import make_app
 from .live import PROJECT_ROOT, free_port, serve
+from .test_report_page_browser import RECORD_PAGE_EVENTS
 
 pytestmark = pytest.mark.slow
 
@@ -125,6 +126,87 @@ def test_the_differential_flamegraph_draws_reads_right_toggles_and_hovers(served
         assert problems.errors == [] and problems.dialogs == []
     except Exception:
         save_screenshot(page, "test_compare_live")
+        raise
+    finally:
+        context.close()
+
+
+LABELS_DRAWN = """() => {
+    const graph = document.querySelector('#diffgraph').diffgraph;
+    return graph.boxes.map((box) => graph.tree.label(box.node));
+}"""
+
+
+def test_the_differential_flamegraph_groups_by_line_zooms_searches_and_walks_like_the_single_one(served_pair, browser):
+    """Over all threads (head: hot 800, steady 600, fresh 600 and spin 2000 of 4000 samples; base:
+    hot 200, steady 300, gone 500 and spin 1000 of 2000)."""
+    url, base, head = served_pair
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(RECORD_PAGE_EVENTS)
+    page = context.new_page()
+    problems = PageProblems(page)
+    crumbs = page.locator("#diffgraph .fg-crumb")
+    announce = page.locator("#diffgraph .fg-announce")
+    matched = page.locator("#diffgraph .diff-matched")
+    try:
+        page.goto(f"{url}/compare/{base}...{head}")
+        page.wait_for_function("() => document.querySelector('#diffgraph').diffgraph?.boxes?.length > 0")
+        # By line: each frame is a function at a line, "name:line" as in the single flamegraph; and back.
+        by_function = page.evaluate(SIGNATURE)
+        assert "hot" in page.evaluate(LABELS_DRAWN)
+        page.get_by_label("line", exact=True).check()
+        page.wait_for_function("() => document.querySelector('#diffgraph').diffgraph.tree.level === 'line'")
+        labels = page.evaluate(LABELS_DRAWN)
+        assert {"main:1", "hot:5", "steady:9", "fresh:14"} <= set(labels) and "hot" not in labels
+        assert page.evaluate(SIGNATURE) != by_function
+        page.mouse.move(*page.evaluate(FRAME_CENTRE, "hot"))
+        assert page.locator(".diff-tooltip-name").inner_text() == "hot:5"
+        assert "head: self 800 samples (20.0 %)" in page.locator(".diff-tooltip").inner_text()
+        page.get_by_label("function", exact=True).check()
+        page.wait_for_function("() => document.querySelector('#diffgraph').diffgraph.tree.level === 'function'")
+        assert "hot" in page.evaluate(LABELS_DRAWN) and page.evaluate(SIGNATURE) == by_function
+        # Zoom path: a click on main adds its crumb; the root crumb zooms back out.
+        assert crumbs.all_text_contents() == ["All threads"]
+        page.mouse.click(*page.evaluate(FRAME_CENTRE, "main"))
+        assert crumbs.all_text_contents() == ["All threads", "main"]
+        assert page.evaluate(FRAME_CENTRE, "spin") is None  # outside the zoom
+        crumbs.first.click()
+        assert crumbs.all_text_contents() == ["All threads"] and page.evaluate(FRAME_CENTRE, "spin") is not None
+        # Search: /regex/ as in the single flamegraph; matches keep their colour, the rest fade.
+        hot, steady = page.evaluate(FRAME_CENTRE, "hot"), page.evaluate(FRAME_CENTRE, "steady")
+        hot_before, steady_before = page.evaluate(PIXEL_AT, hot), page.evaluate(PIXEL_AT, steady)
+        search = page.get_by_label("Search functions and files")
+        search.fill("/^st.*y$/")
+        assert matched.inner_text() == "1 frame matched: 15.0 % of head, 15.0 % of base"
+        assert page.evaluate(PIXEL_AT, steady) == steady_before and page.evaluate(PIXEL_AT, hot) != hot_before
+        search.fill("/^(HOT|fresh)$/i")
+        assert matched.inner_text() == "2 frames matched: 35.0 % of head, 10.0 % of base"
+        search.fill("/(unclosed/")
+        assert matched.inner_text() == "That regular expression is not valid; fix it or search for plain text."
+        assert "fg-error" in matched.get_attribute("class")
+        search.fill("")
+        assert matched.inner_text() == "" and page.evaluate(PIXEL_AT, hot) == hot_before
+        # Keyboard: the first arrow selects the root, Down the heaviest callee (main and run tie:
+        # the first), Right the next drawn sibling; the read-out gives both sides and the change.
+        page.locator("#diffgraph canvas").focus()
+        page.keyboard.press("ArrowDown")
+        assert announce.inner_text().startswith("All threads. base: self 0 samples")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        assert announce.inner_text() == (
+            "hot. app.py:5. base: self 200 samples (10.0 %), total 200 samples (10.0 %, 2.00 s). "
+            "head: self 800 samples (20.0 %), total 800 samples (20.0 %, 8.00 s). change: +10 points, +6.00 s")
+        page.keyboard.press("ArrowRight")
+        assert announce.inner_text().startswith("steady. app.py:9. base: self 300 samples (15.0 %)")
+        page.keyboard.press("Enter")
+        assert crumbs.all_text_contents() == ["All threads", "main", "steady"]
+        assert announce.inner_text().startswith("steady.")  # the zoomed frame stays selected
+        page.keyboard.press("Escape")
+        assert crumbs.all_text_contents() == ["All threads"] and announce.inner_text() == ""
+        assert problems.errors == [] and problems.dialogs == []
+        assert page.evaluate("window.__cspViolations") == []
+    except Exception:
+        save_screenshot(page, "test_compare_live_navigation")
         raise
     finally:
         context.close()

@@ -21,6 +21,10 @@ ordered by function name, then file. A node's total on a side is its self plus i
 children's totals on that side (:func:`totals` spells it out; the browser does the same).
 A frame's ``line`` is the head's (the definition line when known), else the base's.
 
+:func:`diff_tree_from_flame` can merge the reports' "line" trees instead (``level="line"``): the
+same document with ``"level": "line"``, a frame being a function at one sampled line (name,
+file, line), as the single flamegraph groups by line.
+
 ``views`` lets the page show one thread at a time: the first is all threads (the dense
 ``base_self`` / ``head_self`` above); each other is one thread *name* (process and name, as
 the report shows it), matched across the two runs by that name since thread ids differ from
@@ -41,14 +45,14 @@ class _MergedTree:
     """The merged tree being built: nodes keyed by (parent, function), counts per side and per thread name."""
 
     def __init__(self) -> None:
-        self.functions: dict[tuple[str, str], int] = {}
+        self.functions: dict[tuple[str, ...], int] = {}  # (name, file) or, by line, (name, file, line)
         self.lines: list[int] = []
         self.children: list[dict[int, int]] = [{}]
         self.selves: list[list[int]] = [[0, 0]]
         self.views: dict[str, dict[int, list[int]]] = {}  # thread label -> node -> [base, head]
         self.view_samples: dict[str, list[int]] = {}
 
-    def function(self, key: tuple[str, str], line: int) -> int:
+    def function(self, key: tuple[str, ...], line: int) -> int:
         index = self.functions.setdefault(key, len(self.functions))
         if index == len(self.lines):
             self.lines.append(line)  # the first side seen (head) gives the line
@@ -73,7 +77,7 @@ class _MergedTree:
             "version": 1,
             "base": base,
             "head": head,
-            "frames": {"name": [n for n, _ in names], "file": [f for _, f in names], "line": self.lines},
+            "frames": {},  # filled below, in order of first appearance
             "depth": [], "frame": [], "base_self": [], "head_self": [],
         }
         order_of = _flatten(document, self.children, self.selves, names)
@@ -126,34 +130,40 @@ def readable_flame_tree(document: Any) -> bool:
             and document.get("version") == 1)
 
 
-def diff_tree_from_flame(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
-    """The same merged tree from two reports' ``flame.json`` documents (their function trees,
-    already aggregated): far cheaper than reading two profiles, which it needs not."""
+def diff_tree_from_flame(base: dict[str, Any], head: dict[str, Any], level: str = "function") -> dict[str, Any]:
+    """The same merged tree from two reports' ``flame.json`` documents (their trees of ``level``,
+    "function" or "line", already aggregated): far cheaper than reading two profiles, which it needs not."""
     merged = _MergedTree()
+    by_line = level == "line"
     for side, document in ((1, head), (0, base)):
         frames, files = document["frames"], document["files"]
-        tree = document["trees"]["function"]
+        tree = document["trees"][level]
         function_of: dict[int, int] = {}
         node_of = [0] * len(tree["depth"])
         chain: list[int] = []
-        for node, (level, frame) in enumerate(zip(tree["depth"], tree["frame"])):
-            del chain[level:]
+        for node, (node_depth, frame) in enumerate(zip(tree["depth"], tree["frame"])):
+            del chain[node_depth:]
             if node:
                 if frame not in function_of:
-                    key = (frames["name"][frame], files[frames["file"][frame]])
+                    key: tuple = (frames["name"][frame], files[frames["file"][frame]])
+                    if by_line:
+                        key += (frames["line"][frame],)
                     function_of[frame] = merged.function(key, frames["line"][frame])
                 node_of[node] = merged.child(chain[-1], function_of[frame])
             chain.append(node_of[node])
         for view in document["views"]:
             if view["kind"] == "all":
-                for node, count in zip(view["function"]["node"], view["function"]["self"]):
+                for node, count in zip(view[level]["node"], view[level]["self"]):
                     merged.selves[node_of[node]][side] += count
             elif view["kind"] == "thread":
                 counts = merged.thread(view["label"], side, view["samples"])
-                for node, count in zip(view["function"]["node"], view["function"]["self"]):
+                for node, count in zip(view[level]["node"], view[level]["self"]):
                     counts.setdefault(node_of[node], [0, 0])[side] += count
     sides = [{"name": d["name"], "samples": d["sample_count"], "interval_s": d["interval_s"]} for d in (base, head)]
-    return merged.document(*sides)
+    result = merged.document(*sides)
+    if by_line:
+        result["level"] = "line"
+    return result
 
 
 def thread_label(thread: Thread) -> str:

@@ -40,8 +40,9 @@ def show(base: str, head: str):
 
 @bp.get("/<base>...<head>/diff.json")
 def tree(base: str, head: str):
-    """The merged call tree the page's differential flamegraph draws."""
-    data = comparisons.diff_tree_json(comparisons.load_pair(base, head))
+    """The merged call tree the page's differential flamegraph draws (``?level=line``: grouped by line)."""
+    level = "line" if request.args.get("level") == "line" else "function"
+    data = comparisons.diff_tree_json(comparisons.load_pair(base, head), level)
     return Response(data, content_type="application/json", headers={"Cache-Control": "public, max-age=3600"})
 
 

@@ -126,14 +126,19 @@ def document(pair: Pair, threshold_points: float = 0.0) -> dict[str, Any]:
     return result
 
 
-def diff_tree_json(pair: Pair) -> bytes:
-    """The merged tree the differential flamegraph draws, serialised once per process."""
-    key = ("diff-tree", pair.base.id, pair.head.id)
+def diff_tree_json(pair: Pair, level: str = "function") -> bytes:
+    """The merged tree the differential flamegraph draws, grouped by ``level`` ("function" or
+    "line"), serialised once per process. By line needs both reports' flame.json: a report
+    made before it was kept has only its function-level profile, and that says no sampled lines."""
+    key = ("diff-tree", pair.base.id, pair.head.id, level)
     data = get_cache().get(key)
     if data is None:
         flames = [_flame_document(report) for report in (pair.base, pair.head)]
         if all(readable_flame_tree(flame) for flame in flames):
-            tree = diff_tree_from_flame(*flames)  # already aggregated: no profile to read
+            tree = diff_tree_from_flame(*flames, level=level)  # already aggregated: no profile to read
+        elif level == "line":
+            abort(409, "These reports cannot be compared line by line: one of them was made before reports "
+                       "kept their flame tree. Group by function instead.")
         else:
             tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
         data = orjson.dumps(tree)

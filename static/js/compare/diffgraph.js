@@ -1,106 +1,86 @@
-// The differential flamegraph of the compare page: canvas, toggles, legend, hover, zoom, search.
+// The differential flamegraph of the compare page: canvas, toggles, legend, hover, zoom path,
+// search, grouping by function or line, and walking the frames with the keyboard.
 //
 // Widths come from the head run (or the base run: toggle), the colour from the change of each
 // frame's share of all samples, base → head (or of its time, samples × interval: toggle).
-// Frames present in only one run get a dashed outline. Every name from a profile reaches the
-// page as canvas text or textContent, never as HTML.
+// Frames present in only one run get a dashed outline. Zoom, search and keyboard behave as in
+// the single flamegraph and use its modules: the search syntax and frame matching (tree.js),
+// the arrow-key walk (navigate.js, over each side as a tree.js Tree), the zoom path
+// (breadcrumbs.js). Every name from a profile reaches the page as canvas text or textContent,
+// never as HTML.
 
 import { DiffTree } from "./model.js";
-import { changeColour, formatChange, formatPercent, formatSeconds } from "./scale.js";
+import { buildDiffControls } from "./diff-controls.js";
+import { describeNode } from "./diff-figures.js";
+import { changeColour, formatChange, formatPercent } from "./scale.js";
+import { INVALID_QUERY_MESSAGE, compileQuery, matchFrames } from "../flamegraph/tree.js";
+import { MIN_FRAME_WIDTH_PX } from "../flamegraph/draw.js";
+import { NAVIGATION_KEYS, isDrawn, neighbour } from "../flamegraph/navigate.js";
 
 const ROW_PX = 18;
 const FONT = "12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
-const MIN_WIDTH_PX = 0.5;
 const LABEL_MIN_PX = 24;
 const TEXT_COLOUR = "#1d1d1f";
-
-function make(tag, className, text) {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text !== undefined) element.textContent = text;
-  return element;
-}
-
-function radioGroup(legend, name, choices, checked) {
-  const fieldset = make("fieldset", "diff-toggle");
-  fieldset.append(make("legend", "", legend));
-  for (const [value, label] of choices) {
-    const wrapper = make("label");
-    const input = make("input");
-    Object.assign(input, { type: "radio", name, value, checked: value === checked });
-    wrapper.append(input, document.createTextNode(" " + label));
-    fieldset.append(wrapper);
-  }
-  return fieldset;
-}
+const SELECTED_OUTLINE_PX = 2;
+const TOOLTIP_OFFSET_PX = 12;
 
 export class DiffFlamegraph {
   constructor(element, url) {
     this.element = element;
-    this.state = { widths: "head", normalise: "share", focus: 0, search: "" };
-    this.status = make("p", "muted diff-status", "Loading the differential flamegraph…");
+    this.url = url;
+    this.state = { widths: "head", normalise: "share", level: "function", focus: 0, selected: -1, search: "" };
+    this.trees = {};  // level -> DiffTree, or a promise of it while it loads
+    this.status = document.createElement("p");
+    this.status.className = "muted diff-status";
+    this.status.textContent = "Loading the differential flamegraph…";
     element.append(this.status);
-    this.ready = fetch(url, { credentials: "same-origin" })
-      .then((response) => {
-        if (!response.ok) throw new Error(`the server answered ${response.status}`);
-        return response.json();
-      })
-      .then((doc) => this.mount(new DiffTree(doc)))
-      .catch((error) => { this.status.textContent = `The differential flamegraph could not be loaded: ${error.message}.`; });
+    this.ready = this.fetchTree("function")
+      .then((tree) => this.mount(tree))
+      .catch((error) => { this.status.textContent = `The differential flamegraph could not be loaded: ${error.message}. Reload the page to try again.`; });
+  }
+
+  /** The merged tree grouped by ``level`` ("line": diff.json?level=line, fetched on first use). */
+  fetchTree(level) {
+    if (!this.trees[level]) {
+      const url = level === "line" ? `${this.url}${this.url.includes("?") ? "&" : "?"}level=line` : this.url;
+      this.trees[level] = fetch(url, { credentials: "same-origin" })
+        .then((response) => {
+          if (!response.ok) throw new Error(`the server answered ${response.status}`);
+          return response.json();
+        })
+        .then((doc) => (this.trees[level] = new DiffTree(doc)))
+        .catch((error) => { delete this.trees[level]; throw error; });
+    }
+    return Promise.resolve(this.trees[level]);
   }
 
   mount(tree) {
     this.tree = tree;
     this.status.remove();
-    const controls = make("div", "diff-controls");
-    this.widthToggle = radioGroup("Widths from", "diff-widths", [["head", "head run"], ["base", "base run"]], "head");
-    this.normaliseToggle = radioGroup("Normalise by", "diff-normalise",
-      [["share", "share of samples"], ["time", "time (samples × interval)"]], "share");
-    this.searchBox = make("input", "diff-search");
-    Object.assign(this.searchBox, { type: "search", placeholder: "Search functions", ariaLabel: "Search functions" });
-    this.matched = make("span", "muted diff-matched");
-    this.resetButton = make("button", "button small diff-reset", "Reset zoom");
-    this.resetButton.type = "button";
-    controls.append(this.widthToggle, this.normaliseToggle);
-    if (tree.views.length > 1) {
-      const label = make("label", "diff-thread", "Thread ");
-      this.threadSelect = make("select");
-      tree.views.forEach((view, index) => this.threadSelect.append(new Option(view.label, String(index))));
-      label.append(this.threadSelect);
-      controls.append(label);
-      this.threadSelect.addEventListener("change", () => {
-        tree.setView(Number(this.threadSelect.value));
-        this.set({ focus: 0 });
+    this.ui = buildDiffControls(this.element, tree.views);
+    Object.assign(this, { canvas: this.ui.canvas, tooltip: this.ui.tooltip });  // what the tests and hover use
+    const { ui } = this;
+    ui.widthToggle.addEventListener("change", (event) => this.set({ widths: event.target.value, focus: 0, selected: -1 }));
+    ui.normaliseToggle.addEventListener("change", (event) => this.set({ normalise: event.target.value }));
+    ui.levelToggle.addEventListener("change", (event) => this.setLevel(event.target.value));
+    if (ui.threadSelect) {
+      ui.threadSelect.addEventListener("change", () => {
+        this.tree.setView(this.tree.viewIndex(tree.views[Number(ui.threadSelect.value)].label));
+        this.search(this.state.search);
+        this.set({ focus: 0, selected: -1 });
       });
     }
-    controls.append(this.searchBox, this.matched, this.resetButton);
-    this.legend = make("div", "diff-legend");
-    this.legendLow = make("span", "diff-legend-low");
-    this.legendHigh = make("span", "diff-legend-high");
-    this.legendOnly = make("span", "diff-legend-only muted");
-    this.legend.append(this.legendLow, make("span", "diff-legend-bar"), this.legendHigh, this.legendOnly);
-    this.canvas = make("canvas", "diff-canvas");
-    this.canvas.setAttribute("role", "img");
-    this.canvas.tabIndex = 0; // Escape zooms back out from the keyboard
-    this.canvas.setAttribute("aria-label", "Differential flamegraph: red frames take more time in head than in base, blue frames less");
-    this.tooltip = make("div", "diff-tooltip");
-    this.tooltip.hidden = true;
-    const words = this.element.querySelector(".diff-legend-words");
-    if (words) words.after(controls, this.legend); else this.element.append(controls, this.legend);
-    this.element.append(this.canvas, this.tooltip);
-    this.widthToggle.addEventListener("change", (event) => this.set({ widths: event.target.value, focus: 0 }));
-    this.normaliseToggle.addEventListener("change", (event) => this.set({ normalise: event.target.value }));
-    this.searchBox.addEventListener("input", () => this.set({ search: this.searchBox.value.trim() }));
-    this.resetButton.addEventListener("click", () => this.set({ focus: 0 }));
-    this.canvas.addEventListener("mousemove", (event) => this.hover(event));
-    this.canvas.addEventListener("mouseleave", () => { this.tooltip.hidden = true; });
-    this.canvas.addEventListener("click", (event) => {
+    ui.searchBox.addEventListener("input", () => { this.search(ui.searchBox.value); this.draw(); });
+    ui.resetButton.addEventListener("click", () => this.set({ focus: 0, selected: -1 }));
+    ui.canvas.addEventListener("mousemove", (event) => this.hover(event));
+    ui.canvas.addEventListener("mouseleave", () => this.showSelection());
+    ui.canvas.addEventListener("click", (event) => {
       const box = this.boxAt(event);
-      if (box) this.set({ focus: box.node });
+      if (box) this.set({ focus: box.node, selected: -1 });
     });
-    this.canvas.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.state.focus !== 0) this.set({ focus: 0 });
-    });
+    ui.canvas.addEventListener("focus", () => this.showSelection());
+    ui.canvas.addEventListener("blur", () => { ui.tooltip.hidden = true; });
+    this.element.addEventListener("keydown", (event) => this.onKey(event));
     new ResizeObserver(() => this.draw()).observe(this.element);
     this.draw();
   }
@@ -109,7 +89,45 @@ export class DiffFlamegraph {
     Object.assign(this.state, changes);
     this.element.dataset.widths = this.state.widths;
     this.element.dataset.normalise = this.state.normalise;
+    this.element.dataset.level = this.state.level;
     this.draw();
+    this.showSelection();
+  }
+
+  /** Group by "function" or "line": the other tree, same thread, zoom and selection reset. */
+  async setLevel(level) {
+    const { ui } = this;
+    const previous = this.state.level;
+    ui.levelStatus.hidden = level === "function" || this.trees[level] instanceof DiffTree;
+    ui.levelStatus.textContent = "Loading the frames grouped by line…";
+    let tree;
+    try {
+      tree = await this.fetchTree(level);
+    } catch (error) {
+      ui.levelStatus.textContent = `Grouping by line could not be loaded (${error.message}); the graph stays `
+        + "grouped by function. Reload the page to try again.";
+      ui.levelStatus.hidden = false;
+      ui.levelToggle.querySelector(`input[value="${previous}"]`).checked = true;
+      return;
+    }
+    ui.levelStatus.hidden = true;
+    tree.setView(tree.viewIndex(this.tree.view.label));
+    this.tree = tree;
+    this.search(this.state.search);
+    this.set({ level, focus: 0, selected: -1 });
+  }
+
+  /** Match frames against the search box's text: plain text or /regex/flags, as in the single flamegraph. */
+  search(text) {
+    this.state.search = text.trim();
+    this.state.searchError = false;
+    let predicate = null;
+    try {
+      predicate = compileQuery(text);
+    } catch {
+      this.state.searchError = true;
+    }
+    this.state.matches = predicate ? matchFrames(this.tree, predicate) : null;
   }
 
   draw() {
@@ -118,7 +136,8 @@ export class DiffFlamegraph {
     const style = getComputedStyle(this.element);
     const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
     const width = Math.max(Math.floor(this.element.clientWidth - padding), 100);
-    this.boxes = tree.layout(state.widths, state.focus, MIN_WIDTH_PX / width);
+    this.width = width;
+    this.boxes = tree.layout(state.widths, state.focus, MIN_FRAME_WIDTH_PX / width);
     const rows = this.boxes.reduce((most, box) => Math.max(most, box.row + 1), 1);
     const ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(width * ratio);
@@ -130,17 +149,17 @@ export class DiffFlamegraph {
     context.font = FONT;
     context.textBaseline = "middle";
     this.limit = tree.largestChange(state.normalise);
-    const needle = state.search.toLowerCase();
+    const { matches } = state;
     const other = state.widths === "head" ? "base" : "head";
-    let matchedSamples = 0;
+    let matchedFrames = 0;
     for (const box of this.boxes) {
       const x = box.x * width;
       const w = box.width * width;
       const y = box.row * ROW_PX;
-      const name = tree.name(box.node);
-      const matches = !needle || name.toLowerCase().includes(needle);
-      if (needle && matches && !this.hasMatchingAncestor(box.node, needle)) matchedSamples += tree.total[state.widths][box.node];
-      context.globalAlpha = matches ? 1 : 0.3;
+      const frame = tree.frame[box.node];
+      const matched = !matches || (frame >= 0 && matches[frame] === 1);
+      if (matches && matched) matchedFrames += 1;
+      context.globalAlpha = matched ? 1 : 0.3;
       context.fillStyle = changeColour(tree.change(box.node, state.normalise), this.limit);
       context.fillRect(x, y, Math.max(w - 0.5, 0.5), ROW_PX - 1);
       if (box.node > 0 && tree.total[other][box.node] === 0) {
@@ -151,21 +170,37 @@ export class DiffFlamegraph {
       }
       if (w >= LABEL_MIN_PX) {
         context.fillStyle = TEXT_COLOUR;
-        context.fillText(this.fit(context, name, w - 6), x + 3, y + ROW_PX / 2);
+        context.fillText(this.fit(context, tree.label(box.node), w - 6), x + 3, y + ROW_PX / 2);
       }
     }
     context.globalAlpha = 1;
-    this.matched.textContent = needle
-      ? `matched: ${formatPercent(matchedSamples, tree.total[state.widths][0])} of ${state.widths}` : "";
-    this.resetButton.hidden = state.focus === 0;
+    const selected = this.boxes.find((box) => box.node === state.selected);
+    if (selected) {
+      const inset = SELECTED_OUTLINE_PX / 2;
+      context.lineWidth = SELECTED_OUTLINE_PX;
+      context.strokeStyle = TEXT_COLOUR;
+      context.strokeRect(selected.x * width + inset, selected.row * ROW_PX + inset,
+        Math.max(selected.width * width - SELECTED_OUTLINE_PX, 0), ROW_PX - 1 - SELECTED_OUTLINE_PX);
+      context.lineWidth = 1;
+    }
+    this.matchedFrames = matchedFrames;
+    this.updateMatchLabel();
+    this.ui.showBreadcrumbs(tree.path(state.focus)
+      .map((node) => ({ node, label: tree.label(node) })), (node) => this.set({ focus: node, selected: -1 }));
+    this.ui.resetButton.disabled = state.focus === 0;
     this.updateLegend();
   }
 
-  hasMatchingAncestor(node, needle) {
-    for (let up = this.tree.parent[node]; up > 0; up = this.tree.parent[up]) {
-      if (this.tree.name(up).toLowerCase().includes(needle)) return true;
-    }
-    return false;
+  /** How much the search matched, on both sides (each sample once: a match's subtree is not counted again). */
+  updateMatchLabel() {
+    const { matched } = this.ui;
+    const { matches, searchError, search } = this.state;
+    matched.classList.toggle("fg-error", Boolean(searchError));
+    if (searchError) { matched.textContent = INVALID_QUERY_MESSAGE; return; }
+    if (!matches || !search) { matched.textContent = ""; return; }
+    const share = (side) => formatPercent(this.tree.sideTree(side).matchedSamples(matches), this.tree.total[side][0]);
+    const frames = this.matchedFrames === 1 ? "1 frame" : `${this.matchedFrames} frames`;
+    matched.textContent = `${frames} matched: ${share("head")} of head, ${share("base")} of base`;
   }
 
   fit(context, text, available) {
@@ -176,10 +211,11 @@ export class DiffFlamegraph {
   }
 
   updateLegend() {
+    const { ui } = this;
     const mode = this.state.normalise;
-    this.legendLow.textContent = `${formatChange(-this.limit, mode)} (less in head)`;
-    this.legendHigh.textContent = `${formatChange(this.limit, mode)} (more in head)`;
-    this.legendOnly.textContent = this.state.widths === "head"
+    ui.legendLow.textContent = `${formatChange(-this.limit, mode)} (less in head)`;
+    ui.legendHigh.textContent = `${formatChange(this.limit, mode)} (more in head)`;
+    ui.legendOnly.textContent = this.state.widths === "head"
       ? "Dashed outline: new, only in head. Widths: head run."
       : "Dashed outline: gone, only in base. Widths: base run.";
   }
@@ -194,26 +230,71 @@ export class DiffFlamegraph {
 
   hover(event) {
     const box = this.boxAt(event);
-    if (!box) { this.tooltip.hidden = true; return; }
-    const { tree } = this;
-    const node = box.node;
-    const lines = [tree.name(node)];
-    if (tree.where(node)) lines.push(tree.where(node));
-    if (node > 0 && tree.total.base[node] === 0) lines.push("new: only in head");
-    if (node > 0 && tree.total.head[node] === 0) lines.push("gone: only in base");
-    for (const side of ["base", "head"]) {
-      const total = tree.total[side][node];
-      const own = tree.self[side][node];
-      lines.push(`${side}: self ${own} samples (${formatPercent(own, tree.samples[side])}), ` +
-        `total ${total} samples (${formatPercent(total, tree.samples[side])}, ${formatSeconds(total * tree.interval[side])})`);
-    }
-    lines.push(`change: ${formatChange(tree.change(node, "share"), "share")}, ` +
-      `${formatChange(tree.change(node, "time"), "time")}`);
-    this.tooltip.replaceChildren(...lines.map((line, i) => make("div", i === 0 ? "diff-tooltip-name" : "", line)));
-    this.tooltip.hidden = false;
+    if (!box) { this.showSelection(); return; }
     const host = this.element.getBoundingClientRect();
-    const left = Math.min(event.clientX - host.left + 12, host.width - this.tooltip.offsetWidth - 4);
-    this.tooltip.style.left = `${Math.max(left, 0)}px`;
-    this.tooltip.style.top = `${event.clientY - host.top + 14}px`;
+    this.showTooltip(describeNode(this.tree, box.node), event.clientX - host.left + TOOLTIP_OFFSET_PX,
+      event.clientY - host.top + TOOLTIP_OFFSET_PX);
+  }
+
+  /** The tooltip at (left, top) in the graph element's coordinates, kept inside it. */
+  showTooltip(lines, left, top) {
+    const { tooltip } = this;
+    tooltip.replaceChildren(...lines.map((line, i) => {
+      const row = document.createElement("div");
+      if (i === 0) row.className = "diff-tooltip-name";
+      row.textContent = line;
+      return row;
+    }));
+    tooltip.hidden = false;
+    const room = this.element.getBoundingClientRect().width - tooltip.offsetWidth - 4;
+    tooltip.style.left = `${Math.max(Math.min(left, room), 0)}px`;
+    tooltip.style.top = `${top}px`;
+  }
+
+  // -- the keyboard (as the single flamegraph's events.js) -----------------------------
+  /** Select ``node`` (-1: none): its ring, its tooltip under it and the read-out. */
+  select(node) {
+    this.state.selected = node;
+    this.draw();
+    this.showSelection();
+  }
+
+  showSelection() {
+    const node = this.state.selected;
+    const box = node >= 0 && this.boxes ? this.boxes.find((b) => b.node === node) : null;
+    if (!box) {
+      this.ui.announce.textContent = "";
+      this.tooltip.hidden = true;
+      return;
+    }
+    const lines = describeNode(this.tree, node);
+    this.ui.announce.textContent = lines.join(". ");
+    if (document.activeElement !== this.canvas) return;
+    const host = this.element.getBoundingClientRect();
+    const canvas = this.canvas.getBoundingClientRect();
+    this.showTooltip(lines, canvas.left - host.left + box.x * canvas.width,
+      canvas.top - host.top + (box.row + 1) * ROW_PX + 2);
+  }
+
+  /** Arrows walk the drawn frames, Enter zooms into the selected one, Escape resets the zoom
+   *  (and, in the search box, clears the search). */
+  onKey(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    const { state, ui } = this;
+    if (event.key === "Escape") {
+      if (event.target === ui.searchBox) {
+        ui.searchBox.value = "";
+        this.search("");
+      }
+      this.set({ focus: 0, selected: -1 });
+    } else if (event.target === this.canvas && NAVIGATION_KEYS.includes(event.key)) {
+      event.preventDefault();  // the arrows move the selection, not the page
+      const tree = this.tree.sideTree(state.widths);
+      const from = state.selected >= 0 && isDrawn(tree, state.focus, this.width, state.selected) ? state.selected : -1;
+      this.select(from < 0 ? state.focus : neighbour(tree, state.focus, this.width, from, event.key));
+    } else if (event.target === this.canvas && event.key === "Enter" && state.selected >= 0) {
+      event.preventDefault();
+      this.set({ focus: state.selected });
+    }
   }
 }

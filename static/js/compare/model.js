@@ -1,5 +1,11 @@
 // The merged call tree of two runs (diff.json, see webapp/analysis/diff_tree.py) and its layout.
-// Nodes are in depth-first pre-order; totals are computed here, once per side.
+// Nodes are in depth-first pre-order; totals are computed here, once per side. The same
+// document grouped by line (diff.json?level=line) gives a tree whose frames are lines.
+//
+// For walking and searching, each side is also a Tree of the single flamegraph (tree.js):
+// same nodes, that side's totals, so navigate.js and Tree.matchedSamples serve both graphs.
+
+import { Tree } from "../flamegraph/tree.js";
 
 export class DiffTree {
   constructor(doc) {
@@ -7,6 +13,7 @@ export class DiffTree {
     this.frames = doc.frames;
     this.depth = doc.depth;
     this.frame = doc.frame;
+    this.level = doc.level === "line" ? "line" : "function";
     const count = doc.depth.length;
     this.parent = new Int32Array(count).fill(-1);
     this.children = Array.from({ length: count }, () => []);
@@ -43,7 +50,34 @@ export class DiffTree {
       for (let node = count - 1; node > 0; node -= 1) total[this.parent[node]] += total[node];
     }
     this.samples = { base: view.base_samples || 1, head: view.head_samples || 1 };
+    this.view = view;
+    this.sideTrees = {};
   }
+
+  /** The index of the view labelled ``label`` (another grouping's thread), or 0. */
+  viewIndex(label) {
+    return Math.max(0, this.views.findIndex((view) => view.label === label));
+  }
+
+  /** The selected view as the single flamegraph's Tree, sized by ``side`` ("base" or "head"). */
+  sideTree(side) {
+    if (!this.sideTrees[side]) {
+      this.sideTrees[side] = new Tree(Int32Array.from(this.depth), Int32Array.from(this.frame), this.self[side], this.total[side]);
+    }
+    return this.sideTrees[side];
+  }
+
+  /** Node indexes from the root down to ``node``, both included: the zoom path. */
+  path(node) {
+    const nodes = [];
+    for (let up = node; up >= 0; up = this.parent[up]) nodes.unshift(up);
+    return nodes;
+  }
+
+  // What matchFrames (tree.js) asks of a flame document.
+  get frameCount() { return this.frames.name.length; }
+  get names() { return this.frames.name; }
+  fileOf(frame) { return frame < 0 ? "" : this.frames.file[frame]; }
 
   /** The node's change, head − base: in points of all samples ("share") or in seconds ("time"). */
   change(node, mode) {
@@ -66,6 +100,15 @@ export class DiffTree {
     return this.frame[node] < 0 ? "all" : this.frames.name[this.frame[node]];
   }
 
+  /** What a frame is called on the canvas, in breadcrumbs and the read-out: grouped by line,
+   *  "name:line" as in the single flamegraph; the root is the view ("All threads"). */
+  label(node) {
+    const frame = this.frame[node];
+    if (frame < 0) return this.view.label;
+    const line = this.frames.line[frame];
+    return this.level === "line" && line ? `${this.frames.name[frame]}:${line}` : this.frames.name[frame];
+  }
+
   where(node) {
     const index = this.frame[node];
     if (index < 0) return "";
@@ -78,8 +121,7 @@ export class DiffTree {
   layout(sizedBy, focus, minWidth) {
     const total = this.total[sizedBy];
     const boxes = [];
-    const ancestors = [];
-    for (let node = this.parent[focus]; node >= 0; node = this.parent[node]) ancestors.unshift(node);
+    const ancestors = this.path(focus).slice(0, -1);
     ancestors.forEach((node, row) => boxes.push({ node, x: 0, width: 1, row }));
     const whole = total[focus] || 1;
     const pending = [[focus, 0, 1, ancestors.length]];

@@ -6,12 +6,9 @@
 
 import { ORIGIN_LABELS } from "./tree.js";
 import { legendColour } from "./palette.js";
+import { breadcrumbTrail } from "./breadcrumbs.js";
 
 const TOOLTIP_OFFSET_PX = 14;
-// A zoom path longer than this shows its first crumb, an ellipsis and its last
-// CRUMBS_KEPT_AT_END crumbs, until the ellipsis is pressed.
-const MAX_CRUMBS_SHOWN = 5;
-const CRUMBS_KEPT_AT_END = 3;
 
 /** A new element with a class, text and attributes. */
 function make(tag, { className, text, attrs } = {}, children = []) {
@@ -91,8 +88,6 @@ export function buildControls(host) {
   const ui = {
     root: element, toolbar, canvas, viewport, spacer, tooltip, viewSelect, search, match, reset, breadcrumbs, status, announce,
     levelButtons: levels.buttons, orientationButtons: orientations.buttons,
-    crumbKey: "",
-    crumbsExpanded: false,
     paintLegend(theme) {
       for (const origin of Object.keys(ORIGIN_LABELS)) swatches[origin].style.backgroundColor = legendColour(origin, theme);
       swatches.match.style.backgroundColor = theme.match;
@@ -110,33 +105,8 @@ export function buildControls(host) {
       viewport.style.height = `${height}px`;
       spacer.style.height = `${Math.max(0, contentHeight - height)}px`;
     },
-    /** Show the zoom path; a long one (deep recursion) is collapsed behind an ellipsis button. */
-    setBreadcrumbs(crumbs, onPick) {
-      const key = crumbs.map((c) => c.node).join(",") + "|" + crumbs.map((c) => c.label).join("\u0000");
-      if (key === ui.crumbKey) return;
-      if (ui.crumbKey.split("|")[0] !== key.split("|")[0]) ui.crumbsExpanded = false;  // a new path
-      ui.crumbKey = key;
-      const buttons = crumbs.map((crumb, k) => {
-        const button = make("button", { className: "fg-crumb", text: crumb.label, attrs: { type: "button", title: crumb.label } });
-        if (k === crumbs.length - 1) button.setAttribute("aria-current", "true");
-        else button.addEventListener("click", () => onPick(crumb.node));
-        return button;
-      });
-      const hidden = buttons.slice(1, buttons.length - CRUMBS_KEPT_AT_END);
-      if (ui.crumbsExpanded || buttons.length <= MAX_CRUMBS_SHOWN) {
-        breadcrumbs.replaceChildren(...buttons);
-        return;
-      }
-      const more = make("button", { className: "fg-crumb fg-crumb-more", text: "\u2026", attrs: {
-        type: "button", "aria-expanded": "false", title: `Show the ${hidden.length} hidden levels`,
-        "aria-label": `Show the ${hidden.length} hidden levels` } });
-      more.addEventListener("click", () => {
-        ui.crumbsExpanded = true;
-        more.replaceWith(...hidden);
-        hidden[0].focus();  // keyboard users continue where the ellipsis was
-      });
-      breadcrumbs.replaceChildren(buttons[0], more, ...buttons.slice(buttons.length - CRUMBS_KEPT_AT_END));
-    },
+    /** Show the zoom path (breadcrumbs.js); a long one is collapsed behind an ellipsis button. */
+    setBreadcrumbs: breadcrumbTrail(breadcrumbs),
   };
   return ui;
 }

@@ -1,7 +1,7 @@
 // The flamegraph controller: state (view, grouping, orientation, zoom, search), events,
 // layout of the scrolling canvas, and the public methods mountFlamegraph() returns.
 
-import { FlameData, ROOT_FRAME, compileQuery, matchFrames } from "./tree.js";
+import { FlameData, INVALID_QUERY_MESSAGE, ROOT_FRAME, compileQuery, matchFrames } from "./tree.js";
 import { FlameCanvas, Viewport, ROW_HEIGHT_PX, MIN_FRAME_WIDTH_PX } from "./draw.js";
 import { functionColours, readTheme } from "./palette.js";
 import { buildControls, showTooltipAt, hideTooltip, formatCount, formatPercent } from "./controls.js";
@@ -214,7 +214,7 @@ export class Flamegraph {
       predicate = compileQuery(text);
     } catch {
       this.state.matches = null;
-      this.ui.setMatch("That regular expression is not valid; fix it or search for plain text.", true);
+      this.ui.setMatch(INVALID_QUERY_MESSAGE, true);
       this.render();
       return;
     }

@@ -192,6 +192,9 @@ export class FlameData {
   originOf(frame) { return frame === ROOT_FRAME ? "native" : this.origins[this.frameOrigin[frame]]; }
 }
 
+/** What the search box says when compileQuery throws. */
+export const INVALID_QUERY_MESSAGE = "That regular expression is not valid; fix it or search for plain text.";
+
 /**
  * A predicate over (name, file) for the search box: "/regex/flags" or plain,
  * case-insensitive text. Returns null for an empty query; throws SyntaxError
