@@ -116,10 +116,11 @@ class FlameTreeExporter(Exporter):
 
     def render(self, profile: Profile) -> bytes:
         """The flame tree document of ``profile`` as UTF-8 JSON."""
-        return orjson.dumps(self.document(profile))
+        return orjson.dumps(self.document(profile), option=orjson.OPT_SERIALIZE_NUMPY)
 
     def document(self, profile: Profile) -> dict:
-        """The flame tree document as plain Python data (see the module docstring)."""
+        """The flame tree document (see the module docstring): Python data, with the long
+        per-node columns as numpy arrays, which orjson writes without a Python int each."""
         table = _FrameTable(self.classifier, profile.definition_lines)
         members_of_views = _views(profile)
         views = [{**view, "samples": sum(profile.threads[i].sample_count for i in members)}
@@ -129,14 +130,14 @@ class FlameTreeExporter(Exporter):
             output_frame = np.array([table.add(frame) for frame in leveled.frames], dtype=np.int64)
             tree = leveled.call_tree()
             trees[level] = {
-                "depth": tree.depth.tolist(),
-                "frame": [ROOT_FRAME, *output_frame[tree.frame[1:]].tolist()],
+                "depth": tree.depth,
+                "frame": np.concatenate(([ROOT_FRAME], output_frame[tree.frame[1:]])),
             }
             per_thread = [leveled.stack_weights([thread]) for thread in leveled.threads]
             for view, (_, members) in zip(views, members_of_views):
                 selves = tree.selves(sum((per_thread[index] for index in members), np.zeros(len(leveled.stacks), np.int64)))
                 ending = np.flatnonzero(selves)
-                view[level] = {"node": ending.tolist(), "self": selves[ending].tolist()}
+                view[level] = {"node": ending, "self": selves[ending]}
         return {
             "format": "flamedeck-flame-tree",
             "version": 1,
