@@ -94,7 +94,7 @@ def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids
     frame[1:] = frames[np.repeat(starts + shared, added) + within]
     leaf = np.full(stack_count, -1, dtype=np.int32)
     leaf[stack_ids] = np.cumsum(added)  # the last node added so far (the root for an empty stack)
-    parent, end = _parents_and_ends(shared, lengths, added, first_new, node_count)
+    parent, end = _parents_and_ends(depth)
     return CallTree(depth=depth, frame=frame, parent=parent, leaf=leaf, end=end)
 
 
@@ -127,32 +127,27 @@ def _first_mismatches(ranked: np.ndarray, a: np.ndarray, b: np.ndarray, compared
     return result
 
 
-def _parents_and_ends(shared: np.ndarray, lengths: np.ndarray, added: np.ndarray, first_new: np.ndarray,
-                      node_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Parent of each pre-order node, and the end of its subtree, from the way the nodes
-    were made: each sorted stack ``j`` adds a chain of nodes at depths ``shared[j] + 1``
-    to ``lengths[j]``, node ``1 + first_new[j] + k`` at depth ``shared[j] + 1 + k``.
+def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parent of each pre-order node (the last node one level up before it), and the end
+    of its subtree, one depth level at a time."""
+    node_count = len(depth)
+    parent = np.full(node_count, -1, dtype=np.int64)
+    by_depth = np.argsort(_small(depth), kind="stable")
+    bounds = np.searchsorted(depth[by_depth], np.arange(int(depth.max(initial=0)) + 2))
+    levels = [by_depth[bounds[d]:bounds[d + 1]] for d in range(len(bounds) - 1)]
+    for above, level in zip(levels, levels[1:]):
+        parent[level] = above[np.searchsorted(above, level) - 1]
+    size = np.ones(node_count, dtype=np.int64)
+    for level in reversed(levels[1:]):
+        # A level's nodes are in pre-order, so siblings sit together and their parents
+        # ascend: one reduceat per run of equal parents (np.add.at is many times slower).
+        parents = parent[level]
+        if len(parents):
+            firsts = np.flatnonzero(np.concatenate(([True], parents[1:] != parents[:-1])))
+            size[parents[firsts]] += np.add.reduceat(size[level], firsts)
+    return parent.astype(np.int32), (np.arange(node_count, dtype=np.int64) + size).astype(np.int32)
 
-    Within a chain a node's parent is the node before it. The node at depth D on the
-    current path was made by the last stack so far with ``shared < D``; the subtree of a
-    node at depth D ends where the next stack with ``shared < D`` starts adding nodes. So
-    one pass per depth over the stacks (not the nodes) answers both.
-    """
-    parent = np.arange(-1, node_count - 1, dtype=np.int64)  # within a chain: the node before
-    end = np.full(node_count, node_count, dtype=np.int64)
-    first_node = 1 + first_new  # each stack's first new node
-    starts_chain = added > 0
-    parent[first_node[starts_chain & (shared == 0)]] = 0
-    for depth in range(1, int(lengths.max(initial=0)) + 1):
-        makers = np.flatnonzero(shared < depth)  # ascending; each may add a node at this depth
-        reaching = lengths[makers] >= depth
-        node_at_depth = first_node[makers] + (depth - 1 - shared[makers])  # valid where reaching
-        # the subtree of a node made here ends where the next maker begins
-        following = np.append(first_node[makers[1:]], node_count)
-        end[node_at_depth[reaching]] = following[reaching]
-        # chains that start just below this depth hang from the latest maker's node here
-        children = np.flatnonzero((shared == depth) & starts_chain)
-        latest = np.searchsorted(makers, children) - 1
-        parent[first_node[children]] = node_at_depth[latest]
-    end[0] = node_count
-    return parent.astype(np.int32), end.astype(np.int32)
+
+def _small(values: np.ndarray) -> np.ndarray:
+    """``values`` as uint16 when they fit: numpy's stable sort is then a radix sort."""
+    return values.astype(np.uint16) if len(values) and 0 <= values.min() and values.max() < 1 << 16 else values
