@@ -77,7 +77,7 @@ def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids
     lengths = lengths.astype(np.int64)
     # Each stack as big-endian (rank + 1) bytes: byte order is then rank order, and a
     # stack sorts before its extensions, so the sorted stacks list the tree in pre-order.
-    ranked = (rank + 1).astype(">u4")[frames]  # converted per frame, then gathered once per entry
+    ranked = (rank[frames] + 1).astype(">u4") if len(frames) else np.zeros(0, ">u4")
     raw = ranked.tobytes()
     keys = [raw[4 * s:4 * (s + n)] for s, n in zip(starts.tolist(), lengths.tolist())]
     order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
