@@ -87,13 +87,14 @@ def _self_and_total(
     # Nodes sorted by key (stable, so pre-order within a key), the running maximum of
     # key * span + end tells, for each, whether an earlier node of its key encloses it.
     order = np.argsort(keys.astype(np.uint16) if key_count <= 1 << 16 else keys, kind="stable")  # radix sort
-    keys, nodes = keys[order], nodes[order]
+    sorted_keys, sorted_nodes = keys[order], nodes[order]
     span = len(tree.depth) + 1
-    encoded_end = keys * span + tree.end[nodes]
+    encoded_end = sorted_keys * span + tree.end[sorted_nodes]
     enclosing = np.concatenate(([-1], np.maximum.accumulate(encoded_end)[:-1]))
-    outermost = enclosing <= keys * span + nodes
+    outermost = np.zeros(len(nodes), dtype=bool)  # back in pre-order: the sums below read memory in order
+    outermost[order[enclosing <= sorted_keys * span + sorted_nodes]] = True
     total_samples = np.bincount(keys[outermost], weights=totals[nodes[outermost]], minlength=key_count)
-    frames_seen = set(np.unique(tree.frame[nodes]).tolist())
+    frames_seen = set(np.flatnonzero(np.bincount(tree.frame[nodes], minlength=len(key_of_frame))).tolist())
     return (self_samples.astype(np.int64).tolist(), total_samples.astype(np.int64).tolist(),
             frames_seen, int(weights.sum()))
 
