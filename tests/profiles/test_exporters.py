@@ -27,6 +27,22 @@ def test_every_exporter_renders_deterministic_non_empty_bytes(pyspy_bytes, name)
     assert exporter.render(load_profile(pyspy_bytes("subprocesses"))) == first
 
 
+@pytest.mark.parametrize("name", sorted(EXPORTERS))
+def test_writing_to_a_file_gives_the_rendered_bytes(pyspy_bytes, name, tmp_path):
+    """write() streams what render() returns, whichever of the two an exporter implements."""
+    profile = load_profile(pyspy_bytes("threads"))
+    with open(tmp_path / "out", "wb") as out:
+        get_exporter(name).write(profile, out)
+    assert (tmp_path / "out").read_bytes() == get_exporter(name).render(profile)
+
+
+def test_an_exporter_must_implement_write_or_render():
+    from webapp.profiles.exporters.base import Exporter
+
+    with pytest.raises(NotImplementedError, match="overrides neither"):
+        Exporter().render(Profile())
+
+
 def test_an_unknown_exporter_name_is_a_clear_error():
     with pytest.raises(ValueError, match="There is no exporter called 'pdf'; choose one of: "):
         get_exporter("pdf")
