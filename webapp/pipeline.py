@@ -9,13 +9,15 @@ No Flask, no database.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from webapp.analysis.coverage_summary import summarize_coverage
 from webapp.analysis import (
@@ -53,16 +55,30 @@ COVERAGE_RUN_TIME_LIMIT = ("No coverage was recorded: the coverage run reached t
                            "a busy script down several times over). Give it more time, or less work.")
 
 
+# How a caller keeps each profile download: called with ``write(file)``, which writes the
+# download into a binary file object; returns what the report keeps. The default keeps plain
+# bytes; a worker compresses as the file is written, so that a big import's downloads (about
+# 1 GB for 5M samples) never exist uncompressed all at once.
+ArtifactSink = Callable[[Callable[[BinaryIO], None]], Any]
+
+
+def plain_artifact(write: Callable[[BinaryIO], None]) -> bytes:
+    out = io.BytesIO()
+    write(out)
+    return out.getvalue()
+
+
 @dataclass
 class Report:
     """What a finished job stores.
 
     ``summary`` is the report.json document; ``artifacts`` maps an artifact name
     (``profile.speedscope.json``, ``profile.collapsed.txt``, ``stdout.txt``, ...)
-    to its bytes."""
+    to its bytes - or, for the profile downloads, to what the caller's ``artifact_sink``
+    made of them (a worker's compresses each as it is written; see ``ArtifactSink``)."""
 
     summary: dict[str, Any]
-    artifacts: dict[str, bytes] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)
     produced_profile: bool = False  # False when the run ended without a usable profile
 
 
@@ -78,6 +94,7 @@ def profile_script(
     on_progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     project_root: Path | None = None,
+    artifact_sink: ArtifactSink = plain_artifact,
 ) -> Report:
     """Run ``script`` under py-spy in ``job_dir`` and build its report.
 
@@ -127,7 +144,7 @@ def profile_script(
                 summary["static_metrics"], summary["hot_functions"], name
             )
         # Every file of a project is the user's code ("script" in the flamegraph's colours).
-        artifacts.update(_render_artifacts(profile, tuple(sources) if project_root else name))
+        artifacts.update(_render_artifacts(profile, artifact_sink, tuple(sources) if project_root else name))
     else:
         summary.update(_empty_runtime())
     if options.coverage and outcome.status == "time_limit":
@@ -180,7 +197,7 @@ def _coverage(script: Path, options: RunOptions, run_dir: Path, limits: Limits, 
 
 
 def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | None = None, *,
-                   max_decompressed_bytes: int | None = None) -> Report:
+                   max_decompressed_bytes: int | None = None, artifact_sink: ArtifactSink = plain_artifact) -> Report:
     """Build a report from an existing profile file of any supported format;
     ProfileFormatError when it is not one. The summary's ``import`` says which
     format it was and, for formats without samples (cProfile), that the stacks
@@ -191,6 +208,7 @@ def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | 
     step("Parsing the profile")
     limits = {} if max_decompressed_bytes is None else {"max_decompressed_bytes": max_decompressed_bytes}
     imported = read_profile(data, filename, **limits)
+    del data  # the file (up to MAX_UPLOAD_BYTES) is not needed while the downloads are made
     profile = imported.profile
     if profile.sample_count == 0:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
@@ -210,13 +228,14 @@ def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | 
         message += " " + imported.approximation
     summary["outcome"] = {"status": "finished", "exit_code": None, "message": message}
     step("Writing the downloads (speedscope, collapsed stacks, SVG)")
-    return Report(summary=summary, artifacts=_render_artifacts(profile), produced_profile=True)
+    return Report(summary=summary, artifacts=_render_artifacts(profile, artifact_sink), produced_profile=True)
 
 
 def import_profile_file(path: Path, filename: str, *, on_bytes: Callable[[int], None] | None = None,
                         on_step: Callable[[str], None] | None = None,
                         should_stop: Callable[[], bool] | None = None,
-                        max_decompressed_bytes: int | None = None) -> Report | None:
+                        max_decompressed_bytes: int | None = None,
+                        artifact_sink: ArtifactSink = plain_artifact) -> Report | None:
     """``import_profile`` of a file on disk (an upload a worker imports); ``on_bytes`` follows how much
     has been read. None when ``should_stop`` said so while reading."""
     # A first pass in chunks reads the file from disk (the slow part on a cold disk) and reports
@@ -232,7 +251,8 @@ def import_profile_file(path: Path, filename: str, *, on_bytes: Callable[[int], 
             done += len(chunk)
             if on_bytes is not None:
                 on_bytes(done)
-    return import_profile(path.read_bytes(), filename, on_step, max_decompressed_bytes=max_decompressed_bytes)
+    return import_profile(path.read_bytes(), filename, on_step, max_decompressed_bytes=max_decompressed_bytes,
+                          artifact_sink=artifact_sink)
 
 
 def recognises_profile(head: bytes, tail: bytes, filename: str) -> str | None:
@@ -311,13 +331,15 @@ def without_scratch_paths(text: str, job_dir: Path, script_path: str, name: str,
     return text
 
 
-def _render_artifacts(profile: Profile, script_file: str | tuple[str, ...] | None = None) -> dict[str, bytes]:
-    """Every profile download; only called for a profile with samples (an empty file helps no one)."""
+def _render_artifacts(profile: Profile, sink: ArtifactSink,
+                      script_file: str | tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Every profile download, each written into ``sink`` before the next is made; only called
+    for a profile with samples (an empty file helps no one)."""
     artifacts = {}
     for artifact, (exporter, options) in PROFILE_ARTIFACTS.items():
         if exporter in KNOWS_SCRIPT_FILE:
             options = {**options, "script_file": script_file}
-        artifacts[artifact] = get_exporter(exporter, **options).render(profile)
+        artifacts[artifact] = sink(partial(get_exporter(exporter, **options).write, profile))
     return artifacts
 
 

@@ -16,7 +16,7 @@ from webapp.jobs.reaper import job_dir_name, jobs_dir
 from webapp.config import profiling_limits
 from webapp.jobs.uploads import remove_upload, upload_path
 from webapp.store import CANCELLED, DONE, FAILED, IMPORT, Report, Store
-from webapp.store.artifacts import compress, load_artifact, plain_bytes
+from webapp.store.artifacts import Compressed, compress, compress_written, load_artifact, plain_bytes
 from webapp.store.lifecycle import claim, finish, renew_lease, release, set_phase
 
 UNEXPECTED_ERROR_MESSAGE = (
@@ -81,7 +81,8 @@ class JobRunner:
             return
         # Compressed before the write: a big import's files would otherwise hold the database's
         # write lock (SQLite has one for everybody) for as long as compressing them takes.
-        artifacts = {name: compress(data) for name, data in artifacts.items()}
+        # (The profile downloads already are: the pipeline wrote them into compress_written.)
+        artifacts = {name: data if isinstance(data, Compressed) else compress(data) for name, data in artifacts.items()}
         stored = self.store.run_write(lambda session: finish(
             session, report_id, lease_token, status=status, outcome=outcome, summary=summary,
             artifacts=artifacts, progress_bytes=heartbeat.progress_bytes))
@@ -104,7 +105,8 @@ class JobRunner:
         try:
             result = pipeline.import_profile_file(path, report.script_name, on_bytes=heartbeat.set_progress_bytes,
                                                   on_step=say, should_stop=should_stop,
-                                                  max_decompressed_bytes=self.settings["MAX_DECOMPRESSED_BYTES"])
+                                                  max_decompressed_bytes=self.settings["MAX_DECOMPRESSED_BYTES"],
+                                                  artifact_sink=compress_written)
         except FileNotFoundError:
             return FAILED, {"status": "error", "exit_code": None, "message": UPLOAD_MISSING_MESSAGE}, None, {}
         except ProfileFormatError as error:
@@ -143,6 +145,7 @@ class JobRunner:
                 script, RunOptions(**report.options), job_dir, display_name=report.script_name,
                 limits=profiling_limits(self.settings), launcher=launcher, python=python,
                 on_progress=heartbeat.set_progress, should_stop=should_stop, project_root=project_root,
+                artifact_sink=compress_written,
             )
             if dependencies is not None:
                 result.summary["dependencies"] = dependencies

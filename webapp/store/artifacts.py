@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +37,55 @@ class Compressed:
 def compress(data: bytes) -> Compressed:
     level = BIG_GZIP_LEVEL if len(data) > BIG_ARTIFACT_BYTES else GZIP_LEVEL
     return Compressed(len(data), hashlib.sha256(data).hexdigest(), gzip.compress(data, compresslevel=level, mtime=0))
+
+
+class CompressingWriter:
+    """A binary file object that gzips what is written as it comes and hashes the plain
+    bytes, so that an artifact of hundreds of MB never exists whole, uncompressed.
+
+    The level is chosen as :func:`compress` chooses it, without knowing the size first:
+    the first BIG_ARTIFACT_BYTES are held plain; a stream that ends within them is
+    compressed at GZIP_LEVEL, a longer one at BIG_GZIP_LEVEL from its first byte.
+    """
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        self._size = 0
+        self._held: list[bytes] = []
+        self._held_size = 0
+        self._out = io.BytesIO()
+        self._gzip: gzip.GzipFile | None = None
+
+    def write(self, data: bytes) -> int:
+        self._sha256.update(data)
+        self._size += len(data)
+        if self._gzip is not None:
+            self._gzip.write(data)
+            return len(data)
+        self._held.append(bytes(data))
+        self._held_size += len(data)
+        if self._held_size > BIG_ARTIFACT_BYTES:
+            self._gzip = gzip.GzipFile(fileobj=self._out, mode="wb", compresslevel=BIG_GZIP_LEVEL, mtime=0)
+            for part in self._held:
+                self._gzip.write(part)
+            self._held = []
+        return len(data)
+
+    def finish(self) -> Compressed:
+        """The artifact, ready to store; the writer is done."""
+        if self._gzip is None:
+            gzip_data = gzip.compress(b"".join(self._held), compresslevel=GZIP_LEVEL, mtime=0)
+        else:
+            self._gzip.close()
+            gzip_data = self._out.getvalue()
+        return Compressed(self._size, self._sha256.hexdigest(), gzip_data)
+
+
+def compress_written(write: Callable[[BinaryIO], None]) -> Compressed:
+    """The artifact that ``write(file)`` writes, compressed as it is written."""
+    writer = CompressingWriter()
+    write(writer)
+    return writer.finish()
 
 
 def add_artifacts(session: Session, report_id: int, artifacts: dict[str, bytes | Compressed]) -> None:
