@@ -9,12 +9,11 @@ statement is sent. The job must come out done, once, with all its files, as if n
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from sqlalchemy import event, func, make_url, select, text
+from sqlalchemy import event, func, select
 
-from .backends import _admin_engine, backend_settings, drop_connections
+from .backends import backend_settings, drop_connections
 from .conftest import make_app
 from webapp.store import DONE, SCRIPT, Artifact, Report
 from webapp.store.lifecycle import insert_queued
@@ -50,23 +49,6 @@ def app(data_dir, distributed):
     yield from make_app(data_dir, DATABASE_RETRY_DELAY_S=RETRY_DELAY_S, **distributed)
 
 
-def drop_every_connection(database_url: str) -> None:
-    """Terminate every connection to the database and wait until the server has closed them all,
-    so that the next statement on any of them meets a dead connection, every time."""
-    drop_connections(database_url)
-    name = make_url(database_url).database
-    admin = _admin_engine()
-    deadline = time.monotonic() + DROPPED_WITHIN_S
-    try:
-        with admin.connect() as connection:
-            while connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name "
-                                         "AND pid <> pg_backend_pid()"), {"name": name}):
-                assert time.monotonic() < deadline, "terminated connections did not go away"
-                time.sleep(0.01)
-    finally:
-        admin.dispose()
-
-
 def queue_job(store) -> int:
     with store.writing() as session:
         return insert_queued(session, kind=SCRIPT, script_name="busy.py", script_source=BUSY_SCRIPT,
@@ -83,7 +65,7 @@ def drop_connections_before(store, pattern: str, times: int = 1) -> list[str]:
     def _drop(_connection, _cursor, statement, _parameters, _context, _executemany):
         if len(fired) < times and matcher.search(statement):
             fired.append(statement)
-            drop_every_connection(store.url)
+            drop_connections(store.url, wait_gone_s=DROPPED_WITHIN_S)
 
     return fired
 
@@ -95,6 +77,7 @@ def assert_done_once_with_every_file(store, report_id: int) -> None:
         distinct = session.scalar(select(func.count(func.distinct(Artifact.name)))
                                   .where(Artifact.report_id == report_id))
     assert (row.status, row.attempts, row.lease_token) == (DONE, 1, None), row.outcome
+    assert row.outcome["status"] == "finished", row.outcome
     assert any(name.endswith(".speedscope.json") for name in names), names
     assert len(names) == distinct  # nothing stored twice
 
@@ -134,7 +117,7 @@ def test_a_job_survives_every_connection_dropping_as_its_result_commits(app):
     def _drop(_connection):
         if fired == ["result"]:
             fired.append("commit")
-            drop_every_connection(store.url)
+            drop_connections(store.url, wait_gone_s=DROPPED_WITHIN_S)
 
     app.extensions["flamedeck.queue"].runner.run(report_id)
     assert fired[:2] == ["result", "commit"], fired
