@@ -88,6 +88,7 @@ def claim(session: Session, report_id: int, lease_s: float, worker: str | None =
     returns it when the row already carries it: a claim whose commit landed just before the
     database connection dropped, repeated on a new connection, still knows the job is its own.
     """
+    repeatable = lease_token is not None
     lease_token = lease_token or new_lease_token()
     now = time.time()
     result = session.execute(
@@ -98,6 +99,8 @@ def claim(session: Session, report_id: int, lease_s: float, worker: str | None =
     )
     if result.rowcount == 1:
         return lease_token
+    if not repeatable:
+        return None
     held = session.scalar(select(Report.lease_token).where(Report.id == report_id, Report.status == RUNNING))
     return lease_token if held == lease_token else None
 
