@@ -46,7 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
     store = Store(app.config["DATABASE_URL"], sqlite_busy_timeout_s=app.config["SQLITE_BUSY_TIMEOUT_S"],
-                  pool_size=app.config["DATABASE_POOL_SIZE"], retry_delay_s=app.config["DATABASE_RETRY_DELAY_S"])
+                  pool_size=app.config["DATABASE_POOL_SIZE"], retry_delay_s=app.config["DATABASE_RETRY_DELAY_S"],
+                  retry_window_s=app.config["DATABASE_RETRY_WINDOW_S"])
     # SQLite is upgraded in place; a shared database must already be current (`flamedeck db upgrade`),
     # otherwise this raises SchemaNotCurrent with that advice.
     try:

@@ -48,7 +48,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_POOL_SIZE", 5, "connections",
             "Database connections each process keeps open (not SQLite); as many again may open when busy."),
     Setting("DATABASE_RETRY_DELAY_S", 1.0, "s",
-            "After losing its database connection (a restart), how long a worker waits before trying once more."),
+            "After losing its database connection (a restart), how long a worker waits before each new try."),
+    Setting("DATABASE_RETRY_WINDOW_S", 30.0, "s",
+            "How long a worker keeps trying again after losing its database connection (long enough for "
+            "a restart or failover); after that the step fails and the job is left to the reaper."),
     Setting("SECRET_KEY", "", "text",
             "Key that signs the session cookie (CSRF tokens, the delete tokens and upload token a browser holds); "
             "empty means one is generated once and kept in DATA_DIR. Set the same key on every web machine."),

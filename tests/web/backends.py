@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -21,6 +22,7 @@ POSTGRES_ADMIN_URL = os.environ.get("FLAMEDECK_TEST_POSTGRES_URL", "postgresql+p
 REDIS_URL = os.environ.get("FLAMEDECK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONNECT_TIMEOUT_S = 3
 DATABASE_PREFIX = "flamedeck_test_"
+DROP_POLL_S = 0.01  # how often drop_connections looks whether the terminated connections are gone
 
 
 @lru_cache(maxsize=1)
@@ -104,14 +106,24 @@ def backend_settings(mode: str):
         yield {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "QUEUE_NAME": queue_name}
 
 
-def drop_connections(database_url: str) -> int:
-    """Terminate every server connection to this database (as a PostgreSQL restart would); how many."""
+def drop_connections(database_url: str, wait_gone_s: float = 0.0) -> int:
+    """Terminate every server connection to this database (as a PostgreSQL restart would); how many.
+
+    ``wait_gone_s``: wait up to this long until the server has closed them (terminating only
+    signals a backend), so that the next statement on any of them surely meets a dead connection."""
     name = make_url(database_url).database
     admin = _admin_engine()
     try:
         with admin.connect() as connection:
-            return len(connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name "
-                "AND pid <> pg_backend_pid()"), {"name": name}).all())
+            pids = [pid for pid, _signalled in connection.execute(text(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})]
+            deadline = time.monotonic() + wait_gone_s
+            # New connections opened meanwhile do not count: only the terminated ones must be gone.
+            while wait_gone_s and pids and connection.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": pids}):
+                assert time.monotonic() < deadline, f"terminated connections still open after {wait_gone_s} s"
+                time.sleep(DROP_POLL_S)
+            return len(pids)
     finally:
         admin.dispose()

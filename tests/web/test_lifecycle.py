@@ -12,8 +12,8 @@ from .conftest import make_app
 from webapp.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, SCRIPT, Report
 from webapp.store.artifacts import list_artifacts
 from webapp.store.lifecycle import (
-    WORKER_DIED_MESSAGE, claim, finish, insert_queued, queue_position, reap_expired, release, renew_lease,
-    request_cancel, touch_stale_queued,
+    WORKER_DIED_MESSAGE, claim, finish, insert_queued, new_lease_token, queue_position, reap_expired, release,
+    renew_lease, request_cancel, touch_stale_queued,
 )
 
 @pytest.fixture
@@ -50,6 +50,21 @@ def test_only_one_claim_wins_so_a_duplicate_delivery_does_nothing(store):
     assert first and second is None
     row = status_of(store, report_id)
     assert (row.status, row.attempts, row.lease_token) == (RUNNING, 1, first)
+
+
+def test_a_repeated_claim_with_its_own_token_still_holds_the_job_and_spends_no_attempt(store):
+    """A claim whose commit landed just before the connection dropped is repeated on a new one."""
+    report_id = queued(store)
+    token = new_lease_token()
+    with store.writing() as session:
+        first = claim(session, report_id, lease_s=30, lease_token=token)
+    with store.writing() as session:
+        again = claim(session, report_id, lease_s=30, lease_token=token)
+    with store.writing() as session:
+        other = claim(session, report_id, lease_s=30, lease_token=new_lease_token())
+    assert (first, again, other) == (token, token, None)
+    row = status_of(store, report_id)
+    assert (row.status, row.attempts, row.lease_token) == (RUNNING, 1, token)
 
 
 def test_results_are_stored_only_while_the_lease_is_held(store):

@@ -33,6 +33,7 @@ FINAL = (DONE, FAILED, CANCELLED)
 # A worker's death is noticed when its lease runs out and the reaper next looks; allow for
 # process scheduling on a busy CI machine on top.
 TAKEOVER_SLACK_S = 3.0
+DROPPED_WITHIN_S = 5.0  # terminated PostgreSQL connections are closed well within this
 
 
 @pytest.fixture
@@ -217,9 +218,9 @@ def test_workers_reconnect_after_postgresql_drops_every_connection(distributed, 
     store = reader(cluster)
     ids = report_ids(store, [submit(cluster.url, SECOND_SCRIPT, idle=True) for _ in range(8)])
     wait_until(lambda: sum(load(store, i).status == RUNNING for i in ids) >= 2, timeout_s=20, what="jobs running")
-    dropped = drop_connections(distributed["DATABASE_URL"])
-    time.sleep(0.7)  # heartbeats and claims now meet dead connections
-    dropped += drop_connections(distributed["DATABASE_URL"])
+    dropped = drop_connections(distributed["DATABASE_URL"], wait_gone_s=DROPPED_WITHIN_S)
+    time.sleep(0.7)  # heartbeats, claims, reads and results now meet dead connections
+    dropped += drop_connections(distributed["DATABASE_URL"], wait_gone_s=DROPPED_WITHIN_S)
     assert dropped >= 4  # web, both workers and this test all had connections open
 
     status, document = http_json("GET", f"{cluster.url}/api/v1/reports/{load(store, ids[0]).token}")

@@ -79,9 +79,9 @@ def sweep_job_dirs(store: Store, jobs_dir: Path, min_age_s: float) -> None:
     """Delete scratch directories left behind by killed workers on this machine."""
     if not jobs_dir.is_dir():
         return
-    with store.reading() as session:
-        rows = session.execute(select(Report.id, Report.lease_token).where(Report.status == RUNNING))
-        live = {job_dir_name(report_id, lease) for report_id, lease in rows if lease}
+    rows = store.run_read(lambda session: session.execute(
+        select(Report.id, Report.lease_token).where(Report.status == RUNNING)).all())
+    live = {job_dir_name(report_id, lease) for report_id, lease in rows if lease}
     # A directory younger than a lease may belong to a job claimed after the query above.
     cutoff = time.time() - min_age_s
     for job_dir in jobs_dir.iterdir():

@@ -17,7 +17,8 @@ from webapp.config import profiling_limits
 from webapp.jobs.uploads import remove_upload, upload_path
 from webapp.store import CANCELLED, DONE, FAILED, IMPORT, Report, Store
 from webapp.store.artifacts import Compressed, compress, compress_written, load_artifact, plain_bytes
-from webapp.store.lifecycle import claim, finish, renew_lease, release, set_phase
+from webapp.store.database import LOST_CONNECTION_ERRORS
+from webapp.store.lifecycle import claim, finish, new_lease_token, renew_lease, release, set_phase
 
 UNEXPECTED_ERROR_MESSAGE = (
     "The profiler failed unexpectedly ({error}). This is a bug in flamedeck; "
@@ -51,11 +52,17 @@ class JobRunner:
         self.enqueue = enqueue
 
     def run(self, report_id: int) -> None:
-        """The Huey task: does nothing unless it wins the claim on a queued report."""
+        """The Huey task: does nothing unless it wins the claim on a queued report.
+
+        Every step that touches the database is retried on a fresh connection while the
+        connection keeps being lost (``Store.run_write``/``run_read``). A database that stays
+        away longer than DATABASE_RETRY_WINDOW_S raises out of here: the job is not failed, its
+        lease runs out and the reaper puts it back on the queue."""
         lease_s = self.settings["JOB_LEASE_S"]
+        attempt_token = new_lease_token()  # the same in a repeated claim (see run_write)
 
         def claim_and_load(session):
-            lease = claim(session, report_id, lease_s, worker=worker_identity())
+            lease = claim(session, report_id, lease_s, worker=worker_identity(), lease_token=attempt_token)
             return lease, (session.get(Report, report_id) if lease else None)
 
         lease_token, report = self.store.run_write(claim_and_load)
@@ -111,6 +118,8 @@ class JobRunner:
             return FAILED, {"status": "error", "exit_code": None, "message": UPLOAD_MISSING_MESSAGE}, None, {}
         except ProfileFormatError as error:
             return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
+        except LOST_CONNECTION_ERRORS:
+            raise  # the database stayed away longer than DATABASE_RETRY_WINDOW_S: see run()
         except Exception as error:
             log.exception("report %s: import failed", report.id)
             outcome = {"status": "error", "exit_code": None,
@@ -153,6 +162,8 @@ class JobRunner:
             # Limits lowered after this job was queued, a sandbox that stopped working, or
             # dependencies that cannot be had: the script never ran.
             return FAILED, {"status": "error", "exit_code": None, "message": str(error)}, None, {}
+        except LOST_CONNECTION_ERRORS:
+            raise  # the database stayed away longer than DATABASE_RETRY_WINDOW_S: see run()
         except Exception as error:
             log.exception("report %s: pipeline failed", report.id)
             outcome = {"status": "error", "exit_code": None,
@@ -195,9 +206,11 @@ class JobRunner:
         from webapp.projects import PROJECT_ARTIFACT
         from webapp.projects.project import from_stored_zip
 
-        with self.store.reading() as session:
+        def load(session):
             stored = load_artifact(session, report.id, PROJECT_ARTIFACT)
-            data = plain_bytes(stored) if stored is not None else None
+            return plain_bytes(stored) if stored is not None else None
+
+        data = self.store.run_read(load)
         return from_stored_zip(data, report.script_name) if data is not None else None
 
     def _hand_back(self, report_id: int, lease_token: str) -> None:

@@ -77,9 +77,8 @@ def sweep_uploads(store: Store, settings: dict[str, Any]) -> None:
             path.unlink(missing_ok=True)
     if not waiting:
         return
-    with store.reading() as session:
-        pending = set(session.scalars(select(Report.id).where(Report.id.in_(waiting),
-                                                              Report.status.in_(PENDING_STATUSES))))
+    pending = set(store.run_read(lambda session: session.scalars(
+        select(Report.id).where(Report.id.in_(waiting), Report.status.in_(PENDING_STATUSES))).all()))
     for report_id, path in waiting.items():
         if report_id not in pending:
             path.unlink(missing_ok=True)

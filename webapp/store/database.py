@@ -36,10 +36,11 @@ class Store:
     """The engine and session factory of the report database."""
 
     def __init__(self, url: str, *, sqlite_busy_timeout_s: float = 10.0, pool_size: int = 5,
-                 retry_delay_s: float = 1.0):
+                 retry_delay_s: float = 1.0, retry_window_s: float = 30.0):
         self.url = url
         self.engine = _make_engine(url, sqlite_busy_timeout_s, pool_size)
         self.retry_delay_s = retry_delay_s
+        self.retry_window_s = retry_window_s
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -67,25 +68,44 @@ class Store:
             yield session
 
     def run_write(self, work: Callable[[Session], T]) -> T:
-        """``work(session)`` in a write transaction; once more if the database connection was lost.
+        """``work(session)`` in a write transaction; again, on a fresh connection, while the
+        database connection keeps being lost (see ``_retrying``).
 
         For work that is safe to repeat (flamedeck's conditional updates): a transaction
-        cut off with its connection was rolled back, and in the rare case that its commit
-        landed before the connection dropped, the repeat finds the row already changed
-        and does nothing. SQLite is never retried: its OperationalError means "locked",
-        and the busy timeout has already waited for that.
+        cut off with its connection was rolled back as a whole, so a repeat never finds half
+        of it stored; in the rare case that its commit landed before the connection dropped,
+        the repeat finds the row already changed and does nothing (``claim`` recognises its
+        own lease token and says the job is taken).
         """
-        try:
-            with self.writing() as session:
-                return work(session)
-        except LOST_CONNECTION_ERRORS as error:
-            if self.engine.dialect.name == "sqlite":
-                raise
-            log.warning("lost the database connection (%s); retrying in %s s",
-                        str(error).splitlines()[0], self.retry_delay_s)
-        time.sleep(self.retry_delay_s)
-        with self.writing() as session:
-            return work(session)
+        return self._retrying(work, self.writing)
+
+    def run_read(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in a read-only session, retried like ``run_write``; for workers,
+        whose jobs must not fail because a database restart cut a read off."""
+        return self._retrying(work, self.reading)
+
+    def _retrying(self, work: Callable[[Session], T], session_scope) -> T:
+        # A lost connection (a restart, a failover, a killed backend) fails the statement that
+        # was using it; the pool has already been told to drop its connections, so the next try
+        # opens a fresh one. Try every retry_delay_s until retry_window_s has passed since the
+        # first failure: a database that is back at once costs one pause, a restart a few.
+        # SQLite is never retried: its OperationalError means "locked", and the busy timeout
+        # has already waited for that.
+        give_up_at = None
+        while True:
+            try:
+                with session_scope() as session:
+                    return work(session)
+            except LOST_CONNECTION_ERRORS as error:
+                if self.engine.dialect.name == "sqlite":
+                    raise
+                now = time.monotonic()
+                give_up_at = give_up_at if give_up_at is not None else now + self.retry_window_s
+                if now + self.retry_delay_s > give_up_at:
+                    raise
+                log.warning("lost the database connection (%s); retrying in %s s",
+                            str(error).splitlines()[0], self.retry_delay_s)
+            time.sleep(self.retry_delay_s)
 
     def dispose(self) -> None:
         """Close pooled connections (after a fork, or at shutdown)."""

@@ -73,12 +73,23 @@ def queue_position(session: Session, report: Report) -> int:
     return (ahead or 0) + 1
 
 
-def claim(session: Session, report_id: int, lease_s: float, worker: str | None = None) -> str | None:
+def new_lease_token() -> str:
+    """The token of one attempt at a job; chosen before the claim so that a repeated claim can
+    recognise its own."""
+    return secrets.token_hex(LEASE_TOKEN_BYTES)
+
+
+def claim(session: Session, report_id: int, lease_s: float, worker: str | None = None,
+          lease_token: str | None = None) -> str | None:
     """Take a queued job: queued -> running with a fresh lease. None if someone else has it.
 
     ``worker`` ("host:pid") is recorded so that one can tell which machine ran the job.
+    ``lease_token``: this attempt's token (a new one if None). Claiming again with the same token
+    returns it when the row already carries it: a claim whose commit landed just before the
+    database connection dropped, repeated on a new connection, still knows the job is its own.
     """
-    lease_token = secrets.token_hex(LEASE_TOKEN_BYTES)
+    repeatable = lease_token is not None
+    lease_token = lease_token or new_lease_token()
     now = time.time()
     result = session.execute(
         update(Report)
@@ -86,7 +97,12 @@ def claim(session: Session, report_id: int, lease_s: float, worker: str | None =
         .values(status=RUNNING, attempts=Report.attempts + 1, lease_token=lease_token,
                 lease_expires_at=now + lease_s, started_at=now, progress_s=0.0, worker=worker)
     )
-    return lease_token if result.rowcount == 1 else None
+    if result.rowcount == 1:
+        return lease_token
+    if not repeatable:
+        return None
+    held = session.scalar(select(Report.lease_token).where(Report.id == report_id, Report.status == RUNNING))
+    return lease_token if held == lease_token else None
 
 
 @dataclass(frozen=True)
