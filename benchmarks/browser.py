@@ -29,20 +29,21 @@ target is missed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.flamegraph.support import CHROMIUM_ARGS, CHROMIUM_PATH, GRAPH  # noqa: E402  (needs the path above)
+from benchmarks import compare  # noqa: E402
+from benchmarks.live_app import IMPORT_TIMEOUT_S, VIEWPORT, TimedPage, import_report, write_synthetic  # noqa: E402
 from tests.web.live import free_port, serve  # noqa: E402
 
 SAMPLES_DEFAULT = 1_000_000
@@ -50,12 +51,9 @@ TARGET_DRAWN_S = 1.5
 TARGET_ZOOM_MS = 100.0
 TARGET_SEARCH_MS = 200.0
 TARGET_SPEEDUP = 5.0
-PAGE_TIMEOUT_MS = 180_000  # speedscope needs several seconds for a million samples
-IMPORT_TIMEOUT_S = 600  # upload and import of the ~200 MB file; also the server's request limit
 UPLOAD_HEADROOM_BYTES = 1024 * 1024  # the multipart envelope around the file
 SEARCH_TEXT = "step_1"
 SETTLE_MS = 500  # pause after the first drawing, as a person would, before clicking
-VIEWPORT = {"width": 1400, "height": 900}
 UPLOAD_NAME = "synthetic.speedscope.json"
 
 # speedscope draws frame names with fillText on a 2D canvas: note when the first one is painted.
@@ -63,39 +61,16 @@ SPEEDSCOPE_PROBE = """
 (() => {
   const prefixes = %s;
   const fillText = CanvasRenderingContext2D.prototype.fillText;
+  let labelled = false;
   CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
-    if (window.__frameLabelAt === undefined && typeof text === "string" && prefixes.some((p) => text.startsWith(p))) {
-      window.__frameLabelAt = performance.now();
+    if (!labelled && typeof text === "string" && prefixes.some((p) => text.startsWith(p))) {
+      labelled = true;
+      performance.mark("speedscope:label");
     }
     return fillText.call(this, text, ...rest);
   };
 })();
 """
-
-
-def load_generator():
-    """``write_pyspy_file(path, samples)`` from benchmarks/ingest.py."""
-    spec = importlib.util.spec_from_file_location("ingest_benchmark", ROOT / "benchmarks" / "ingest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_pyspy_file
-
-
-def import_report(base_url: str, source: Path) -> dict:
-    """POST the file to the API as ``profile`` (multipart, like ``curl -F profile=@file``); the report's document."""
-    boundary = secrets.token_hex(16)
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="profile"; filename="{UPLOAD_NAME}"\r\n'
-            "Content-Type: application/json\r\n\r\n").encode()
-    body = head + source.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{base_url}/api/v1/reports", data=body, method="POST",
-                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=IMPORT_TIMEOUT_S) as response:
-        created = json.loads(response.read())
-    with urllib.request.urlopen(created["api_url"], timeout=IMPORT_TIMEOUT_S) as response:
-        document = json.loads(response.read())
-    if document["status"] != "done":
-        raise RuntimeError(f"the import did not finish: {document.get('outcome')}")
-    return document
 
 
 def artifact_size_mb(url: str) -> float:
@@ -106,38 +81,26 @@ def artifact_size_mb(url: str) -> float:
 
 def measure_flamegraph(browser, url: str) -> dict:
     """Seconds to the first drawing, milliseconds of one zoom and one search, and the root frames' names."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(url)
-    page.wait_for_function("() => performance.getEntriesByName('flamegraph:drawn').length > 0",
-                           timeout=PAGE_TIMEOUT_MS)
-    drawn_s = page.evaluate("performance.getEntriesByName('flamegraph:drawn')[0].startTime") / 1000
-    # Where the time went: the page's HTML received, flame.json received (then parsed and drawn).
-    page_s, flame_json_s = page.evaluate("""() => [
-        performance.getEntriesByType('navigation')[0].responseEnd,
-        performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('/flame.json')).responseEnd,
-    ]""")
-    page.wait_for_timeout(SETTLE_MS)
-    page.evaluate("document.getElementById('flamegraph').scrollIntoView()")
-    x, y = widest_frame_centre(page, depth=3)
-    page.mouse.click(x, y)
-    zoom_ms = page.evaluate("performance.getEntriesByName('flamegraph:zoom', 'measure').at(-1).duration")
-    page.locator("#flamegraph .fg-search").fill(SEARCH_TEXT)
-    search_ms = page.evaluate("performance.getEntriesByName('flamegraph:search', 'measure').at(-1).duration")
-    matched = page.locator("#flamegraph .fg-match").text_content()
-    roots = page.evaluate(f"""() => {{
-        const graph = {GRAPH}, tree = graph.data.tree(0, 'function'), scene = graph.scene();
-        const names = [];
-        for (let i = 1; i < tree.n; i++) if (tree.depth[i] === 1) names.push(scene.labelOf(i));
-        return names;
-    }}""")
-    context.close()
-    if errors:
-        raise RuntimeError(f"the report page failed: {errors}")
-    return {"drawn_s": drawn_s, "zoom_ms": zoom_ms, "search_ms": search_ms, "matched": matched, "roots": roots,
-            "page_s": page_s / 1000, "flame_json_s": flame_json_s / 1000}
+    with TimedPage(browser, url, "flamegraph:drawn") as timed:
+        page = timed.page
+        # Where the time went: the page's HTML received, flame.json received (then parsed and drawn).
+        page_s, flame_json_s = timed.received_s("/flame.json")
+        page.wait_for_timeout(SETTLE_MS)
+        page.evaluate("document.getElementById('flamegraph').scrollIntoView()")
+        x, y = widest_frame_centre(page, depth=3)
+        page.mouse.click(x, y)
+        zoom_ms = page.evaluate("performance.getEntriesByName('flamegraph:zoom', 'measure').at(-1).duration")
+        page.locator("#flamegraph .fg-search").fill(SEARCH_TEXT)
+        search_ms = page.evaluate("performance.getEntriesByName('flamegraph:search', 'measure').at(-1).duration")
+        matched = page.locator("#flamegraph .fg-match").text_content()
+        roots = page.evaluate(f"""() => {{
+            const graph = {GRAPH}, tree = graph.data.tree(0, 'function'), scene = graph.scene();
+            const names = [];
+            for (let i = 1; i < tree.n; i++) if (tree.depth[i] === 1) names.push(scene.labelOf(i));
+            return names;
+        }}""")
+    return {"drawn_s": timed.drawn_s, "zoom_ms": zoom_ms, "search_ms": search_ms, "matched": matched,
+            "roots": roots, "page_s": page_s, "flame_json_s": flame_json_s}
 
 
 def widest_frame_centre(page, depth: int) -> tuple[float, float]:
@@ -159,18 +122,8 @@ def widest_frame_centre(page, depth: int) -> tuple[float, float]:
 
 def measure_speedscope(browser, url: str, prefixes: list[str]) -> float:
     """Seconds from navigation to speedscope's first painted frame label."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(SPEEDSCOPE_PROBE % json.dumps(prefixes))
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(url)
-    page.wait_for_function("() => window.__frameLabelAt !== undefined", timeout=PAGE_TIMEOUT_MS)
-    drawn_s = page.evaluate("window.__frameLabelAt") / 1000
-    context.close()
-    if errors:
-        raise RuntimeError(f"speedscope failed: {errors}")
-    return drawn_s
+    with TimedPage(browser, url, "speedscope:label", SPEEDSCOPE_PROBE % json.dumps(prefixes)) as timed:
+        return timed.drawn_s
 
 
 def report(rounds: list[dict]) -> bool:
@@ -193,57 +146,89 @@ def report(rounds: list[dict]) -> bool:
     return all(met for *_, met in rows)
 
 
-def measure_rounds(report_url: str, speedscope_url: str, repeat: int) -> list[dict]:
-    """``repeat`` rounds in one headless Chromium: the report page, then speedscope."""
-    from playwright.sync_api import sync_playwright
-
+def measure_rounds(browser, report_url: str, speedscope_url: str, repeat: int) -> list[dict]:
+    """``repeat`` rounds: the report page, then speedscope."""
     rounds = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            for number in range(max(repeat, 1)):
-                figures = measure_flamegraph(browser, report_url)
-                prefixes = sorted({name[:5] for name in figures["roots"]})
-                figures["speedscope_s"] = measure_speedscope(browser, speedscope_url, prefixes)
-                print(f"round {number + 1}: page received {figures['page_s']:.3f} s, flame.json received "
-                      f"{figures['flame_json_s']:.3f} s, flamegraph drawn {figures['drawn_s']:.3f} s, "
-                      f"zoom {figures['zoom_ms']:.1f} ms, search {figures['search_ms']:.1f} ms; "
-                      f"speedscope drawn {figures['speedscope_s']:.3f} s", flush=True)
-                rounds.append(figures)
-        finally:
-            browser.close()
+    for number in range(max(repeat, 1)):
+        figures = measure_flamegraph(browser, report_url)
+        prefixes = sorted({name[:5] for name in figures["roots"]})
+        figures["speedscope_s"] = measure_speedscope(browser, speedscope_url, prefixes)
+        print(f"round {number + 1}: page received {figures['page_s']:.3f} s, flame.json received "
+              f"{figures['flame_json_s']:.3f} s, flamegraph drawn {figures['drawn_s']:.3f} s, "
+              f"zoom {figures['zoom_ms']:.1f} ms, search {figures['search_ms']:.1f} ms; "
+              f"speedscope drawn {figures['speedscope_s']:.3f} s", flush=True)
+        rounds.append(figures)
     return rounds
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Import the synthetic profile into a real server, measure both viewers ``--repeat`` times."""
+    """Import the synthetic profile (and its changed second run) into a real server, measure
+    the report page and speedscope, then the comparison, ``--repeat`` times each."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=SAMPLES_DEFAULT, help="samples in the synthetic profile")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
+    parser.add_argument("--skip-compare", action="store_true", help="no second profile, no compare figures")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="flamedeck-browser-bench-") as scratch:
         scratch_dir = Path(scratch)
         scratch_dir.chmod(0o711)  # the server's sandbox user must be able to reach the data directory
-        source = scratch_dir / UPLOAD_NAME
-        started = time.perf_counter()
-        load_generator()(source, args.samples)
-        print(f"synthetic py-spy file: {args.samples:,} samples, {source.stat().st_size / 1e6:.0f} MB, "
-              f"written in {time.perf_counter() - started:.1f} s", flush=True)
-        settings = {"MAX_UPLOAD_BYTES": source.stat().st_size + UPLOAD_HEADROOM_BYTES,
-                    "WEB_TIMEOUT_S": IMPORT_TIMEOUT_S}
-        with serve(scratch_dir / "data", free_port(), fast=False, log_path=scratch_dir / "serve.log",
-                   **settings) as (_process, base_url):
+        sources = {"base": scratch_dir / UPLOAD_NAME}
+        if not args.skip_compare:
+            sources["head"] = scratch_dir / f"changed.{UPLOAD_NAME}"
+        for side, source in sources.items():
             started = time.perf_counter()
-            document = import_report(base_url, source)
-            print(f"imported through POST /api/v1/reports in {time.perf_counter() - started:.1f} s "
-                  f"(upload, import, statistics, every export, storage): "
-                  f"{document['summary']['total_samples']:,} samples", flush=True)
-            artifacts = document["artifacts"]
+            write_synthetic(source, args.samples, change=compare.change_for_head if side == "head" else None)
+            print(f"synthetic py-spy file ({side}): {args.samples:,} samples, {source.stat().st_size / 1e6:.0f} MB, "
+                  f"written in {time.perf_counter() - started:.1f} s", flush=True)
+        settings = {"MAX_UPLOAD_BYTES": max(s.stat().st_size for s in sources.values()) + UPLOAD_HEADROOM_BYTES,
+                    "WEB_TIMEOUT_S": IMPORT_TIMEOUT_S, "WEB_PROCESSES": 1}
+        data_dir = scratch_dir / "data"
+        with serve(data_dir, free_port(), fast=False, log_path=scratch_dir / "serve.log",
+                   **settings) as (_process, base_url):
+            documents = {side: timed_import(base_url, source, side) for side, source in sources.items()}
+            artifacts = documents["base"]["artifacts"]
             print(f"flame.json {artifact_size_mb(artifacts['flame.json']):.1f} MB, .speedscope.json "
                   f"{artifact_size_mb(artifacts['profile.speedscope.json']):.1f} MB (uncompressed)", flush=True)
-            rounds = measure_rounds(document["url"], document["speedscope_url"], args.repeat)
-    return 0 if report(rounds) else 1
+            with chromium() as browser:
+                rounds = measure_rounds(browser, documents["base"]["url"], documents["base"]["speedscope_url"],
+                                        args.repeat)
+                if not args.skip_compare:
+                    ids = documents["base"]["id"], documents["head"]["id"]
+                    warm = compare.measure(browser, base_url, *ids, args.repeat, "warm: first call, then kept")
+        if not args.skip_compare:
+            # The same data, a server that keeps nothing in memory: every request is a first one.
+            with serve(data_dir, free_port(), fast=False, log_path=scratch_dir / "serve-cold.log",
+                       **settings, REPORT_CACHE_BYTES=0) as (_process, base_url), chromium() as browser:
+                cold = compare.measure(browser, base_url, *ids, args.repeat, "cold")
+    met = report(rounds)
+    if not args.skip_compare:
+        # The warm server's first API call and first page computed the pair: they are cold figures.
+        warm_kept = {"api_s": warm["api_s"][1:] or warm["api_s"], "pages": warm["pages"][1:] or warm["pages"]}
+        met = compare.report(cold, warm_kept) and met
+    return 0 if met else 1
+
+
+def timed_import(base_url: str, source: Path, side: str) -> dict:
+    started = time.perf_counter()
+    document = import_report(base_url, source, UPLOAD_NAME)
+    print(f"{side} imported through POST /api/v1/reports in {time.perf_counter() - started:.1f} s "
+          f"(upload, import, statistics, every export, storage): "
+          f"{document['summary']['total_samples']:,} samples", flush=True)
+    return document
+
+
+@contextmanager
+def chromium():
+    """One headless Chromium for all the rounds."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":

@@ -132,9 +132,12 @@ def _thread_sequence(rng: random.Random, pool_size: int, samples: int) -> list[i
     return sequence
 
 
-def write_profiles(path: Path, collapsed_path: Path, samples: int) -> dict:
+def write_profiles(path: Path, collapsed_path: Path, samples: int, change=None) -> dict:
     """A py-spy 0.4.3 style speedscope file with ``samples`` samples over THREADS threads,
-    and the same stacks as a collapsed file (line-level, as flamegraph.pl reads them)."""
+    and the same stacks as a collapsed file (line-level, as flamegraph.pl reads them).
+
+    ``change(thread, pool, sequence, first)``, when given, returns each thread's (pool,
+    sequence) altered: the browser benchmark's second run of the same program."""
     rng = random.Random(SEED)
     names = ["MainThread"] + [f"worker-{k}" for k in range(1, THREADS)]
     weight = b"%g" % INTERVAL_S
@@ -148,6 +151,8 @@ def write_profiles(path: Path, collapsed_path: Path, samples: int) -> dict:
             share = samples // THREADS + (1 if k < samples % THREADS else 0)
             pool = _stack_pool(rng, k, DISTINCT_STACKS // THREADS, first)
             sequence = _thread_sequence(rng, len(pool), share)
+            if change is not None:
+                pool, sequence = change(k, pool, sequence, first)
             encoded = [b"[" + b",".join(b"%d" % frame for frame in stack) + b"]" for stack in pool]
             used = Counter(sequence)
             distinct += len(used)
