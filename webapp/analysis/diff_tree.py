@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.analysis.flame_merge import merge_flame_trees
 from webapp.profiles.exporters.flame_tree import clean_text
 from webapp.profiles.model import Profile, Thread
 
@@ -133,37 +134,7 @@ def readable_flame_tree(document: Any) -> bool:
 def diff_tree_from_flame(base: dict[str, Any], head: dict[str, Any], level: str = "function") -> dict[str, Any]:
     """The same merged tree from two reports' ``flame.json`` documents (their trees of ``level``,
     "function" or "line", already aggregated): far cheaper than reading two profiles, which it needs not."""
-    merged = _MergedTree()
-    by_line = level == "line"
-    for side, document in ((1, head), (0, base)):
-        frames, files = document["frames"], document["files"]
-        tree = document["trees"][level]
-        function_of: dict[int, int] = {}
-        node_of = [0] * len(tree["depth"])
-        chain: list[int] = []
-        for node, (node_depth, frame) in enumerate(zip(tree["depth"], tree["frame"])):
-            del chain[node_depth:]
-            if node:
-                if frame not in function_of:
-                    key: tuple = (frames["name"][frame], files[frames["file"][frame]])
-                    if by_line:
-                        key += (frames["line"][frame],)
-                    function_of[frame] = merged.function(key, frames["line"][frame])
-                node_of[node] = merged.child(chain[-1], function_of[frame])
-            chain.append(node_of[node])
-        for view in document["views"]:
-            if view["kind"] == "all":
-                for node, count in zip(view[level]["node"], view[level]["self"]):
-                    merged.selves[node_of[node]][side] += count
-            elif view["kind"] == "thread":
-                counts = merged.thread(view["label"], side, view["samples"])
-                for node, count in zip(view[level]["node"], view[level]["self"]):
-                    counts.setdefault(node_of[node], [0, 0])[side] += count
-    sides = [{"name": d["name"], "samples": d["sample_count"], "interval_s": d["interval_s"]} for d in (base, head)]
-    result = merged.document(*sides)
-    if by_line:
-        result["level"] = "line"
-    return result
+    return merge_flame_trees(base, head, level)
 
 
 def thread_label(thread: Thread) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
@@ -42,8 +44,11 @@ def show(base: str, head: str):
 def tree(base: str, head: str):
     """The merged call tree the page's differential flamegraph draws (``?level=line``: grouped by line)."""
     level = "line" if request.args.get("level") == "line" else "function"
-    data = comparisons.diff_tree_json(comparisons.load_pair(base, head), level)
-    return Response(data, content_type="application/json", headers={"Cache-Control": "public, max-age=3600"})
+    data = comparisons.diff_tree_gzip(comparisons.load_pair(base, head), level)
+    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+    if request.accept_encodings["gzip"] > 0:
+        return Response(data, content_type="application/json", headers=headers | {"Content-Encoding": "gzip"})
+    return Response(gzip.decompress(data), content_type="application/json", headers=headers)
 
 
 @bp.get("/<base>...<head>/diff.collapsed.txt")

@@ -6,6 +6,7 @@ a pair's function table and diff tree once and keeps them in the finished-report
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ COLLAPSED_ARTIFACT = "profile.collapsed.txt"
 FLAME_ARTIFACT = "flame.json"
 # A report's id as pasted: the id itself, or any link whose path has /r/<id> or ends in it.
 REPORT_LINK = re.compile(r"(?:/r/|^)([A-Za-z0-9_-]{8,64})(?:[/?#]|$)")
+DIFF_TREE_GZIP_LEVEL = 1  # fastest: the tree is built on a request's time
 ROW_BYTES = 400  # what one function row costs in memory, about
 PROFILE_RUN_BYTES = 8  # a run of samples in a Profile: two 4-byte array items
 PROFILE_FRAME_BYTES = 40  # a frame, or a frame's place in a stack tuple (pointer + int), about
@@ -126,11 +128,13 @@ def document(pair: Pair, threshold_points: float = 0.0) -> dict[str, Any]:
     return result
 
 
-def diff_tree_json(pair: Pair, level: str = "function") -> bytes:
+def diff_tree_gzip(pair: Pair, level: str = "function") -> bytes:
     """The merged tree the differential flamegraph draws, grouped by ``level`` ("function" or
-    "line"), serialised once per process. By line needs both reports' flame.json: a report
-    made before it was kept has only its function-level profile, and that says no sampled lines."""
-    key = ("diff-tree", pair.base.id, pair.head.id, level)
+    "line"), as gzip-compressed JSON built once per process: two long runs make a tree of millions
+    of nodes, tens of MB of JSON, a few MB compressed (so it fits the cache, and the browser
+    downloads that much less). By line needs both reports' flame.json: a report made before it
+    was kept has only its function-level profile, and that says no sampled lines."""
+    key = ("diff-tree-gzip", pair.base.id, pair.head.id, level)
     data = get_cache().get(key)
     if data is None:
         flames = [_flame_document(report) for report in (pair.base, pair.head)]
@@ -141,7 +145,8 @@ def diff_tree_json(pair: Pair, level: str = "function") -> bytes:
                        "kept their flame tree. Group by function instead.")
         else:
             tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
-        data = orjson.dumps(tree)
+        del flames
+        data = gzip.compress(orjson.dumps(tree), compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
         get_cache().put(key, data, len(data))
     return data
 
@@ -153,7 +158,7 @@ def _flame_document(report: Report) -> Any:
 
 
 def diff_svg(pair: Pair, widths: str) -> bytes:
-    return render_diff_svg(orjson.loads(diff_tree_json(pair)), widths=widths)
+    return render_diff_svg(orjson.loads(gzip.decompress(diff_tree_gzip(pair))), widths=widths)
 
 
 def collapsed_diff(pair: Pair) -> bytes:
