@@ -69,9 +69,13 @@ class TimedPage:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(url)
-        self.page.wait_for_function(f"() => performance.getEntriesByName({mark!r}).length > 0",
-                                    timeout=PAGE_TIMEOUT_MS)
+        try:
+            self.page.goto(url)
+            self.page.wait_for_function(f"() => performance.getEntriesByName({mark!r}).length > 0",
+                                        timeout=PAGE_TIMEOUT_MS)
+        except Exception:
+            self.context.close()
+            raise
         self.drawn_s = self.page.evaluate(f"performance.getEntriesByName({mark!r})[0].startTime") / 1000
 
     def received_s(self, resource_suffix: str) -> tuple[float, float]:

@@ -32,6 +32,11 @@ def test_the_description_is_openapi_3_1_and_covers_every_api_operation(client):
     # Generated from the marshmallow schemas: a nullable field is a 3.1 type list, not 3.0's "nullable".
     report = document["components"]["schemas"]["Report"]
     assert report["properties"]["finished_at"]["type"] == ["number", "null"]
+    # Every form field is in the body's schema, the files as OpenAPI 3.1 file parts.
+    submission = document["components"]["schemas"]["Submission"]["properties"]
+    assert {"baseline", "script_name", "code", "profile"} <= set(submission)
+    assert submission["profile"] == submission["script"] | {"description": submission["profile"]["description"]}
+    assert submission["profile"]["contentMediaType"] == "application/octet-stream"
     compared = document["paths"]["/api/v1/compare/{base}/{head}"]["get"]["responses"]
     assert set(compared["200"]["content"]) == {"application/json", "text/markdown"}
     assert {"400", "404", "409"} <= set(compared)

@@ -32,11 +32,6 @@ def create():
     ---
     post:
       summary: Submit a script to profile, or a profile to import
-      description: >-
-        Two more optional text fields: baseline, the id of an earlier report to compare with (the
-        finished report's document then carries the comparison under baseline.comparison); and, with
-        code, script_name, the file name to give the pasted script (ends in .py), so that it compares
-        with an earlier run of the same file.
       security: [{}, {uploadToken: []}]
       requestBody:
         required: true

@@ -97,20 +97,26 @@ class EnvironmentSchema(Schema):
     note = _text("Present when the operator chose the interpreter (FLAMEDECK_SANDBOX_PYTHON).")
 
 
+FILE_PART = "application/octet-stream"  # any file: the server reads its content to know what it is
+
+
 class SubmissionSchema(Schema):
     """The form fields of ``POST /api/v1/reports`` (multipart/form-data): one source, then options.
 
-    Two more text fields, ``baseline`` and ``script_name``, are described in the operation's
-    description, not here: with them among the properties, schemathesis 3's negative-data
-    generator fails on the binary fields ("Unsupported type: 'Binary'"), whatever their order."""
+    A file field is a string with ``contentMediaType`` (OpenAPI 3.1's way to say "a file part"),
+    not ``format: binary`` (3.0's). For ``format: binary`` schemathesis 4 draws a ``Binary`` stand-in
+    object, and some of its negative-data draws check a whole body with the jsonschema_rs validator,
+    which refuses that type ("Unsupported type: 'Binary'"): with schemathesis 4.32 that happened
+    once ``baseline`` and ``script_name`` were among the properties too."""
 
-    script = fields.Raw(metadata={"type": "string", "format": "binary", "description": "A .py file to profile."})
+    script = fields.Raw(metadata={"type": "string", "contentMediaType": FILE_PART,
+                                  "description": "A .py file to profile."})
     code = _text("Python source to profile.")
     example = _text("The name of an example script (see the home page).")
-    project = fields.Raw(metadata={"type": "string", "format": "binary",
+    project = fields.Raw(metadata={"type": "string", "contentMediaType": FILE_PART,
                                    "description": "A project: a .zip, or several files (repeat the field)."})
     entry = _text("The project's entry script (path inside the project), when it is not obvious.")
-    profile = fields.Raw(metadata={"type": "string", "format": "binary",
+    profile = fields.Raw(metadata={"type": "string", "contentMediaType": FILE_PART,
                                    "description": "A profile file to import instead, in any supported format "
                                                   "(speedscope, collapsed stacks, perf script, .cpuprofile, Trace "
                                                   "Event, pprof, pyinstrument, Firefox Profiler, Austin, cProfile); "
@@ -124,6 +130,10 @@ class SubmissionSchema(Schema):
     subprocesses = _text("Profile child processes too (on/off).")
     nonblocking = _text("Do not pause the script while sampling (on/off).")
     coverage = _text("Measure line and branch coverage in a second run after the profiled one (on/off; default on).")
+    baseline = _text("The id of an earlier report to compare with: the finished report's document then carries "
+                     "the comparison under baseline.comparison.")
+    script_name = _text("With code: the file name to give the pasted script (ends in .py), so that it compares "
+                        "with an earlier run of the same file.")
 
 
 class CompareSideSchema(Schema):

@@ -15,17 +15,18 @@ export class DiffTree {
     this.frame = doc.frame;
     this.level = doc.level === "line" ? "line" : "function";
     const count = doc.depth.length;
+    // Typed arrays, not a list of children per node: a long run's tree has millions of nodes.
+    // In pre-order a node's first child is the next node, and each child's subtree is followed
+    // by its next sibling, so the subtree sizes are all the layout needs to walk the children.
     this.parent = new Int32Array(count).fill(-1);
-    this.children = Array.from({ length: count }, () => []);
+    this.size = new Int32Array(count).fill(1);
     const chain = [];
     for (let node = 0; node < count; node += 1) {
       chain.length = doc.depth[node];
-      if (chain.length) {
-        this.parent[node] = chain[chain.length - 1];
-        this.children[this.parent[node]].push(node);
-      }
+      if (chain.length) this.parent[node] = chain[chain.length - 1];
       chain.push(node);
     }
+    for (let node = count - 1; node > 0; node -= 1) this.size[this.parent[node]] += this.size[node];
     this.views = doc.views || [{ label: "All threads", base_samples: doc.base.samples, head_samples: doc.head.samples }];
     this.interval = { base: doc.base.interval_s || 0, head: doc.head.interval_s || 0 };
     this.setView(0);
@@ -130,7 +131,7 @@ export class DiffTree {
       if (width < minWidth || total[node] <= 0) continue;
       boxes.push({ node, x, width, row });
       let left = x;
-      for (const child of this.children[node]) {
+      for (let child = node + 1; child < node + this.size[node]; child += this.size[child]) {
         const childWidth = total[child] / whole;
         pending.push([child, left, childWidth, row + 1]);
         left += childWidth;
