@@ -1,17 +1,21 @@
-"""Browser benchmark: the report page's flamegraph against the bundled speedscope, 1M samples.
+"""Browser benchmark: the report page's flamegraph against the bundled speedscope, and the
+comparison of two runs (``benchmarks/compare.py``), 1M samples each, in one run.
 
     .venv/bin/python benchmarks/browser.py                  # 1,000,000 samples, 3 rounds
     .venv/bin/python benchmarks/browser.py --samples 100000 --repeat 1   # quick run
+    .venv/bin/python benchmarks/browser.py --samples 5000000 --repeat 1 --skip-compare --skip-speedscope
 
 Writes the synthetic py-spy file of ``benchmarks/ingest.py`` (same generator, same
-seed), starts the real app (``flamedeck serve``: gunicorn + job worker, on a fresh data
-directory and a free loopback port, the upload limit raised to fit the file) and imports
-the file as a report through the API, ``POST /api/v1/reports`` with ``profile=@file``, as
-curl would. Then one headless Chromium measures, per round, each page in a fresh browser
-context (so nothing comes from the browser's cache):
+seed) and a second run of the same program (see ``benchmarks/compare.py``), starts the
+real app (``flamedeck serve``: gunicorn with one web process + job worker, on a fresh
+data directory and a free loopback port, the upload limit raised to fit the files) and
+imports both as reports through the API, ``POST /api/v1/reports`` with ``profile=@file``,
+as curl would, waiting for the worker to finish each. Then one headless Chromium
+measures, per round, each page in a fresh browser context (so nothing comes from the
+browser's cache):
 
 * navigation -> flamegraph drawn: the ``flamegraph:drawn`` performance mark that
-  ``static/js/flamegraph.js`` sets after its first drawing on the report page
+  ``static/js/flamegraph/graph.js`` sets after its first drawing on the report page
   (``/r/<token>``: the page itself, the module, fetching and parsing ``flame.json``;
   each round also prints when the page's HTML and ``flame.json`` were received);
 * one click-zoom into the widest frame at depth 3, half a second after the first
@@ -19,11 +23,14 @@ context (so nothing comes from the browser's cache):
 * one search typed into the search box (``flamegraph:search`` measure);
 * navigation -> speedscope drawn: the first frame label the bundled speedscope paints
   on its canvas, opened as the report page's "Open in speedscope" link does
-  (``/speedscope/index.html#profileURL=/r/<token>/profile.speedscope.json``).
+  (``/speedscope/index.html#profileURL=/r/<token>/profile.speedscope.json``); when its
+  tab crashes or draws nothing in time, that is printed and not tried again;
+* the comparison of the two reports: ``benchmarks/compare.py``'s figures.
 
-Medians over the rounds are printed with the targets: drawn <= 1.5 s, zoom <= 100 ms,
-search <= 200 ms, and at least 5 times faster than speedscope. Exit status 1 when a
-target is missed.
+Medians over the rounds are printed with the targets: drawn <= 1.5 s (<= 2 s above 1M
+samples, issue 11's 5M target), zoom <= 100 ms, search <= 200 ms, at least 5 times faster
+than speedscope (judged only when speedscope drew), compare API <= 1 s and navigation ->
+diff flamegraph drawn <= 2 s. Exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from tests.web.live import free_port, serve  # noqa: E402
 
 SAMPLES_DEFAULT = 1_000_000
 TARGET_DRAWN_S = 1.5
+TARGET_DRAWN_BIG_S = 2.0  # issue 11: the report page of a 5M-sample profile (above SAMPLES_DEFAULT)
 TARGET_ZOOM_MS = 100.0
 TARGET_SEARCH_MS = 200.0
 TARGET_SPEEDUP = 5.0
@@ -133,14 +141,15 @@ def measure_speedscope(browser, url: str, prefixes: list[str]) -> float | str:
         return str(error).splitlines()[0]
 
 
-def report(rounds: list[dict]) -> bool:
+def report(rounds: list[dict], samples: int) -> bool:
     """Print the medians against the targets; True when every target is met."""
+    target_drawn_s = TARGET_DRAWN_S if samples <= SAMPLES_DEFAULT else TARGET_DRAWN_BIG_S
     def median(key: str) -> float:
         return statistics.median(r[key] for r in rounds)
 
     drawn, zoom, search = median("drawn_s"), median("zoom_ms"), median("search_ms")
     rows = [
-        ("navigation -> flamegraph drawn", f"{drawn:.3f} s", f"<= {TARGET_DRAWN_S} s", drawn <= TARGET_DRAWN_S),
+        ("navigation -> flamegraph drawn", f"{drawn:.3f} s", f"<= {target_drawn_s} s", drawn <= target_drawn_s),
         ("click-zoom", f"{zoom:.1f} ms", f"<= {TARGET_ZOOM_MS:.0f} ms", zoom <= TARGET_ZOOM_MS),
         (f"search {SEARCH_TEXT!r}", f"{search:.1f} ms", f"<= {TARGET_SEARCH_MS:.0f} ms", search <= TARGET_SEARCH_MS),
     ]
@@ -223,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             with serve(data_dir, free_port(), fast=False, log_path=scratch_dir / "serve-cold.log",
                        **settings, REPORT_CACHE_BYTES=0) as (_process, base_url), chromium() as browser:
                 cold = compare.measure(browser, base_url, *ids, args.repeat, "cold")
-    met = report(rounds)
+    met = report(rounds, args.samples)
     if not args.skip_compare:
         # The warm server's first API call and first page computed the pair: they are cold figures.
         warm_kept = {"api_s": warm["api_s"][1:] or warm["api_s"], "pages": warm["pages"][1:] or warm["pages"]}

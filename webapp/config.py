@@ -138,6 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPORT_RECHECK_S", 1.0, "s",
             "How long a web process serves a finished report from memory before checking it still exists "
             "(a report deleted through another process may be served that long); 0 checks every request."),
+    Setting("COMPARE_FUNCTION_ROWS", 200, "rows",
+            "Functions listed on a compare page, in its default order (significant changes first, largest "
+            "first); the compare API has them all. Thousands of rows would slow the page's first picture."),
     Setting("HOT_FUNCTION_ROWS", 50, "rows",
             "Hot functions listed on a report page (all of them are in the downloads and the API)."),
     # The web server started by `flamedeck serve`

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from webapp.store import FINAL_STATUSES, Report
@@ -27,11 +27,15 @@ def show(base: str, head: str):
     """The compare page: differential flamegraph, function table, options and static metrics."""
     pair = comparisons.load_pair(base, head)
     document = comparisons.document(pair)
-    for row in document["functions"]:
+    shown = current_app.config["COMPARE_FUNCTION_ROWS"]
+    functions = document["functions"][:shown]
+    for row in functions:
         row["where"] = display_file(row["file"], pair.head.script_name)
     tokens = {"base": base, "head": head}
     return render_template(
-        "compare.html", pair=pair, doc=document,
+        "compare.html", pair=pair, doc=document, functions=functions,
+        functions_hidden=max(len(document["functions"]) - shown, 0),
+        api_url=url_for("api.compare", **tokens),
         base_options=describe_options(pair.base.options), head_options=describe_options(pair.head.options),
         diff_url=url_for("compare.tree", **tokens),
         collapsed_url=url_for("compare.collapsed", **tokens),
