@@ -107,7 +107,9 @@ class SubmissionSchema(Schema):
     not ``format: binary`` (3.0's). For ``format: binary`` schemathesis 4 draws a ``Binary`` stand-in
     object, and some of its negative-data draws check a whole body with the jsonschema_rs validator,
     which refuses that type ("Unsupported type: 'Binary'"): with schemathesis 4.32 that happened
-    once ``baseline`` and ``script_name`` were among the properties too."""
+    in the fuzzing phase once ``baseline`` and ``script_name`` were among the properties too (the
+    same class of crash as schemathesis's issue 4268 and pull request 3547, in other phases).
+    apispec passes ``contentMediaType`` on through ``openapi.content_keywords``."""
 
     script = fields.Raw(metadata={"type": "string", "contentMediaType": FILE_PART,
                                   "description": "A .py file to profile."})

@@ -45,14 +45,16 @@ def document():
 
 def build(app: Flask) -> dict:
     """The OpenAPI document of ``app``'s API blueprint."""
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="flamedeck",
         version=version("flamedeck"),
         openapi_version="3.1.0",
-        plugins=[FlaskPlugin(), MarshmallowPlugin()],
+        plugins=[FlaskPlugin(), marshmallow],
         info={"description": "Profile a Python script with py-spy inside a sandbox, or import a profile; "
                              "read the report and its downloads. Errors are JSON: {\"error\": \"<sentence>\"}."},
     )
+    marshmallow.converter.add_attribute_function(content_keywords)
     for name, schema in SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     for name, scheme in SECURITY_SCHEMES.items():
@@ -62,3 +64,9 @@ def build(app: Flask) -> dict:
             if endpoint.startswith("api."):
                 spec.path(view=view, app=app)
     return spec.to_dict()
+
+
+def content_keywords(_converter, field, **_kwargs) -> dict:
+    """JSON Schema's content keywords from a field's metadata: apispec passes on only the keywords
+    it knows, and OpenAPI 3.1 describes a file part of a multipart body with ``contentMediaType``."""
+    return {key: field.metadata[key] for key in ("contentMediaType", "contentEncoding") if key in field.metadata}
