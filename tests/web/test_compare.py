@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 
 from sqlalchemy import delete
 
@@ -91,6 +93,14 @@ def test_the_page_and_its_downloads(client, store):
     assert tree["format"] == "flamedeck-diff-tree" and tree["head"]["samples"] == 1000
     by_line = client.get(f"/compare/{base.token}...{head.token}/diff.json?level=line").get_json()
     assert by_line["level"] == "line" and by_line["head"]["samples"] == 1000 and "level" not in tree
+    packed = client.get(f"/compare/{base.token}...{head.token}/diff.json", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(packed.data)) == tree
+    # A long table is cut to COMPARE_FUNCTION_ROWS on the page, in its order, saying so.
+    listed = len(client.get(f"/api/v1/compare/{base.token}/{head.token}").get_json()["functions"])
+    client.application.config["COMPARE_FUNCTION_ROWS"] = 2
+    short = client.get(f"/compare/{base.token}...{head.token}").get_data(as_text=True)
+    assert short.count('<td class="fn-name">') == 2 and "<code>hot</code>" in short
+    assert f"{listed - 2} more functions with smaller changes are not listed here" in short
 
 
 def test_grouping_by_line_says_why_when_a_report_kept_no_flame_tree(client, store):
