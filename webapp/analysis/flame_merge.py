@@ -1,4 +1,4 @@
-"""Two reports' ``flame.json`` function trees merged into the diff tree, with whole-array operations.
+"""Two reports' ``flame.json`` call trees merged into the diff tree, with whole-array operations.
 
 The same document as :func:`webapp.analysis.diff_tree.diff_tree` (see that module's docstring),
 built from two trees that are already aggregated. A long server run's function tree has about
@@ -10,7 +10,7 @@ is a numpy operation over one depth level of both trees at a time (a call tree o
    (functions are keyed by name and file, by line also the line; numbered head first so that
    head's lines win);
 2. level by level, a merged node is a distinct (merged parent, function) pair of either side;
-3. subtree sizes bottom-up, then pre-order places top-down, children ordered by (name, file);
+3. subtree sizes bottom-up, then pre-order places top-down, children ordered by their key;
 4. self counts and thread views are summed onto the merged nodes.
 """
 
@@ -59,7 +59,8 @@ def _by_first_appearance(values: np.ndarray, limit: int) -> np.ndarray:
 
 def _indices_by_level(depth: np.ndarray) -> list[np.ndarray]:
     """The nodes of each depth, in pre-order (a stable sort on 16-bit keys is a radix sort)."""
-    order = np.argsort(depth.astype(np.int16), kind="stable")
+    keys = depth.astype(np.int16) if depth.max(initial=0) <= np.iinfo(np.int16).max else depth
+    order = np.argsort(keys, kind="stable")
     bounds = np.searchsorted(depth[order], np.arange(int(depth.max(initial=0)) + 2))
     return [order[bounds[level]:bounds[level + 1]] for level in range(len(bounds) - 1)]
 
