@@ -84,8 +84,10 @@ def fill_thread(thread: Thread, runs: Runs, stack_of_key: Sequence[int]) -> None
     the same stack (e.g. after synthetic frames were stripped) are merged.
     Raises OverflowError when one run exceeds the model's counter.
     """
-    counts = np.frombuffer(runs.counts, dtype=np.uint64) if runs.counts else np.zeros(0, np.uint64)
-    ids = np.asarray(stack_of_key, dtype=np.int64)[np.frombuffer(runs.ids, dtype=np.uint32)] if runs.ids else counts
+    if not runs.ids:
+        return
+    counts = np.frombuffer(runs.counts, dtype=np.uint64)
+    ids = np.asarray(stack_of_key, dtype=np.int64)[np.frombuffer(runs.ids, dtype=np.uint32)]
     kept = counts > 0  # runs with samples
     ids, counts = ids[kept], counts[kept]
     if not len(ids):
