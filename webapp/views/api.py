@@ -108,27 +108,15 @@ def show(token: str):
     get:
       summary: Read a report
       parameters:
-        - in: path
-          name: token
-          required: true
-          schema: {type: string}
-          description: The report's id.
+        - token
       responses:
         "200":
           description: The report's document.
           content:
             application/json:
               schema: Report
-        "404":
-          description: No report has this id.
-          content:
-            application/json:
-              schema: Error
-        "410":
-          description: This report was deleted.
-          content:
-            application/json:
-              schema: Error
+        "404": NotFound
+        "410": Deleted
     """
     return jsonify(describe(load_report(token)))
 
@@ -141,32 +129,16 @@ def cancel(token: str):
       summary: Cancel a queued or running job
       security: [{deleteToken: []}]
       parameters:
-        - in: path
-          name: token
-          required: true
-          schema: {type: string}
-          description: The report's id.
+        - token
       responses:
         "202":
           description: Cancelled, or asked to stop; the report's document.
           content:
             application/json:
               schema: Report
-        "403":
-          description: The X-Delete-Token header is missing or wrong.
-          content:
-            application/json:
-              schema: Error
-        "404":
-          description: No report has this id.
-          content:
-            application/json:
-              schema: Error
-        "410":
-          description: This report was deleted.
-          content:
-            application/json:
-              schema: Error
+        "403": WrongDeleteToken
+        "404": NotFound
+        "410": Deleted
     """
     report = load_report(token)
     reason = refusal(report, request.headers.get(DELETE_TOKEN_HEADER), CANCEL)
@@ -185,29 +157,13 @@ def remove(token: str):
       summary: Delete a report and its files
       security: [{deleteToken: []}]
       parameters:
-        - in: path
-          name: token
-          required: true
-          schema: {type: string}
-          description: The report's id.
+        - token
       responses:
         "204":
           description: Deleted.
-        "403":
-          description: The X-Delete-Token header is missing or wrong.
-          content:
-            application/json:
-              schema: Error
-        "404":
-          description: No report has this id.
-          content:
-            application/json:
-              schema: Error
-        "410":
-          description: This report was deleted.
-          content:
-            application/json:
-              schema: Error
+        "403": WrongDeleteToken
+        "404": NotFound
+        "410": Deleted
     """
     report = load_report(token)
     reason = refusal(report, request.headers.get(DELETE_TOKEN_HEADER))

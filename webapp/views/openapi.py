@@ -43,6 +43,13 @@ def document():
     return jsonify(spec)
 
 
+REPORT_ERRORS = {  # response name: what it means (the body is an Error)
+    "NotFound": "No report has this id.",
+    "Deleted": "This report was deleted.",
+    "WrongDeleteToken": "The X-Delete-Token header is missing or wrong.",
+}
+
+
 def build(app: Flask) -> dict:
     """The OpenAPI document of ``app``'s API blueprint."""
     marshmallow = MarshmallowPlugin()
@@ -59,6 +66,11 @@ def build(app: Flask) -> dict:
         spec.components.schema(name, schema=schema)
     for name, scheme in SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
+    # Shared by every operation on one report: the docstrings name them ("404": NotFound).
+    spec.components.parameter("token", "path", {"schema": {"type": "string"}, "description": "The report's id."})
+    for name, description in REPORT_ERRORS.items():
+        spec.components.response(name, {"description": description,
+                                        "content": {"application/json": {"schema": "Error"}}})
     with app.test_request_context():
         for endpoint, view in sorted(app.view_functions.items()):
             if endpoint.startswith("api."):
