@@ -114,3 +114,18 @@ def test_whole_array_stack_helpers_agree_with_one_stack_at_a_time(monkeypatch, b
     expected = [frame for row in chosen for frame in stacks[row]]
     assert stack_arrays.gather(frames, starts[chosen], lengths[chosen]).tolist() == expected
     assert sum(part.stop - part.start for part in stack_arrays.blocks(lengths)) == len(stacks)
+
+
+def test_runs_appended_as_arrays_merge_like_one_by_one_and_refuse_overlong_runs():
+    from webapp.profiles.model import RUN_COUNT_MAX, Thread
+
+    by_arrays, one_by_one = Thread("t"), Thread("t")
+    for thread in (by_arrays, one_by_one):
+        thread.append(4, 2)
+    runs = [(4, 3), (4, 1), (7, 5), (2, 1), (2, 2), (7, 1)]
+    by_arrays.extend_runs(np.array([s for s, _ in runs]), np.array([c for _, c in runs], dtype=np.uint32))
+    for stack_id, count in runs:
+        one_by_one.append(stack_id, count)
+    assert list(by_arrays.runs()) == list(one_by_one.runs()) == [(4, 6), (7, 5), (2, 3), (7, 1)]
+    with pytest.raises(OverflowError):
+        Thread("t").extend_runs(np.array([1, 1]), np.array([RUN_COUNT_MAX, 1], dtype=np.uint64))

@@ -29,13 +29,16 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import repeat
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
 from webapp.profiles import stack_arrays
 from webapp.profiles.stack_arrays import blocks, gather, segment_indexes
+
+
+RUN_COUNT_MAX = 0xFFFFFFFF  # a Thread counts a run's samples in 32 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,22 @@ class Thread:
         else:
             self.stack_ids.append(stack_id)
             self.counts.append(count)
+
+    def extend_runs(self, stack_ids: np.ndarray, counts: np.ndarray) -> None:
+        """Append runs given as arrays (``counts[i]`` samples of ``stack_ids[i]``), as
+        :meth:`append` would one by one: neighbouring runs of one stack are merged, the
+        first with the thread's last run too. OverflowError when a run is too long to count."""
+        if not len(stack_ids):
+            return
+        starts = np.flatnonzero(np.concatenate(([True], stack_ids[1:] != stack_ids[:-1])))
+        stack_ids, counts = stack_ids[starts], np.add.reduceat(counts.astype(np.uint64), starts)
+        if self.stack_ids and self.stack_ids[-1] == stack_ids[0]:
+            self.counts[-1] += int(counts[0])  # the array's 32 bits raise OverflowError themselves
+            stack_ids, counts = stack_ids[1:], counts[1:]
+        if len(counts) and counts.max() > RUN_COUNT_MAX:
+            raise OverflowError("a run of one stack is too long to count")
+        self.stack_ids.frombytes(stack_ids.astype(np.uint32).tobytes())
+        self.counts.frombytes(counts.astype(np.uint32).tobytes())
 
     def runs(self) -> Iterator[tuple[int, int]]:
         """(stack id, count) pairs in time order."""
@@ -343,17 +362,8 @@ class Profile:
             if not thread.stack_ids:
                 continue
             ids = new_stack_of[np.frombuffer(thread.stack_ids, dtype=np.uint32)]
-            counts = np.frombuffer(thread.counts, dtype=np.uint32).astype(np.int64)
             kept = ids >= 0
-            ids, counts = ids[kept], counts[kept]
-            if not len(ids):
-                continue
-            starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-            merged = np.add.reduceat(counts, starts)
-            if merged.max() > 0xFFFFFFFF:
-                raise OverflowError("a run of one stack is too long to count")
-            copy.stack_ids = array("I", ids[starts].astype(np.uint32).tobytes())
-            copy.counts = array("I", merged.astype(np.uint32).tobytes())
+            copy.extend_runs(ids[kept], np.frombuffer(thread.counts, dtype=np.uint32)[kept])
 
     def function_level(self) -> Profile:
         """Frames collapsed to functions (name, file), each shown with its definition line

@@ -18,8 +18,6 @@ import numpy as np
 
 from webapp.profiles.model import Thread
 
-COUNT_MAX = 0xFFFFFFFF  # a Thread counts a run's samples in 32 bits
-
 
 class LengthMismatch(ValueError):
     """There were more samples than weights, or the other way round."""
@@ -89,16 +87,4 @@ def fill_thread(thread: Thread, runs: Runs, stack_of_key: Sequence[int]) -> None
     counts = np.frombuffer(runs.counts, dtype=np.uint64)
     ids = np.asarray(stack_of_key, dtype=np.int64)[np.frombuffer(runs.ids, dtype=np.uint32)]
     kept = counts > 0  # runs with samples
-    ids, counts = ids[kept], counts[kept]
-    if not len(ids):
-        return
-    starts = np.flatnonzero(np.concatenate(([True], ids[1:] != ids[:-1])))
-    ids, counts = ids[starts], np.add.reduceat(counts, starts)
-    if thread.stack_ids and thread.stack_ids[-1] == ids[0]:
-        # continue the thread's last run rather than starting an identical one
-        thread.counts[-1] += int(counts[0])
-        ids, counts = ids[1:], counts[1:]
-    if len(counts) and counts.max() > COUNT_MAX:
-        raise OverflowError("a run of one stack is too long to count")
-    thread.stack_ids.frombytes(ids.astype(np.uint32).tobytes())
-    thread.counts.frombytes(counts.astype(np.uint32).tobytes())
+    thread.extend_runs(ids[kept], counts[kept])
