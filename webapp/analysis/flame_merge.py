@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from webapp.profiles.stack_tree import nodes_by_depth, parents_by_level
+
 ROOT_FRAME = -1
 
 
@@ -41,8 +43,8 @@ class _Side:
                 lines.append(frames["line"][index])
             lookup[index] = functions[key]
         self.function = lookup[frame]
-        self.at_depth = _indices_by_level(self.depth)
-        self.parent = _parents(self.at_depth, len(self.depth))
+        self.at_depth = nodes_by_depth(self.depth)
+        self.parent = parents_by_level(self.at_depth, len(self.depth))
         self.merged = np.zeros(len(self.depth), dtype=np.int64)  # filled level by level
         self.views = [(view["kind"], view["label"], view["samples"] if view["kind"] == "thread" else 0,
                        view[level]) for view in document["views"]]
@@ -55,23 +57,6 @@ def _by_first_appearance(values: np.ndarray, limit: int) -> np.ndarray:
     np.minimum.at(first, values[present], np.flatnonzero(present))
     seen = np.flatnonzero(first < len(values))
     return seen[np.argsort(first[seen])]
-
-
-def _indices_by_level(depth: np.ndarray) -> list[np.ndarray]:
-    """The nodes of each depth, in pre-order (a stable sort on 16-bit keys is a radix sort)."""
-    keys = depth.astype(np.int16) if depth.max(initial=0) <= np.iinfo(np.int16).max else depth
-    order = np.argsort(keys, kind="stable")
-    bounds = np.searchsorted(depth[order], np.arange(int(depth.max(initial=0)) + 2))
-    return [order[bounds[level]:bounds[level + 1]] for level in range(len(bounds) - 1)]
-
-
-def _parents(at_depth: list[np.ndarray], count: int) -> np.ndarray:
-    """Each node's parent in a pre-order tree: the last node before it one level up (-1 for the root)."""
-    parent = np.full(count, -1, dtype=np.int64)
-    for level in range(1, len(at_depth)):
-        above, here = at_depth[level - 1], at_depth[level]
-        parent[here] = above[np.searchsorted(above, here) - 1]
-    return parent
 
 
 def merge_flame_trees(base: dict[str, Any], head: dict[str, Any], level: str = "function") -> dict[str, Any]:

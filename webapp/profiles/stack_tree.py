@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from webapp.profiles.stack_arrays import segment_indexes
+from webapp.profiles.stack_arrays import blocks, segment_indexes
 
 ROOT_FRAME = -1
 COMPARE_CHUNK_FRAMES = 1 << 20  # frames compared per step when building: bounds the scratch arrays
@@ -105,12 +105,9 @@ def _shared_prefixes(ranked: np.ndarray, starts: np.ndarray, lengths: np.ndarray
     of frames at a time (memory stays small however deep the stacks are)."""
     shared = np.zeros(len(starts), dtype=np.int64)
     compared = np.minimum(lengths[1:], lengths[:-1])
-    begin = 0
-    while begin < len(compared):
-        end = min(int(np.searchsorted(np.cumsum(compared[begin:]), COMPARE_CHUNK_FRAMES)) + begin + 1, len(compared))
-        shared[1 + begin:1 + end] = _first_mismatches(ranked, starts[begin:end], starts[begin + 1:end + 1],
-                                                      compared[begin:end])
-        begin = end
+    for part in blocks(compared, COMPARE_CHUNK_FRAMES):
+        shared[1 + part.start:1 + part.stop] = _first_mismatches(
+            ranked, starts[part], starts[part.start + 1:part.stop + 1], compared[part])
     return shared
 
 
@@ -127,16 +124,28 @@ def _first_mismatches(ranked: np.ndarray, a: np.ndarray, b: np.ndarray, compared
     return result
 
 
-def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Parent of each pre-order node (the last node one level up before it), and the end
-    of its subtree, one depth level at a time."""
-    node_count = len(depth)
-    parent = np.full(node_count, -1, dtype=np.int64)
+def nodes_by_depth(depth: np.ndarray) -> list[np.ndarray]:
+    """The nodes of a pre-order tree grouped by depth (index d: the nodes at depth d), each
+    group in pre-order."""
     by_depth = np.argsort(_small(depth), kind="stable")
     bounds = np.searchsorted(depth[by_depth], np.arange(int(depth.max(initial=0)) + 2))
-    levels = [by_depth[bounds[d]:bounds[d + 1]] for d in range(len(bounds) - 1)]
+    return [by_depth[bounds[d]:bounds[d + 1]] for d in range(len(bounds) - 1)]
+
+
+def parents_by_level(levels: list[np.ndarray], node_count: int) -> np.ndarray:
+    """Each node's parent (int64, -1 for the root), from :func:`nodes_by_depth`'s groups:
+    in pre-order, the last node one level up before it."""
+    parent = np.full(node_count, -1, dtype=np.int64)
     for above, level in zip(levels, levels[1:]):
         parent[level] = above[np.searchsorted(above, level) - 1]
+    return parent
+
+
+def _parents_and_ends(depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parent of each pre-order node, and the end of its subtree, one depth level at a time."""
+    node_count = len(depth)
+    levels = nodes_by_depth(depth)
+    parent = parents_by_level(levels, node_count)
     size = np.ones(node_count, dtype=np.int64)
     for level in reversed(levels[1:]):
         # A level's nodes are in pre-order, so siblings sit together and their parents
