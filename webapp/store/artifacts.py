@@ -44,8 +44,8 @@ class CompressingWriter:
     bytes, so that an artifact of hundreds of MB never exists whole, uncompressed.
 
     The level is chosen as :func:`compress` chooses it, without knowing the size first:
-    the first BIG_ARTIFACT_BYTES are held plain; a stream that ends within them is
-    compressed at GZIP_LEVEL, a longer one at BIG_GZIP_LEVEL from its first byte.
+    the first BIG_ARTIFACT_BYTES are held plain; a stream that ends within them goes to
+    :func:`compress` whole, a longer one is compressed at BIG_GZIP_LEVEL from its first byte.
     """
 
     def __init__(self) -> None:
@@ -73,12 +73,10 @@ class CompressingWriter:
 
     def finish(self) -> Compressed:
         """The artifact, ready to store; the writer is done."""
-        if self._gzip is None:
-            gzip_data = gzip.compress(b"".join(self._held), compresslevel=GZIP_LEVEL, mtime=0)
-        else:
-            self._gzip.close()
-            gzip_data = self._out.getvalue()
-        return Compressed(self._size, self._sha256.hexdigest(), gzip_data)
+        if self._gzip is None:  # small: all of it is still held
+            return compress(b"".join(self._held))
+        self._gzip.close()
+        return Compressed(self._size, self._sha256.hexdigest(), self._out.getvalue())
 
 
 def compress_written(write: Callable[[BinaryIO], None]) -> Compressed:
