@@ -1,0 +1,151 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The call tree of sorted stacks in one pass: pre-order nodes, parents, subtree ends, leaves.
+
+Indexes are checked once up front (``check_stacks``); the loops then run without bounds
+checks. The frames themselves are only copied, never used as indexes here.
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+
+cdef check_stacks(const int32_t[::1] frames, const int64_t[::1] starts, const int64_t[::1] lengths,
+                  const int64_t[::1] stack_ids, int64_t stack_count):
+    """ValueError unless every stack lies inside ``frames`` and every stack id is in
+    [0, stack_count)."""
+    cdef Py_ssize_t i
+    cdef int64_t total = frames.shape[0]
+    if starts.shape[0] != lengths.shape[0] or starts.shape[0] != stack_ids.shape[0]:
+        raise ValueError("starts, lengths and stack ids differ in length")
+    for i in range(starts.shape[0]):
+        if starts[i] < 0 or lengths[i] < 0 or starts[i] + lengths[i] > total:
+            raise ValueError("a stack lies outside the frame array")
+        if stack_ids[i] < 0 or stack_ids[i] >= stack_count:
+            raise ValueError("a stack id is out of range")
+
+
+cdef inline int compare(const uint32_t* ranked, int64_t a_start, int64_t a_length,
+                        int64_t b_start, int64_t b_length) noexcept nogil:
+    """Lexicographic order of two stacks by rank; a prefix sorts first."""
+    cdef int64_t k, n = a_length if a_length < b_length else b_length
+    for k in range(n):
+        if ranked[a_start + k] != ranked[b_start + k]:
+            return -1 if ranked[a_start + k] < ranked[b_start + k] else 1
+    return -1 if a_length < b_length else (1 if a_length > b_length else 0)
+
+
+cdef sorted_order(const uint32_t[::1] ranked, const int64_t[::1] starts, const int64_t[::1] lengths):
+    """The stacks' indexes sorted by their ranked frames (stable: equal stacks keep their order).
+
+    A bottom-up merge sort: stacks of a program share long prefixes, and merging compares
+    neighbours that mostly differ late, which a C loop does at memory speed."""
+    cdef Py_ssize_t n = starts.shape[0]
+    order_array = np.arange(n, dtype=np.int64)
+    cdef int64_t[::1] order = order_array
+    cdef int64_t* scratch = <int64_t*>malloc(max(n, 1) * sizeof(int64_t))
+    if scratch == NULL:
+        raise MemoryError()
+    cdef int64_t* src = &order[0] if n else scratch
+    cdef int64_t* dst = scratch
+    cdef int64_t* swap
+    cdef Py_ssize_t width = 1, low, middle, high, left, right, out
+    cdef const uint32_t* rank_data = &ranked[0] if ranked.shape[0] else NULL
+    with nogil:
+        while width < n:
+            low = 0
+            while low < n:
+                middle = min(low + width, n)
+                high = min(low + 2 * width, n)
+                left, right, out = low, middle, low
+                while left < middle and right < high:
+                    if compare(rank_data, starts[src[right]], lengths[src[right]],
+                               starts[src[left]], lengths[src[left]]) < 0:
+                        dst[out] = src[right]
+                        right += 1
+                    else:
+                        dst[out] = src[left]
+                        left += 1
+                    out += 1
+                while left < middle:
+                    dst[out] = src[left]
+                    left += 1
+                    out += 1
+                while right < high:
+                    dst[out] = src[right]
+                    right += 1
+                    out += 1
+                low = high
+            swap = src
+            src = dst
+            dst = swap
+            width *= 2
+    if n and src != &order[0]:
+        for low in range(n):
+            order[low] = src[low]
+    free(scratch)
+    return order_array
+
+
+def lay_out(const uint32_t[::1] ranked, const int32_t[::1] frames, const int64_t[::1] starts,
+            const int64_t[::1] lengths, const int64_t[::1] stack_ids, int64_t stack_count):
+    """The call tree of the stacks ``frames[starts[i]:starts[i] + lengths[i]]`` (ids
+    ``stack_ids[i]``), siblings ordered by ``ranked`` (each frame entry's rank):
+    (depth, frame, parent, end, leaf) as int32 arrays, nodes in pre-order.
+
+    The stacks are sorted; each then adds the nodes below the prefix it shares with the
+    stack before it. The current path (a node per depth) gives each new node its parent,
+    and a node's subtree ends when a later stack leaves the path at or above its depth."""
+    check_stacks(frames, starts, lengths, stack_ids, stack_count)
+    if ranked.shape[0] != frames.shape[0]:
+        raise ValueError("ranked and frames differ in length")
+    order_array = sorted_order(ranked, starts, lengths)
+    cdef const int64_t[::1] order = order_array
+    cdef Py_ssize_t n = order.shape[0], k, d
+    shared_array = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] shared = shared_array
+    cdef int64_t a, b, limit, max_depth = 0, node_count = 1
+    with nogil:
+        for k in range(n):
+            if k:
+                a = starts[order[k - 1]]
+                b = starts[order[k]]
+                limit = min(lengths[order[k - 1]], lengths[order[k]])
+                while shared[k] < limit and ranked[a + shared[k]] == ranked[b + shared[k]]:
+                    shared[k] += 1
+            node_count += lengths[order[k]] - shared[k]
+            max_depth = max(max_depth, lengths[order[k]])
+    if node_count > 0x7FFFFFFF:
+        raise ValueError("too many call-tree nodes for 32-bit indexes")
+    depth_a = np.empty(node_count, dtype=np.int32)
+    frame_a = np.empty(node_count, dtype=np.int32)
+    parent_a = np.empty(node_count, dtype=np.int32)
+    end_a = np.empty(node_count, dtype=np.int32)
+    leaf_a = np.full(stack_count, -1, dtype=np.int32)
+    path_a = np.zeros(max_depth + 1, dtype=np.int32)
+    cdef int32_t[::1] depth = depth_a, frame = frame_a, parent = parent_a, end = end_a
+    cdef int32_t[::1] leaf = leaf_a, path = path_a
+    cdef int64_t stack, start, length, previous_length = 0, next_node = 1
+    depth[0] = 0
+    frame[0] = -1
+    parent[0] = -1
+    with nogil:
+        for k in range(n):
+            stack = order[k]
+            start = starts[stack]
+            length = lengths[stack]
+            for d in range(shared[k] + 1, previous_length + 1):  # nodes the path leaves
+                end[path[d]] = <int32_t>next_node
+            for d in range(shared[k] + 1, length + 1):
+                depth[next_node] = <int32_t>d
+                frame[next_node] = frames[start + d - 1]
+                parent[next_node] = path[d - 1]
+                path[d] = <int32_t>next_node
+                next_node += 1
+            leaf[stack_ids[stack]] = path[length]
+            previous_length = length
+        for d in range(1, previous_length + 1):
+            end[path[d]] = <int32_t>next_node
+        end[0] = <int32_t>next_node
+    return depth_a, frame_a, parent_a, end_a, leaf_a
