@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from webapp.profiles import Frame, Profile
-from webapp.profiles.importers.speedscope_scan import FastPathUnsuitable, parse_raw_stacks
+from webapp.profiles.kernels import samples
 
 
 def _random_profile(seed: int) -> Profile:
@@ -77,13 +77,24 @@ def test_mapped_drops_frames_and_merges_the_runs_that_became_one_stack():
     assert profile.function_level() is profile.function_level()  # built once, then cached
 
 
-def test_raw_stack_parsing_reads_compact_numbers_and_refuses_the_rest():
-    parsed = parse_raw_stacks([b"3,2,1", b"", b"40", b"0,10"])
-    assert parsed.frames.tolist() == [3, 2, 1, 40, 0, 10]
-    assert parsed.lengths.tolist() == [3, 0, 1, 2]
-    for bad in (b"1,,2", b",1", b"1,", b"01", b"1234567890", b"1 2", b"1;2", b"-1", b"1.5"):
-        with pytest.raises(FastPathUnsuitable):
-            parse_raw_stacks([b"5", bad])
+def scan(text: bytes):
+    return samples.scan_samples(text, 0, len(text))
+
+
+def test_the_sample_scanner_reads_compact_numbers_and_counts_runs():
+    frames, lengths, run_ids, run_starts, count = scan(b"3,2,1],[3,2,1],[],[40],[3,2,1],[0,10],[0,10")
+    assert frames.tolist() == [3, 2, 1, 40, 0, 10]
+    assert lengths.tolist() == [3, 0, 1, 2]
+    assert run_ids.tolist() == [0, 1, 2, 0, 3]
+    assert run_starts.tolist() == [0, 2, 3, 4, 5]
+    assert count == 7
+    assert scan(b"")[4] == 1  # "[[]]": one empty sample
+
+
+def test_the_sample_scanner_refuses_what_is_not_compact():
+    for bad in (b"1,,2", b",1", b"1,", b"01", b"1234567890", b"1 2", b"1;2", b"-1", b"1.5", b"1],2", b"1]", b"[1]"):
+        with pytest.raises(samples.NotCompact):
+            scan(b"5],[" + bad)
 
 
 def test_stacks_whose_hashes_collide_stay_apart(monkeypatch):

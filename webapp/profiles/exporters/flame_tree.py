@@ -36,6 +36,7 @@ source), else only the first line sampled in it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 import orjson

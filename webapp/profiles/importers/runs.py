@@ -25,7 +25,8 @@ class LengthMismatch(ValueError):
 
 @dataclass(slots=True)
 class Runs:
-    """Samples as runs: ``keys[ids[i]]`` occurred ``counts[i]`` samples in a row."""
+    """Samples as runs: ``keys[ids[i]]`` occurred ``counts[i]`` samples in a row. ``ids`` and
+    ``counts`` are uint32 and uint64 buffers (arrays or numpy arrays)."""
 
     keys: list = field(default_factory=list)
     ids: array = field(default_factory=lambda: array("I"))
@@ -82,7 +83,7 @@ def fill_thread(thread: Thread, runs: Runs, stack_of_key: Sequence[int]) -> None
     the same stack (e.g. after synthetic frames were stripped) are merged.
     Raises OverflowError when one run exceeds the model's counter.
     """
-    if not runs.ids:
+    if not len(runs.ids):
         return
     counts = np.frombuffer(runs.counts, dtype=np.uint64)
     ids = np.asarray(stack_of_key, dtype=np.int64)[np.frombuffer(runs.ids, dtype=np.uint32)]

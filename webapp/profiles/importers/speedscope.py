@@ -33,7 +33,7 @@ import orjson
 
 from webapp.profiles.importers.base import Importer, head_and_tail, name_from_filename
 from webapp.profiles.importers.json_input import JsonImporter
-from webapp.profiles.importers.runs import LengthMismatch, collect_runs, fill_thread
+from webapp.profiles.importers.runs import LengthMismatch, fill_thread
 from webapp.profiles.importers.speedscope_columns import ParsedColumns, ScannedColumns, WeightColumn
 from webapp.profiles.importers.speedscope_evented import evented_interval_s, read_evented
 from webapp.profiles.importers.speedscope_frames import FrameTable
@@ -295,7 +295,7 @@ def _read_thread(
     seconds_per_unit = SECONDS_PER_UNIT.get(item["unit"])
     scale = seconds_per_unit / frames.profile.interval_s if seconds_per_unit else 1.0
     try:
-        runs = collect_runs(columns.stack_chunks(item, position), weights.counts(scale), weights.count)
+        runs, stacks = columns.runs(item, position, weights, scale)
     except LengthMismatch:
         raise columns.length_mismatch(position) from None
     except TypeError as error:  # a sample holding lists or objects: unhashable
@@ -303,7 +303,7 @@ def _read_thread(
             f"A sample of profile {position + 1} of this speedscope file is not a list of "
             "frame numbers, so the file is damaged. Export it again."
         ) from error
-    stack_of_key = frames.stack_ids(columns.decode(runs.keys, position), position)
+    stack_of_key = frames.stack_ids(stacks, position)
     try:
         fill_thread(thread, runs, stack_of_key)
     except OverflowError as error:

@@ -2,8 +2,9 @@
 
 :class:`ParsedColumns` reads them from a document ``orjson.loads`` built;
 :class:`ScannedColumns` from the raw bytes located by :mod:`.speedscope_scan`.
-Both hand the importer the same things - stacks as hashable keys in time
-order, weights as a :class:`WeightColumn` - so one code path builds the Profile.
+Both hand the importer the same things - runs of samples with the distinct
+stacks they name, weights as a :class:`WeightColumn` - so one code path builds
+the Profile.
 The scanned side raises ``FastPathUnsuitable`` (never a user error) whenever
 the bytes are not laid out as it expects: the generic side then decides.
 """
@@ -13,16 +14,18 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from webapp.profiles.importers.runs import LengthMismatch, Runs, collect_runs
 from webapp.profiles.importers.speedscope_scan import (
     ArraySpan,
     FastPathUnsuitable,
     ScannedFile,
     FlatStacks,
-    parse_raw_stacks,
     decode_weight,
-    iter_stack_chunks,
     raw_weights,
 )
+from webapp.profiles.kernels import samples
 from webapp.profiles.model import ProfileFormatError
 
 MAX_SAMPLES_PER_RUN = 2**32 - 1  # Thread.counts is an array("I")
@@ -85,7 +88,13 @@ class ParsedColumns:
         distinct = set(values)
         return WeightColumn(len(values), values[0] if len(distinct) == 1 else None, values, distinct)
 
-    def stack_chunks(self, item: dict, position: int) -> Iterator[list[Hashable]]:
+    def runs(self, item: dict, position: int, weights: WeightColumn, scale: float) -> tuple[Runs, list[Sequence[int]]]:
+        """The samples of profile ``item`` as runs, and the distinct stacks they name.
+        LengthMismatch when samples and weights differ in number."""
+        runs = collect_runs(self._stack_chunks(item, position), weights.counts(scale), weights.count)
+        return runs, self._decode(runs.keys, position)
+
+    def _stack_chunks(self, item: dict, position: int) -> Iterator[list[Hashable]]:
         """The samples of profile ``item`` as tuples, a slice at a time."""
         samples = item.get("samples")
         if not isinstance(samples, list) or not all(type(s) is list for s in samples):
@@ -97,7 +106,7 @@ class ParsedColumns:
         """What to raise when samples and weights differ in number: a user error."""
         return _damaged(position, "has a different number of samples and weights")
 
-    def decode(self, keys: list[tuple], position: int) -> list[Sequence[int]]:
+    def _decode(self, keys: list[tuple], position: int) -> list[Sequence[int]]:
         """The stacks as frame-number sequences; a user error if one holds anything else."""
         for key in keys:
             if not all(type(index) is int for index in key):
@@ -133,17 +142,31 @@ class ScannedColumns:
         table = {text: decode_weight(text) for text in set(texts)}
         return WeightColumn(count, None, list(map(table.__getitem__, texts)), set(table.values()))
 
-    def stack_chunks(self, item: dict, position: int) -> Iterator[list[Hashable]]:
-        """The samples of profile ``item`` as raw byte slices, a chunk at a time."""
-        return iter_stack_chunks(self._data, self._span(item, "samples", self._scanned.samples))
+    def runs(self, item: dict, position: int, weights: WeightColumn, scale: float) -> tuple[Runs, FlatStacks]:
+        """The samples of profile ``item`` as runs and the distinct stacks they name, read
+        by the compiled scanner; LengthMismatch when samples and weights differ in number."""
+        span = self._span(item, "samples", self._scanned.samples)
+        if span.empty:
+            frames, lengths = np.zeros(0, np.int64), np.zeros(0, np.int64)
+            ids, firsts, count = np.zeros(0, np.uint32), np.zeros(0, np.int64), 0
+        else:
+            try:
+                frames, lengths, ids, firsts, count = samples.scan_samples(self._data, span.start, span.end)
+            except samples.NotCompact as error:
+                raise FastPathUnsuitable(str(error)) from None
+        if count != weights.count:
+            raise LengthMismatch
+        counts = weights.counts(scale)
+        if isinstance(counts, int):
+            run_counts = np.diff(np.append(firsts, count)).astype(np.uint64) * np.uint64(counts)
+        else:
+            per_sample = np.fromiter(counts, dtype=np.uint64, count=count)
+            run_counts = np.add.reduceat(per_sample, firsts) if len(firsts) else np.zeros(0, np.uint64)
+        return Runs([], ids, run_counts), FlatStacks(frames, lengths)
 
     def length_mismatch(self, position: int) -> Exception:
         """What to raise when samples and weights differ in number: let the parser judge."""
         return FastPathUnsuitable("sample and weight counts differ; let the parser judge")
-
-    def decode(self, keys: list[bytes], position: int) -> FlatStacks:
-        """The distinct raw stacks as one flat array of frame numbers (see parse_raw_stacks)."""
-        return parse_raw_stacks(keys)
 
     @staticmethod
     def _span(item: dict, key: str, spans: list[ArraySpan]) -> ArraySpan:

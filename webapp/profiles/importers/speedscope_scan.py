@@ -7,9 +7,9 @@ samples repeat the stack before them, so we work on the raw bytes instead:
 1. find each ``"samples":[[...]]`` and ``"weights":[...]`` array and replace it
    by its index, giving a small *skeleton* document that orjson parses at once
    (frames, profile names, units ...);
-2. split each samples array on ``],[`` one small chunk at a time, so that one
-   sample is one ``bytes`` slice such as ``b"3,2,1,0"``; the caller counts and
-   interns the slices and parses only the distinct ones, with numpy.
+2. hand each samples span to the compiled scanner
+   (:mod:`webapp.profiles.kernels.samples`), which counts runs of repeated
+   samples and reads the digits of each distinct stack once.
 
 This relies on the compact layout py-spy and orjson write (no whitespace
 inside the arrays). Whenever that assumption fails we raise
@@ -18,8 +18,6 @@ inside the arrays). Whenever that assumption fails we raise
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import repeat
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,15 +26,6 @@ import orjson
 
 SAMPLES_KEY = b'"samples":['
 WEIGHTS_KEY = b'"weights":['
-STACK_SEPARATOR = b"],["
-STACK_CHARACTERS = b"0123456789,"  # all a compact stack of frame numbers may contain
-_SEMICOLON_TO_COMMA = bytes.maketrans(b";", b",")
-MAX_FRAME_DIGITS = 9  # longer frame numbers go to the generic parser (and fail the frame range check)
-# Bytes of a samples array split at a time. Small enough that a chunk and its
-# slices stay in the CPU cache while they are compared and counted (measured on
-# a 1M-sample file: 64 KiB -> 0.32 s, 1 MiB -> 0.57 s, 4 MiB -> 1.5 s), big
-# enough that the per-chunk Python overhead vanishes.
-SCAN_CHUNK_BYTES = 64 * 1024
 
 
 class FastPathUnsuitable(Exception):
@@ -48,8 +37,8 @@ class ArraySpan:
     """Where an array's elements lie: ``data[start:end]``, outer brackets excluded.
 
     For a samples array the innermost brackets of the first and last stack are
-    excluded too (``[[1,2],[3]]`` -> ``1,2],[3``), so splitting on ``],[``
-    gives one slice per stack. ``empty`` tells ``[]`` from ``[[]]``.
+    excluded too (``[[1,2],[3]]`` -> ``1,2],[3``), so the stacks are separated by
+    ``],[``. ``empty`` tells ``[]`` from ``[[]]``.
     """
 
     start: int
@@ -127,78 +116,11 @@ def _weights_span(data: bytes, open_at: int) -> tuple[ArraySpan, int]:
     return ArraySpan(open_at + 1, close_at, empty=close_at == open_at + 1), close_at + 1
 
 
-def iter_stack_chunks(
-    data: bytes, span: ArraySpan, chunk_bytes: int = SCAN_CHUNK_BYTES
-) -> Iterator[list[bytes]]:
-    """The stacks of a samples span as lists of raw slices (``b"3,2,1"``), in order.
-
-    Split a chunk at a time so that only one chunk's slices are alive.
-    """
-    if span.empty:
-        return
-    pos, end = span.start, span.end
-    while True:
-        cut = data.find(STACK_SEPARATOR, pos + chunk_bytes, end) if pos + chunk_bytes < end else -1
-        if cut < 0:
-            yield data[pos:end].split(STACK_SEPARATOR)
-            return
-        yield data[pos:cut].split(STACK_SEPARATOR)
-        pos = cut + len(STACK_SEPARATOR)
-
-
 class FlatStacks(NamedTuple):
     """Stacks back to back: ``frames`` (int64) and how many frames each has."""
 
     frames: np.ndarray
     lengths: np.ndarray
-
-
-def parse_raw_stacks(raws: list[bytes]) -> FlatStacks:
-    """``[b"3,2,1", b"4"]`` -> frames ``[3, 2, 1, 4]``, lengths ``[3, 1]``, without a
-    Python int per frame (numpy reads the digits).
-
-    FastPathUnsuitable unless every stack is a compact list of JSON integers (no
-    empty number, no leading zero, at most MAX_FRAME_DIGITS digits): anything else
-    goes to the generic parser, which judges it.
-    """
-    if not raws:
-        return FlatStacks(np.zeros(0, np.int64), np.zeros(0, np.int64))
-    text = b";".join(raws)
-    if text.translate(None, STACK_CHARACTERS + b";") or text.count(b";") != len(raws) - 1 or _has_empty_number(text):
-        raise FastPathUnsuitable("a stack holds something other than frame numbers")
-    # Per-stack counts come from C loops over the list; nothing is made per character.
-    sizes = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
-    commas = np.fromiter(map(bytes.count, raws, repeat(b",")), dtype=np.int64, count=len(raws))
-    lengths = np.where(sizes > 0, commas + 1, 0)
-    if lengths.all():  # no empty stack: ";" can simply become ","
-        body = text.translate(_SEMICOLON_TO_COMMA)
-    else:
-        body = b",".join(raw for raw in raws if raw)
-    del text
-    frames = np.fromstring(body, dtype=np.int64, sep=",") if body else np.zeros(0, np.int64)
-    if len(frames) != lengths.sum() or not _canonical(frames, len(body)):
-        raise FastPathUnsuitable("a stack is not a list of compact JSON integers")
-    return FlatStacks(frames, lengths)
-
-
-def _has_empty_number(text: bytes) -> bool:
-    """Does a stack of ``text`` (digits, "," and ";" only) hold an empty number? Only a
-    whole stack may be empty."""
-    return b",," in text or b",;" in text or b";," in text or text.startswith(b",") or text.endswith(b",")
-
-
-def _canonical(numbers: np.ndarray, text_length: int) -> bool:
-    """Were ``numbers`` written as JSON writes integers (no leading zero, at most
-    MAX_FRAME_DIGITS digits), given that their comma-separated text is ``text_length``
-    bytes? Each number's canonical text is no longer than what was read, and as long
-    only when canonical, so comparing the sums checks every number at once."""
-    if not len(numbers):
-        return text_length == 0
-    if numbers.min() < 0 or numbers.max() >= 10**MAX_FRAME_DIGITS:
-        return False
-    widest = len(str(int(numbers.max())))
-    digits = len(numbers) + sum(int(np.count_nonzero(numbers >= 10**k)) for k in range(1, widest))
-    return digits + len(numbers) - 1 == text_length
 
 
 def raw_weights(data: bytes, span: ArraySpan) -> tuple[int, bytes | list[bytes]]:
