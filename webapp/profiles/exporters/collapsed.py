@@ -33,13 +33,14 @@ import numpy as np
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile
-from webapp.profiles.stack_arrays import blocks, segment_indexes
+from webapp.profiles.kernels import text
+from webapp.profiles.stack_arrays import blocks
 from webapp.profiles.stack_tree import build, frame_ranks
 
 FRAME_SEPARATOR = ";"
 SEPARATOR_BYTES = FRAME_SEPARATOR.encode()
 SEPARATOR_STAND_IN = ":"
-JOIN_FRAMES = 1 << 17  # frames joined into text at a time (see _write_sorted)
+JOIN_FRAMES = 1 << 16  # frames written as text at a time (see _write_sorted): about 3 MB, cache-sized
 LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -83,13 +84,13 @@ class CollapsedExporter(Exporter):
 
 
 def _write_sorted(out: BinaryIO, profile: Profile, labels: list[bytes], weights: np.ndarray) -> None:
-    """The lines of the stacks with weight, sorted as bytes, written as joins of shared pieces.
+    """The lines of the stacks with weight, sorted as bytes.
 
     The call tree with siblings ordered by label lists the paths in the order of
     their texts, as long as no label is a proper prefix of another (``"f"`` and
     ``"f (x.py)"`` would interleave with ";"); it also merges paths that escaping
-    made equal. Each line is then pieces shared by reference - its labels (with their
-    ";") and its count - so the text is copied once, into ``out``.
+    made equal. The lines' text is then written by a compiled loop
+    (:mod:`webapp.profiles.kernels.text`), a block at a time.
     """
     distinct = sorted(set(labels))
     if any(b.startswith(a) for a, b in zip(distinct, distinct[1:])):
@@ -114,24 +115,13 @@ def _write_sorted(out: BinaryIO, profile: Profile, labels: list[bytes], weights:
     totals = np.bincount(line_of, weights=weights[used], minlength=int(first.sum())).astype(np.int64)
     chosen = used[first]
     del used, leaves, order, first, line_of
-    # Pieces: frame k's label with its ";" (every frame but a line's last) at k, the label
-    # alone at n + k, line i's count at 2n + i - so a line of L frames is L + 1 pieces.
-    n = len(labels)
-    pieces = np.array([*(label + SEPARATOR_BYTES for label in labels), *labels,
-                       *(b" %d\n" % total for total in totals.tolist())], dtype=object)
-    line_lengths = lengths[chosen]  # all > 0: empty stacks were left out
-    line_starts = starts[chosen]
-    # bytes.join keeps ~80 bytes of bookkeeping per piece, so a block of lines at a time,
-    # each handed on at once: the whole text never has to exist in memory.
-    for part in blocks(line_lengths, JOIN_FRAMES):
-        part_lengths = line_lengths[part]
-        sizes = part_lengths + 1
-        line_start = np.cumsum(sizes) - sizes
-        index = np.empty(int(sizes.sum()), dtype=np.int64)
-        index[segment_indexes(line_start, part_lengths)] = frames[segment_indexes(line_starts[part], part_lengths)]
-        index[line_start + part_lengths - 1] += n
-        index[line_start + part_lengths] = 2 * n + np.arange(part.start, part.stop)
-        out.write(b"".join(pieces[index].tolist()))
+    texts = np.frombuffer(b"".join(labels), dtype=np.uint8)
+    text_ends = np.cumsum(np.fromiter(map(len, labels), dtype=np.int64, count=len(labels)))
+    # A block of lines at a time, each handed on at once: the whole text never has to
+    # exist in memory.
+    for part in blocks(lengths[chosen], JOIN_FRAMES):
+        out.write(text.stack_text(texts, text_ends, frames, starts, lengths, chosen[part],
+                                  SEPARATOR_BYTES, b"", b" ", b"", totals[part]))
 
 
 def _render_by_text(profile: Profile, labels: list[bytes], weights: np.ndarray) -> bytes:

@@ -33,6 +33,7 @@ import orjson
 
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile, Thread
+from webapp.profiles.kernels import text
 from webapp.profiles.stack_arrays import blocks
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
@@ -56,12 +57,12 @@ class SpeedscopeExporter(Exporter):
         """The ``.speedscope.json`` document for ``profile``, as orjson writes it.
 
         The sample arrays (hundreds of MB for a big profile) are written as bytes
-        here - each distinct stack's JSON once, then joined in C - and spliced in
-        after the small parts orjson wrote; the result is byte for byte what
-        ``orjson.dumps`` of the whole document gives, without a Python list per sample.
+        here, a thread at a time by a compiled loop, and spliced in after the small
+        parts orjson wrote; the result is byte for byte what ``orjson.dumps`` of the
+        whole document gives, without a Python list per sample.
         """
         source = self.frames_of(profile)
-        stack_json = _stacks_json(source)
+        stack_json = _StackJson(source)
         merged_profile = len(source.threads)
         document = {
             "$schema": SCHEMA_URL,
@@ -90,27 +91,29 @@ class SpeedscopeExporter(Exporter):
         out.write(b"]}")
 
 
-def _stacks_json(profile: Profile) -> list[bytes]:
-    """Each stack of the table as its JSON array of frame numbers, e.g. ``b"[0,4,7]"``.
+class _StackJson:
+    """Stacks of the profile's table as JSON arrays of frame numbers (``[0,4,7]``): each
+    distinct stack's text made once, then copied for a list of stack ids, joined with ",",
+    by compiled loops (:mod:`webapp.profiles.kernels.text`)."""
 
-    A frame number's text ("17,") is a row of a small table padded with NULs; numpy
-    gathers one row per frame of a block of stacks and translate drops the padding,
-    which leaves the block's digits back to back. Each stack is then a slice of that."""
-    frames, starts, lengths = profile.stacks.arrays()
-    numbers = [b"%d," % index for index in range(len(profile.frames))]
-    width = max(map(len, numbers), default=1)
-    table = np.frombuffer(b"".join(n.ljust(width, b"\0") for n in numbers), dtype=np.uint8).reshape(-1, width)
-    number_width = np.array([len(n) for n in numbers], dtype=np.int64)
-    result: list[bytes] = []
-    for part in blocks(lengths):  # a table's stacks are back to back: a block is one run of frames
-        begin, end = int(starts[part.start]), int(starts[part.stop - 1] + lengths[part.stop - 1])
-        text = table[frames[begin:end]].tobytes().translate(None, b"\0")
-        offset = np.zeros(end - begin + 1, dtype=np.int64)
-        np.cumsum(number_width[frames[begin:end]], out=offset[1:])
-        firsts = offset[starts[part] - begin].tolist()
-        lasts = (offset[starts[part] - begin + lengths[part]] - 1).tolist()  # the last frame's comma left out
-        result.extend(b"[%s]" % text[first:last] if first <= last else b"[]" for first, last in zip(firsts, lasts))
-    return result
+    def __init__(self, profile: Profile):
+        numbers = [b"%d" % index for index in range(len(profile.frames))]
+        widths = np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers))
+        frames, starts, lengths = profile.stacks.arrays()
+        everything = np.arange(len(lengths), dtype=np.int64)
+        self.blob = np.frombuffer(text.stack_text(
+            np.frombuffer(b"".join(numbers), dtype=np.uint8), np.cumsum(widths), frames, starts, lengths,
+            everything, b",", b"[", b"]", b""), dtype=np.uint8)
+        # "[" "]" and the commas, plus the digits: each stack's row of the blob
+        digits = np.zeros(len(lengths), dtype=np.int64)
+        for part in blocks(lengths):
+            begin, end = int(starts[part.start]), int(starts[part.stop - 1] + lengths[part.stop - 1])
+            sums = np.concatenate(([0], np.cumsum(widths[frames[begin:end]])))
+            digits[part] = sums[starts[part] - begin + lengths[part]] - sums[starts[part] - begin]
+        self.row_ends = np.cumsum(digits + np.maximum(lengths - 1, 0) + 2)
+
+    def joined(self, stack_ids: np.ndarray) -> bytes:
+        return text.joined_rows(self.blob, self.row_ends, np.asarray(stack_ids, dtype=np.int64), b",")
 
 
 def _weights_json(counts: Iterable[int], interval: float) -> bytes:
@@ -161,7 +164,7 @@ def _sampled(out: BinaryIO, name: str, start_s: float, end_s: float, samples: by
         out.write(part)
 
 
-def _thread_profile(out: BinaryIO, profile: Profile, thread: Thread, position: int, stack_json: list[bytes]) -> None:
+def _thread_profile(out: BinaryIO, profile: Profile, thread: Thread, position: int, stack_json: _StackJson) -> None:
     """One thread's samples in time order; runs of one stack are already merged in the model."""
     interval = profile.interval_s
     _sampled(
@@ -169,12 +172,12 @@ def _thread_profile(out: BinaryIO, profile: Profile, thread: Thread, position: i
         thread_title(thread, position),
         profile.start_s,
         profile.start_s + thread.sample_count * interval,  # like py-spy: the thread's sampled time
-        b",".join(map(stack_json.__getitem__, thread.stack_ids)),
+        stack_json.joined(np.frombuffer(thread.stack_ids, dtype=np.uint32)),
         _weights_json(thread.counts, interval),
     )
 
 
-def _merged_profile(out: BinaryIO, profile: Profile, stack_json: list[bytes]) -> None:
+def _merged_profile(out: BinaryIO, profile: Profile, stack_json: _StackJson) -> None:
     """Every thread's samples summed per distinct stack.
 
     Sorted by the frames' names (like flamegraph.pl does), so stacks sharing a
@@ -184,13 +187,13 @@ def _merged_profile(out: BinaryIO, profile: Profile, stack_json: list[bytes]) ->
     """
     totals = profile.stack_weights()
     used = np.flatnonzero(totals)
-    ordered = used[np.argsort(profile.call_tree().leaf[used], kind="stable")].tolist()
+    ordered = used[np.argsort(profile.call_tree().leaf[used], kind="stable")]
     interval = profile.interval_s
     _sampled(
         out,
         MERGED_PROFILE_NAME,
         profile.start_s,
         profile.start_s + int(totals.sum()) * interval,
-        b",".join(map(stack_json.__getitem__, ordered)),
+        stack_json.joined(ordered),
         _weights_json(totals[ordered].tolist(), interval),
     )
