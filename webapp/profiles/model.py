@@ -35,7 +35,8 @@ from itertools import repeat
 import numpy as np
 
 from webapp.profiles import stack_arrays
-from webapp.profiles.stack_arrays import blocks, gather, segment_indexes
+from webapp.profiles.kernels import stacks as stack_kernels
+from webapp.profiles.stack_arrays import gather
 
 
 RUN_COUNT_MAX = 0xFFFFFFFF  # a Thread counts a run's samples in 32 bits
@@ -252,16 +253,8 @@ class Profile:
     def _rows_equal(self, frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Per row, is it the same stack as the table's stack ``ids[row]``?"""
         table_frames, table_starts, table_lengths = self.stacks.arrays()
-        same = table_lengths[ids] == lengths
-        compared = np.where(same, lengths, 0)
-        for part in blocks(compared):
-            part_compared = compared[part]
-            unequal = (frames[segment_indexes(starts[part], part_compared)]
-                       != table_frames[segment_indexes(table_starts[ids[part]], part_compared)])
-            if unequal.any():
-                row_of = np.repeat(np.arange(part.start, part.stop), part_compared)
-                same[row_of[unequal]] = False
-        return same
+        return stack_kernels.rows_equal(frames, starts.astype(np.int64), lengths, table_frames, table_starts,
+                                        table_lengths, ids)
 
     def add_thread(self, name: str, process: str = "", tid: int | None = None) -> Thread:
         thread = Thread(name=name, process=process, tid=tid)

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from webapp.profiles.kernels import stacks as stack_kernels
+
 BLOCK_FRAMES = 1 << 20  # frame entries per block: 8 MB for an int64 scratch array
 STACK_HASH_BASE = 0x9E3779B97F4A7C15  # odd: its powers never vanish modulo 2**64
 STACK_HASH_LENGTH = 0xC2B2AE3D27D4EB4F
@@ -64,20 +66,6 @@ def stack_hash(stack: tuple[int, ...]) -> int:
 
 
 def stack_hashes(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """:func:`stack_hash` of every stack, as uint64 (numpy's unsigned arithmetic wraps
-    modulo 2**64 exactly as the Python version masks)."""
-    powers = np.array(power_table(int(lengths.max(initial=0))), dtype=np.uint64)
-    hashes = lengths.astype(np.uint64) * np.uint64(STACK_HASH_LENGTH)
-    for part in blocks(lengths):
-        part_lengths = lengths[part]
-        filled = np.flatnonzero(part_lengths)  # an empty stack's hash is its length term alone
-        if not len(filled):
-            continue
-        index = segment_indexes(starts[part], part_lengths)
-        position = index - np.repeat(starts[part], part_lengths)
-        terms = frames[index].astype(np.uint64)
-        terms += np.uint64(1)
-        terms *= powers[position]
-        offsets = (np.cumsum(part_lengths) - part_lengths)[filled]
-        hashes[part.start + filled] += np.add.reduceat(terms, offsets)
-    return hashes
+    """:func:`stack_hash` of every stack, as uint64, in one compiled pass."""
+    return stack_kernels.hashes(np.ascontiguousarray(frames, dtype=np.int32), np.ascontiguousarray(starts, dtype=np.int64),
+                         np.ascontiguousarray(lengths, dtype=np.int64), STACK_HASH_BASE, STACK_HASH_LENGTH)
