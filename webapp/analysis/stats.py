@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from webapp.profiles.kernels import tree as tree_kernels
 from webapp.profiles.model import Frame, Profile, Thread
 
 
@@ -70,33 +71,18 @@ def _self_and_total(
     """Self and total samples per key id, the frames seen, and the sample count.
 
     ``key_of_frame[frame_index]`` maps each frame to a small integer key (a
-    function or a line). Read off the profile's call tree: a key's self is the
-    samples ending in its nodes, its total the totals of its nodes that have no
-    ancestor of the same key (so recursion counts once per sample).
+    function or a line). Read off the profile's call tree in one compiled walk
+    (:func:`webapp.profiles.kernels.tree.key_sums`): a key's self is the samples
+    ending in its nodes, its total the totals of its nodes that have no ancestor
+    of the same key (so recursion counts once per sample).
     """
     key_count = max(key_of_frame, default=-1) + 1
     tree = profile.call_tree()
     weights = profile.stack_weights(threads)
     selves = tree.selves(weights)
-    totals = tree.totals(selves)
-    nodes = np.flatnonzero(totals[1:]) + 1  # the root (node 0) is no frame
-    keys = np.asarray(key_of_frame, dtype=np.int64)[tree.frame[nodes]] if len(nodes) else nodes
-    self_samples = np.bincount(keys, weights=selves[nodes], minlength=key_count)
-    # A node is nested in an earlier node of the same key when it lies inside that
-    # node's subtree: in pre-order, when its index is below that node's subtree end.
-    # Nodes sorted by key (stable, so pre-order within a key), the running maximum of
-    # key * span + end tells, for each, whether an earlier node of its key encloses it.
-    order = np.argsort(keys.astype(np.uint16) if key_count <= 1 << 16 else keys, kind="stable")  # radix sort
-    sorted_keys, sorted_nodes = keys[order], nodes[order]
-    span = len(tree.depth) + 1
-    encoded_end = sorted_keys * span + tree.end[sorted_nodes]
-    enclosing = np.concatenate(([-1], np.maximum.accumulate(encoded_end)[:-1]))
-    outermost = np.zeros(len(nodes), dtype=bool)  # back in pre-order: the sums below read memory in order
-    outermost[order[enclosing <= sorted_keys * span + sorted_nodes]] = True
-    total_samples = np.bincount(keys[outermost], weights=totals[nodes[outermost]], minlength=key_count)
-    frames_seen = set(np.flatnonzero(np.bincount(tree.frame[nodes], minlength=len(key_of_frame))).tolist())
-    return (self_samples.astype(np.int64).tolist(), total_samples.astype(np.int64).tolist(),
-            frames_seen, int(weights.sum()))
+    self_samples, total_samples, seen = tree_kernels.key_sums(
+        np.asarray(key_of_frame, dtype=np.int64), key_count, tree.frame, tree.end, selves, tree.totals(selves))
+    return self_samples.tolist(), total_samples.tolist(), set(np.flatnonzero(seen).tolist()), int(weights.sum())
 
 
 def _intern_keys(frames: Sequence[Frame], key_of: Any) -> tuple[list[int], list[Hashable]]:

@@ -149,3 +149,41 @@ def lay_out(const uint32_t[::1] ranked, const int32_t[::1] frames, const int64_t
             end[path[d]] = <int32_t>next_node
         end[0] = <int32_t>next_node
     return depth_a, frame_a, parent_a, end_a, leaf_a
+
+
+def key_sums(const int64_t[::1] key_of_frame, int64_t key_count, const int32_t[::1] frame,
+             const int32_t[::1] end, const int64_t[::1] selves, const int64_t[::1] totals):
+    """Self and total samples per key over a pre-order tree, and which frames have samples.
+
+    A key's self is the selves of its nodes; its total the totals of its outermost nodes
+    (no ancestor of the same key), so recursion counts once per sample. In pre-order a node
+    is nested in an earlier node of its key exactly when it comes before that node's
+    subtree end, so one walk keeping each key's current outermost end tells them apart.
+    Node 0 is the root (no frame); nodes without samples are skipped."""
+    cdef Py_ssize_t node_count = frame.shape[0], frame_count = key_of_frame.shape[0], node
+    if end.shape[0] != node_count or selves.shape[0] != node_count or totals.shape[0] != node_count:
+        raise ValueError("the node arrays differ in length")
+    for node in range(frame_count):
+        if key_of_frame[node] < 0 or key_of_frame[node] >= key_count:
+            raise ValueError("a key is out of range")
+    for node in range(1, node_count):
+        if frame[node] < 0 or frame[node] >= frame_count:
+            raise ValueError("a frame index is out of range")
+    self_array = np.zeros(key_count, dtype=np.int64)
+    total_array = np.zeros(key_count, dtype=np.int64)
+    seen_array = np.zeros(frame_count, dtype=bool)
+    outermost_end_array = np.zeros(key_count, dtype=np.int64)
+    cdef int64_t[::1] self_samples = self_array, total_samples = total_array, outermost_end = outermost_end_array
+    cdef unsigned char[::1] seen = seen_array.view(np.uint8)
+    cdef int64_t key
+    with nogil:
+        for node in range(1, node_count):
+            if totals[node] == 0:
+                continue
+            key = key_of_frame[frame[node]]
+            self_samples[key] += selves[node]
+            if node >= outermost_end[key]:
+                total_samples[key] += totals[node]
+                outermost_end[key] = end[node]
+            seen[frame[node]] = 1
+    return self_array, total_array, seen_array
