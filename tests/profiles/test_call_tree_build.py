@@ -68,11 +68,13 @@ def test_equal_ranks_share_a_node_and_the_first_frame_names_it():
     assert built.leaf.tolist() == [2, 2]
 
 
-def test_stacks_outside_the_frames_are_refused():
+def test_indexes_out_of_range_are_refused():
     frames = np.array([0, 1], dtype=np.int32)
-    ranked = frames.astype(np.uint32)
+    rank = np.array([1, 0], dtype=np.int64)
     one = np.array([1], dtype=np.int64)
     with pytest.raises(ValueError, match="outside the frame array"):
-        tree.lay_out(ranked, frames, one, np.array([2], dtype=np.int64), np.array([0], dtype=np.int64), 1)
+        tree.lay_out(rank, frames, one, np.array([2], dtype=np.int64), np.array([0], dtype=np.int64), 1)
     with pytest.raises(ValueError, match="stack id is out of range"):
-        tree.lay_out(ranked, frames, one, one, np.array([1], dtype=np.int64), 1)
+        tree.lay_out(rank, frames, one, one, np.array([1], dtype=np.int64), 1)
+    with pytest.raises(ValueError, match="frame index is out of range"):
+        tree.lay_out(rank[:1], frames, one, one, np.array([0], dtype=np.int64), 1)

@@ -73,10 +73,8 @@ def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids
           stack_count: int, rank: np.ndarray) -> CallTree:
     """The call tree of the stacks ``frames[starts[i]:starts[i] + lengths[i]]`` (ids
     ``stack_ids[i]`` among ``stack_count``), siblings ordered by ``rank[frame]``."""
-    frames = np.ascontiguousarray(frames, dtype=np.int32)
-    ranked = rank[frames].astype(np.uint32) if len(frames) else np.zeros(0, np.uint32)
     depth, frame, parent, end, leaf = tree.lay_out(
-        ranked, frames, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(lengths, dtype=np.int64),
+        np.ascontiguousarray(rank, dtype=np.int64), np.ascontiguousarray(frames, dtype=np.int32), np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(lengths, dtype=np.int64),
         np.ascontiguousarray(stack_ids, dtype=np.int64), stack_count)
     return CallTree(depth=depth, frame=frame, parent=parent, leaf=leaf, end=end)
 

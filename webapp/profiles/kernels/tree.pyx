@@ -5,7 +5,8 @@ Indexes are checked once up front (``check_stacks``); the loops then run without
 checks. The frames themselves are only copied, never used as indexes here.
 """
 
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.string cimport memcmp
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -26,17 +27,47 @@ cdef check_stacks(const int32_t[::1] frames, const int64_t[::1] starts, const in
             raise ValueError("a stack id is out of range")
 
 
-cdef inline int compare(const uint32_t* ranked, int64_t a_start, int64_t a_length,
+cdef inline int compare(const uint8_t* keys, int width, int64_t a_start, int64_t a_length,
                         int64_t b_start, int64_t b_length) noexcept nogil:
-    """Lexicographic order of two stacks by rank; a prefix sorts first."""
-    cdef int64_t k, n = a_length if a_length < b_length else b_length
-    for k in range(n):
-        if ranked[a_start + k] != ranked[b_start + k]:
-            return -1 if ranked[a_start + k] < ranked[b_start + k] else 1
+    """Lexicographic order of two stacks by rank; a prefix sorts first. Ranks are stored
+    big-endian, so memcmp (which compares many bytes per instruction) orders them."""
+    cdef int64_t n = a_length if a_length < b_length else b_length
+    cdef int order = memcmp(keys + a_start * width, keys + b_start * width, n * width)
+    if order:
+        return order
     return -1 if a_length < b_length else (1 if a_length > b_length else 0)
 
 
-cdef sorted_order(const uint32_t[::1] ranked, const int64_t[::1] starts, const int64_t[::1] lengths):
+cdef uint8_t* ranked_keys(const int64_t[::1] rank, const int32_t[::1] frames, int* width) except NULL:
+    """Each frame entry's rank as a big-endian key of 2 bytes (when ranks fit) or 4."""
+    cdef Py_ssize_t i, n = frames.shape[0], frame_count = rank.shape[0]
+    cdef int64_t largest = 0, value
+    for i in range(frame_count):
+        if rank[i] < 0 or rank[i] > 0xFFFFFFFF:
+            raise ValueError("a rank is out of range")
+        largest = max(largest, rank[i])
+    for i in range(n):
+        if frames[i] < 0 or frames[i] >= frame_count:
+            raise ValueError("a frame index is out of range")
+    width[0] = 2 if largest <= 0xFFFF else 4
+    cdef uint8_t* keys = <uint8_t*>malloc(max(n, 1) * width[0])
+    if keys == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            value = rank[frames[i]]
+            if width[0] == 2:
+                keys[2 * i] = <uint8_t>(value >> 8)
+                keys[2 * i + 1] = <uint8_t>value
+            else:
+                keys[4 * i] = <uint8_t>(value >> 24)
+                keys[4 * i + 1] = <uint8_t>(value >> 16)
+                keys[4 * i + 2] = <uint8_t>(value >> 8)
+                keys[4 * i + 3] = <uint8_t>value
+    return keys
+
+
+cdef sorted_order(const uint8_t* keys, int width, const int64_t[::1] starts, const int64_t[::1] lengths):
     """The stacks' indexes sorted by their ranked frames (stable: equal stacks keep their order).
 
     A bottom-up merge sort: stacks of a program share long prefixes, and merging compares
@@ -50,17 +81,16 @@ cdef sorted_order(const uint32_t[::1] ranked, const int64_t[::1] starts, const i
     cdef int64_t* src = &order[0] if n else scratch
     cdef int64_t* dst = scratch
     cdef int64_t* swap
-    cdef Py_ssize_t width = 1, low, middle, high, left, right, out
-    cdef const uint32_t* rank_data = &ranked[0] if ranked.shape[0] else NULL
+    cdef Py_ssize_t run = 1, low, middle, high, left, right, out
     with nogil:
-        while width < n:
+        while run < n:
             low = 0
             while low < n:
-                middle = min(low + width, n)
-                high = min(low + 2 * width, n)
+                middle = min(low + run, n)
+                high = min(low + 2 * run, n)
                 left, right, out = low, middle, low
                 while left < middle and right < high:
-                    if compare(rank_data, starts[src[right]], lengths[src[right]],
+                    if compare(keys, width, starts[src[right]], lengths[src[right]],
                                starts[src[left]], lengths[src[left]]) < 0:
                         dst[out] = src[right]
                         right += 1
@@ -80,7 +110,7 @@ cdef sorted_order(const uint32_t[::1] ranked, const int64_t[::1] starts, const i
             swap = src
             src = dst
             dst = swap
-            width *= 2
+            run *= 2
     if n and src != &order[0]:
         for low in range(n):
             order[low] = src[low]
@@ -88,19 +118,22 @@ cdef sorted_order(const uint32_t[::1] ranked, const int64_t[::1] starts, const i
     return order_array
 
 
-def lay_out(const uint32_t[::1] ranked, const int32_t[::1] frames, const int64_t[::1] starts,
+def lay_out(const int64_t[::1] rank, const int32_t[::1] frames, const int64_t[::1] starts,
             const int64_t[::1] lengths, const int64_t[::1] stack_ids, int64_t stack_count):
     """The call tree of the stacks ``frames[starts[i]:starts[i] + lengths[i]]`` (ids
-    ``stack_ids[i]``), siblings ordered by ``ranked`` (each frame entry's rank):
+    ``stack_ids[i]``), siblings ordered by ``rank[frame]``:
     (depth, frame, parent, end, leaf) as int32 arrays, nodes in pre-order.
 
     The stacks are sorted; each then adds the nodes below the prefix it shares with the
     stack before it. The current path (a node per depth) gives each new node its parent,
     and a node's subtree ends when a later stack leaves the path at or above its depth."""
     check_stacks(frames, starts, lengths, stack_ids, stack_count)
-    if ranked.shape[0] != frames.shape[0]:
-        raise ValueError("ranked and frames differ in length")
-    order_array = sorted_order(ranked, starts, lengths)
+    cdef int width
+    cdef uint8_t* keys = ranked_keys(rank, frames, &width)
+    try:
+        order_array = sorted_order(keys, width, starts, lengths)
+    finally:
+        free(keys)
     cdef const int64_t[::1] order = order_array
     cdef Py_ssize_t n = order.shape[0], k, d
     shared_array = np.zeros(n, dtype=np.int64)
@@ -112,7 +145,7 @@ def lay_out(const uint32_t[::1] ranked, const int32_t[::1] frames, const int64_t
                 a = starts[order[k - 1]]
                 b = starts[order[k]]
                 limit = min(lengths[order[k - 1]], lengths[order[k]])
-                while shared[k] < limit and ranked[a + shared[k]] == ranked[b + shared[k]]:
+                while shared[k] < limit and rank[frames[a + shared[k]]] == rank[frames[b + shared[k]]]:
                     shared[k] += 1
             node_count += lengths[order[k]] - shared[k]
             max_depth = max(max_depth, lengths[order[k]])
