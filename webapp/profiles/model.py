@@ -30,13 +30,11 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 
 from webapp.profiles import stack_arrays
 from webapp.profiles.kernels import stacks as stack_kernels
-from webapp.profiles.stack_arrays import gather
 
 
 RUN_COUNT_MAX = 0xFFFFFFFF  # a Thread counts a run's samples in 32 bits
@@ -187,7 +185,11 @@ class Profile:
     end_s: float = 0.0
     definition_lines: dict[tuple[str, str], int] = field(default_factory=dict)
     _frame_index: dict[Frame, int] = field(default_factory=dict, repr=False)
-    _stack_index: dict[int, int] = field(default_factory=dict, repr=False, compare=False)  # hash -> id
+    # Interning: every table stack's hash (aligned with ``stacks``); a dict from hash to the
+    # first id with it, filled from them only when one stack at a time is interned (bulk
+    # interning looks hashes up with numpy); stacks whose hash an earlier stack took.
+    _stack_hashes: array = field(default_factory=lambda: array("Q"), repr=False, compare=False)
+    _stack_index: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     _stack_collisions: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict = field(default_factory=dict, repr=False, compare=False)  # caches, see _cached
 
@@ -203,26 +205,37 @@ class Profile:
         """The id of ``stack`` (frame indexes, root first), added on first sight."""
         stack = tuple(stack)
         key = stack_arrays.stack_hash(stack)
-        index = self._stack_index.get(key)
+        index = self._hash_index().get(key)
         if index is not None and self.stacks[index] == stack:
             return index
         return self._intern_colliding(stack, key)
 
+    def _hash_index(self) -> dict[int, int]:
+        """Hash -> first stack id with it, brought up to date with the table."""
+        index = self._stack_index
+        if len(index) + len(self._stack_collisions) < len(self.stacks):
+            for stack_id, key in enumerate(self._stack_hashes.tolist()):
+                index.setdefault(key, stack_id)
+        return index
+
     def _intern_colliding(self, stack: tuple[int, ...], key: int) -> int:
         """Intern a stack whose hash is new, or taken by another stack (kept apart by value)."""
-        if key not in self._stack_index:
-            index = self._stack_index[key] = len(self.stacks)
+        index_of = self._hash_index()
+        if key not in index_of:
+            index = index_of[key] = len(self.stacks)
         else:
             index = self._stack_collisions.setdefault(stack, len(self.stacks))
             if index != len(self.stacks):
                 return index
         self.stacks.append(stack)
+        self._stack_hashes.append(key)
         return index
 
     def intern_stacks(self, frames: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Bulk :meth:`intern_stack`: stacks given back to back in ``frames`` (root first),
         ``lengths[i]`` frames each; their ids (int64), new stacks numbered in order of
-        first appearance. Hashes every stack with numpy, then works per distinct hash."""
+        first appearance. Hashes every stack in one compiled pass, then works per distinct
+        hash with numpy."""
         frames = np.ascontiguousarray(frames, dtype=np.int32)
         lengths = np.asarray(lengths, dtype=np.int64)
         starts = np.cumsum(lengths) - lengths
@@ -230,25 +243,34 @@ class Profile:
         distinct, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
         order = np.argsort(first)
         keys, rows = distinct[order], first[order]
-        index_of, table = self._stack_index, self.stacks
-        # dict lookups and inserts by map/zip: C loops, no Python code per stack
-        found = np.fromiter(map(index_of.get, keys.tolist(), repeat(-1)), dtype=np.int64, count=len(keys))
+        table = self.stacks
+        found = self._ids_of_hashes(keys)
         new = found < 0
         new_ids = np.arange(len(table), len(table) + int(new.sum()), dtype=np.int64)
         found[new] = new_ids
-        index_of.update(zip(keys[new].tolist(), new_ids.tolist()))
         ids_of_distinct = np.empty(len(distinct), dtype=np.int64)
         ids_of_distinct[order] = found
         if len(new_ids):
             rows = rows[new]
-            table.frames.frombytes(gather(frames, starts[rows], lengths[rows]).tobytes())
-            table.ends.extend(((table.ends[-1] if table.ends else 0) + np.cumsum(lengths[rows])).tolist())
+            table.frames.frombytes(stack_kernels.gathered(frames, starts[rows], lengths[rows]))
+            table.ends.frombytes(((table.ends[-1] if table.ends else 0) + np.cumsum(lengths[rows])).tobytes())
+            self._stack_hashes.frombytes(keys[new].tobytes())
         ids = ids_of_distinct[inverse.ravel()]
         # A hash names a stack almost surely; check every one and redo the rare others.
         for row in np.flatnonzero(~self._rows_equal(frames, starts, lengths, ids)).tolist():
             stack = tuple(frames[starts[row]:starts[row] + lengths[row]].tolist())
             ids[row] = self._intern_colliding(stack, int(hashes[row]))
         return ids
+
+    def _ids_of_hashes(self, keys: np.ndarray) -> np.ndarray:
+        """The first table stack id with each hash of ``keys``, -1 where none has it."""
+        table_hashes = np.frombuffer(self._stack_hashes, dtype=np.uint64) if self._stack_hashes else None
+        if table_hashes is None or not len(keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        by_hash = np.argsort(table_hashes, kind="stable")  # equal hashes: the first id first
+        sorted_hashes = table_hashes[by_hash]
+        place = np.minimum(np.searchsorted(sorted_hashes, keys), len(sorted_hashes) - 1)
+        return np.where(sorted_hashes[place] == keys, by_hash[place], -1)
 
     def _rows_equal(self, frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Per row, is it the same stack as the table's stack ``ids[row]``?"""

@@ -7,6 +7,8 @@ C as the Python version masks), so both give every stack the same number.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.string cimport memcpy
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 
 import numpy as np
 
@@ -65,4 +67,21 @@ def rows_equal(const int32_t[::1] frames, const int64_t[::1] starts, const int64
                 if frames[a + k] != table_frames[b + k]:
                     same[i] = 0
                     break
+    return result
+
+
+def gathered(const int32_t[::1] frames, const int64_t[::1] starts, const int64_t[::1] lengths):
+    """The stacks' frames back to back, as the bytes of native int32s (what array("i")
+    and numpy read)."""
+    check(frames, starts, lengths)
+    cdef Py_ssize_t i, total = 0
+    for i in range(starts.shape[0]):
+        total += lengths[i]
+    result = PyBytes_FromStringAndSize(NULL, total * sizeof(int32_t))
+    cdef int32_t* out = <int32_t*>PyBytes_AS_STRING(result)
+    with nogil:
+        for i in range(starts.shape[0]):
+            if lengths[i]:
+                memcpy(out, &frames[starts[i]], lengths[i] * sizeof(int32_t))
+                out += lengths[i]
     return result
