@@ -34,7 +34,6 @@ import orjson
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.model import Frame, Profile, Thread
 from webapp.profiles.kernels import text
-from webapp.profiles.stack_arrays import blocks
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 EXPORTER_NAME = "flamedeck"
@@ -100,17 +99,10 @@ class _StackJson:
         numbers = [b"%d" % index for index in range(len(profile.frames))]
         widths = np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers))
         frames, starts, lengths = profile.stacks.arrays()
-        everything = np.arange(len(lengths), dtype=np.int64)
+        self.row_ends = np.empty(len(lengths), dtype=np.int64)  # each stack's row of the blob
         self.blob = np.frombuffer(text.stack_text(
             np.frombuffer(b"".join(numbers), dtype=np.uint8), np.cumsum(widths), frames, starts, lengths,
-            everything, b",", b"[", b"]", b""), dtype=np.uint8)
-        # "[" "]" and the commas, plus the digits: each stack's row of the blob
-        digits = np.zeros(len(lengths), dtype=np.int64)
-        for part in blocks(lengths):
-            begin, end = int(starts[part.start]), int(starts[part.stop - 1] + lengths[part.stop - 1])
-            sums = np.concatenate(([0], np.cumsum(widths[frames[begin:end]])))
-            digits[part] = sums[starts[part] - begin + lengths[part]] - sums[starts[part] - begin]
-        self.row_ends = np.cumsum(digits + np.maximum(lengths - 1, 0) + 2)
+            np.arange(len(lengths), dtype=np.int64), b",", b"[", b"]", b"", ends=self.row_ends), dtype=np.uint8)
 
     def joined(self, stack_ids: np.ndarray) -> bytes:
         return text.joined_rows(self.blob, self.row_ends, np.asarray(stack_ids, dtype=np.int64), b",")

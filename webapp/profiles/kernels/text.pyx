@@ -26,17 +26,20 @@ cdef inline char* put(char* out, const char* text, Py_ssize_t size) noexcept nog
 
 def stack_text(const uint8_t[::1] texts, const int64_t[::1] text_ends, const int32_t[::1] frames,
                const int64_t[::1] starts, const int64_t[::1] lengths, const int64_t[::1] chosen,
-               bytes separator, bytes opening, bytes closing, bytes between, const int64_t[::1] counts=None):
+               bytes separator, bytes opening, bytes closing, bytes between, const int64_t[::1] counts=None,
+               int64_t[::1] ends=None):
     """The ``chosen`` stacks as one bytes object: for each, ``opening``, its frames' texts
     joined by ``separator``, ``closing``, then (when ``counts`` is given) its count in decimal
-    and a newline; ``between`` goes between two stacks.
+    and a newline; ``between`` goes between two stacks. ``ends``, when given, receives where
+    each chosen stack's text ends.
 
     Frame ``f``'s text is ``texts[text_ends[f - 1]:text_ends[f]]``; stack ``s`` is
     ``frames[starts[s]:starts[s] + lengths[s]]``. ValueError for an index out of range."""
     cdef Py_ssize_t frame_count = text_ends.shape[0], stack_count = starts.shape[0]
     cdef Py_ssize_t k, i, stack, total = 0
     cdef int64_t frame
-    if lengths.shape[0] != stack_count or (counts is not None and counts.shape[0] != chosen.shape[0]):
+    if lengths.shape[0] != stack_count or (counts is not None and counts.shape[0] != chosen.shape[0]) \
+            or (ends is not None and ends.shape[0] != chosen.shape[0]):
         raise ValueError("the arrays differ in length")
     if frame_count and (text_ends[frame_count - 1] > texts.shape[0] or text_ends[0] < 0):
         raise ValueError("a frame's text lies outside the texts")
@@ -63,6 +66,8 @@ def stack_text(const uint8_t[::1] texts, const int64_t[::1] text_ends, const int
             if counts[k] < 0:
                 raise ValueError("a count is negative")
             total += decimal_size(counts[k]) + 1
+        if ends is not None:
+            ends[k] = total
     result = PyBytes_FromStringAndSize(NULL, total)
     cdef char* out = PyBytes_AS_STRING(result)
     cdef const char* text = <const char*>&texts[0] if texts.shape[0] else NULL
