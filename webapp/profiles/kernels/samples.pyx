@@ -77,12 +77,30 @@ cdef inline uint64_t hash_bytes(const uint8_t* text, Py_ssize_t length) noexcept
     return h
 
 
+cdef int reserve(Growing* array, Py_ssize_t more) except -1 nogil:
+    """Room for ``more`` values past the end, so that they can be written without checks."""
+    cdef Py_ssize_t capacity = array.capacity
+    cdef int64_t* bigger
+    while array.size + more > capacity:
+        capacity *= 2
+    if capacity != array.capacity:
+        bigger = <int64_t*>realloc(array.data, capacity * sizeof(int64_t))
+        if bigger == NULL:
+            with gil:
+                raise MemoryError()
+        array.data = bigger
+        array.capacity = capacity
+    return 0
+
+
 cdef int parse_stack(const uint8_t* text, Py_ssize_t length, Growing* frames) except -1 nogil:
     """Append the frame numbers of ``3,2,1`` to ``frames``; -2 when not compact JSON integers."""
     cdef Py_ssize_t i = 0, digits
     cdef int64_t value
     if length == 0:
         return 0
+    reserve(frames, (length + 1) // 2)  # at most one number per two bytes
+    cdef int64_t* out = frames.data + frames.size
     while True:
         digits = 0
         value = 0
@@ -92,7 +110,9 @@ cdef int parse_stack(const uint8_t* text, Py_ssize_t length, Growing* frames) ex
             i += 1
         if digits == 0 or digits > MAX_DIGITS or (digits > 1 and text[i - digits] == 48):
             return -2
-        grow_push(frames, value)
+        out[0] = value
+        out += 1
+        frames.size += 1
         if i == length:
             return 0
         if text[i] != 44:  # ","
