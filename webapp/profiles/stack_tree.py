@@ -34,6 +34,7 @@ class CallTree:
     parent: np.ndarray  # int32 node index, -1 for the root
     leaf: np.ndarray  # int32 per stack id: its last node; -1 for stacks left out
     end: np.ndarray  # int32 per node: one past the last node of its subtree
+    _by_leaf: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # see ending_selves
 
     @classmethod
     def of_profile(cls, profile, rank: Sequence[int] | None = None) -> CallTree:
@@ -53,6 +54,23 @@ class CallTree:
         if (leaves < 0).any():
             raise ValueError("stack weights for stacks outside this tree")
         return np.bincount(leaves, weights=stack_weights[used], minlength=len(self.depth)).astype(np.int64)
+
+    def ending_selves(self, stack_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`selves` without the zeros: (nodes where samples end, ascending; their
+        samples). Works on the stacks, not on every node, so asking for many threads' views
+        costs a pass over the stacks each."""
+        if self._by_leaf is None:
+            stacks = np.flatnonzero(self.leaf >= 0)
+            stacks = stacks[np.argsort(self.leaf[stacks], kind="stable")]
+            leaves = self.leaf[stacks]
+            starts = np.flatnonzero(np.concatenate(([True], leaves[1:] != leaves[:-1]))) if len(leaves) else stacks
+            self._by_leaf = (stacks, starts, leaves[starts])
+        stacks, starts, nodes = self._by_leaf
+        if stack_weights[self.leaf[:len(stack_weights)] < 0].any() or len(stack_weights) > len(self.leaf):
+            raise ValueError("stack weights for stacks outside this tree")
+        sums = np.add.reduceat(stack_weights[stacks], starts) if len(stacks) else np.zeros(0, np.int64)
+        ending = sums > 0
+        return nodes[ending], sums[ending].astype(np.int64)
 
     def totals(self, selves: np.ndarray) -> np.ndarray:
         """Samples passing through each node: its subtree's selves, summed."""

@@ -136,9 +136,9 @@ class FlameTreeExporter(Exporter):
             }
             per_thread = [leveled.stack_weights([thread]) for thread in leveled.threads]
             for view, (_, members) in zip(views, members_of_views):
-                selves = tree.selves(sum((per_thread[index] for index in members), np.zeros(len(leveled.stacks), np.int64)))
-                ending = np.flatnonzero(selves)
-                view[level] = {"node": ending, "self": selves[ending]}
+                ending, selves = tree.ending_selves(
+                    sum((per_thread[index] for index in members), np.zeros(len(leveled.stacks), np.int64)))
+                view[level] = {"node": ending, "self": selves}
         return {
             "format": "flamedeck-flame-tree",
             "version": 1,
