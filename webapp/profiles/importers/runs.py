@@ -1,6 +1,8 @@
 """Turning long sample sequences into runs with C-speed loops.
 
-Every sample of a million-sample file passes through :func:`collect_runs`, so
+Every sample an importer reads as a Python object passes through
+:func:`collect_runs` (large speedscope files do not: their byte scanner,
+:mod:`webapp.profiles.kernels.samples`, counts runs itself), so
 the per-sample work is done by ``map``/``compress``/``accumulate`` (C loops):
 Python code runs once per *run* of identical samples and once per new
 distinct key. Shared by the importers; nothing here knows a file format.
