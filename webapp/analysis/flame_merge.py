@@ -1,17 +1,25 @@
-"""Two reports' ``flame.json`` call trees merged into the diff tree, with whole-array operations.
+"""Two reports' call trees merged into the diff tree, with whole-array operations.
 
 The same document as :func:`webapp.analysis.diff_tree.diff_tree` (see that module's docstring),
-built from two trees that are already aggregated. A long server run's function tree has about
-two million nodes; merging them node by node in Python took half a minute, so here every pass
-is a numpy operation over one depth level of both trees at a time (a call tree of depth 80 is
-80 passes):
+built from two trees that are already aggregated (:class:`TreeColumns`, from ``flame.json`` or
+a report's ``function-tree.bin``). A long server run's function tree has about two million
+nodes; merging them node by node in Python took half a minute, so here every pass is a numpy
+operation over one depth level of both trees at a time (a call tree of depth 80 is 80 passes):
 
-1. each side's nodes get their parent (from the pre-order depths) and a merged function number
-   (functions are keyed by name and file, by line also the line; numbered head first so that
-   head's lines win);
-2. level by level, a merged node is a distinct (merged parent, function) pair of either side;
-3. subtree sizes bottom-up, then pre-order places top-down, children ordered by their key;
+1. each side's nodes get their parent (from the pre-order depths) and the rank of their
+   function among all functions of both sides, sorted by key (name, file; by line also the
+   line) - the order of siblings;
+2. level by level, a merged node is a distinct (merged parent, rank) pair of either side,
+   and a level's merged nodes are numbered in that pair's order. Numbered so, each level lists
+   its nodes in pre-order, and so does each side's level already (a tree's pre-order lists
+   siblings by rank, under parents in pre-order): the two sides' pairs are two sorted runs,
+   which a stable sort merges in one linear pass instead of sorting them from scratch;
+3. subtree sizes bottom-up, then pre-order places top-down (a node follows its parent and
+   its elder siblings' subtrees), needing no sort at all;
 4. self counts and thread views are summed onto the merged nodes.
+
+The long columns of the result are numpy arrays (orjson writes them with
+``OPT_SERIALIZE_NUMPY``); :func:`merge_flame_trees` gives plain lists.
 """
 
 from __future__ import annotations
@@ -20,169 +28,211 @@ from typing import Any
 
 import numpy as np
 
-from webapp.profiles.stack_tree import nodes_by_depth, parents_by_level
+from webapp.profiles.exporters.tree_columns import TreeColumns, first_appearances, tree_columns
+from webapp.profiles.stack_tree import nodes_by_depth
 
 ROOT_FRAME = -1
+LONG_COLUMNS = ("depth", "frame", "base_self", "head_self")
+
+
+class _Functions:
+    """The functions of both sides, numbered as first registered (head first: its lines win)."""
+
+    def __init__(self) -> None:
+        self.number: dict[tuple, int] = {}
+        self.lines: list[int] = []
+
+    def register(self, columns: TreeColumns) -> np.ndarray:
+        """The function number of each of ``columns``' frames, with ROOT_FRAME in a last slot."""
+        numbers = np.empty(len(columns.names) + 1, dtype=np.int64)
+        numbers[-1] = ROOT_FRAME
+        for index, (key, line) in enumerate(zip(columns.keys(), columns.lines)):
+            found = self.number.get(key)
+            if found is None:
+                found = self.number[key] = len(self.lines)
+                self.lines.append(line)
+            numbers[index] = found
+        return numbers
+
+    def ranks(self) -> tuple[np.ndarray, list[tuple]]:
+        """Each function's rank when sorted by key (ROOT_FRAME in a last slot), and the keys in rank order."""
+        keys = sorted(self.number)
+        rank = np.empty(len(keys) + 1, dtype=np.int64)
+        rank[[self.number[key] for key in keys]] = np.arange(len(keys))
+        rank[-1] = ROOT_FRAME
+        return rank, keys
 
 
 class _Side:
-    """One report's function tree as arrays: depth, parent and merged function of every node."""
+    """One report's tree, its nodes listed level by level (pre-order within a level): each one's
+    rank, the place of its parent in the level above and, once merged, its merged node's place in
+    its level. Contiguous per level, so the merge reads each level as slices, not scattered."""
 
-    def __init__(self, document: dict[str, Any], functions: dict[tuple, int], lines: list[int], level: str):
-        tree = document["trees"][level]
-        self.depth = np.asarray(tree["depth"], dtype=np.int64)
-        frame = np.asarray(tree["frame"], dtype=np.int64)
-        frames, files = document["frames"], document["files"]
-        lookup = np.full(len(frames["name"]) + 1, ROOT_FRAME, dtype=np.int64)  # the last slot: the root's -1
-        for index in _by_first_appearance(frame, len(frames["name"])).tolist():  # as a walk would meet them
-            key: tuple = (frames["name"][index], files[frames["file"][index]])
-            if level == "line":
-                key += (frames["line"][index],)
-            if key not in functions:
-                functions[key] = len(functions)
-                lines.append(frames["line"][index])
-            lookup[index] = functions[key]
-        self.function = lookup[frame]
-        self.at_depth = nodes_by_depth(self.depth)
-        self.parent = parents_by_level(self.at_depth, len(self.depth))
-        self.merged = np.zeros(len(self.depth), dtype=np.int64)  # filled level by level
-        self.views = [(view["kind"], view["label"], view["samples"] if view["kind"] == "thread" else 0,
-                       view[level]) for view in document["views"]]
+    def __init__(self, columns: TreeColumns, functions: _Functions) -> None:
+        self.columns = columns
+        self.depth = np.asarray(columns.depth)
+        at_depth = nodes_by_depth(self.depth)
+        by_level = np.concatenate(at_depth)
+        self.bounds = np.concatenate(([0], np.cumsum([len(level) for level in at_depth])))
+        self.rank = np.empty(0, dtype=np.int64)  # set once both sides' functions are known
+        self.function = functions.register(columns)[np.asarray(columns.frame)[by_level]]
+        # A node's parent is the last node one level up before it in pre-order.
+        self.parent = np.concatenate([np.zeros(1, dtype=np.int64)] + [
+            np.searchsorted(above, level) - 1 for above, level in zip(at_depth, at_depth[1:])])
+        self.where = np.empty(len(by_level), dtype=np.int64)  # node -> its index in by_level
+        self.where[by_level] = np.arange(len(by_level))
+        self.slot = np.zeros(len(by_level), dtype=np.int64)
 
+    def level(self, number: int) -> slice:
+        """The level's nodes (an empty slice below the deepest)."""
+        last = len(self.bounds) - 1
+        return slice(int(self.bounds[min(number, last)]), int(self.bounds[min(number + 1, last)]))
 
-def _by_first_appearance(values: np.ndarray, limit: int) -> np.ndarray:
-    """The distinct values in [0, limit) of ``values``, in the order they first occur (no sort of it all)."""
-    first = np.full(limit, len(values), dtype=np.int64)
-    present = values >= 0
-    np.minimum.at(first, values[present], np.flatnonzero(present))
-    seen = np.flatnonzero(first < len(values))
-    return seen[np.argsort(first[seen])]
+    def merged(self, nodes: np.ndarray, level_starts: np.ndarray) -> np.ndarray:
+        """The merged node (numbered level by level) of each of ``nodes``."""
+        return level_starts[self.depth[nodes]] + self.slot[self.where[nodes]]
 
 
 def merge_flame_trees(base: dict[str, Any], head: dict[str, Any], level: str = "function") -> dict[str, Any]:
     """The diff tree of two ``flame.json`` documents (format flamedeck-flame-tree, version 1), of
-    their trees of ``level``: "function" (a frame is a name and file) or "line" (name, file, line)."""
-    functions: dict[tuple, int] = {}  # head first: its lines win
-    lines: list[int] = []
-    head_side = _Side(head, functions, lines, level)
-    base_side = _Side(base, functions, lines, level)
-    sides = (base_side, head_side)
-    parent, function, level_starts = _merge_levels(sides, len(functions))
-    count = len(parent)
-    rank = np.empty(len(functions) + 1, dtype=np.int64)  # the last slot: the root's -1
-    rank[np.array(sorted(range(len(functions)), key=list(functions).__getitem__), dtype=np.int64)] = np.arange(
-        len(functions))
-    rank[-1] = -1
-    place = _preorder_places(parent, rank[function], level_starts)
-    in_order = np.empty(count, dtype=np.int64)
-    in_order[place] = np.arange(count)
-    depth = np.repeat(np.arange(len(level_starts) - 1), np.diff(level_starts))
+    their trees of ``level``: "function" (a frame is a name and file) or "line" (name, file, line),
+    as plain lists."""
+    document = merge_tree_columns(tree_columns(base, level), tree_columns(head, level))
+    for key in LONG_COLUMNS:
+        document[key] = document[key].tolist()
+    return document
 
-    ordered_function = function[in_order]
-    appearance = _by_first_appearance(ordered_function, len(functions))  # numbered so, in pre-order
-    number = np.full(len(functions) + 1, ROOT_FRAME, dtype=np.int64)
+
+def merge_tree_columns(base: TreeColumns, head: TreeColumns) -> dict[str, Any]:
+    """The diff tree of two reports' trees of the same level; its long columns as numpy arrays."""
+    functions = _Functions()
+    head_side = _Side(head, functions)  # head first: its lines win
+    base_side = _Side(base, functions)
+    sides = (base_side, head_side)
+    rank, keys = functions.ranks()
+    for side in sides:
+        side.rank = rank[side.function]
+    parents, ranks = _merge_levels(sides, max(len(keys), 1))
+    level_starts = np.concatenate(([0], np.cumsum([len(level) for level in parents])))
+    place = np.concatenate(_preorder_places(parents))
+    count = len(place)
+    depth = np.empty(count, dtype=np.int64)
+    depth[place] = np.repeat(np.arange(len(parents)), np.diff(level_starts))
+    ordered_rank = np.empty(count, dtype=np.int64)
+    ordered_rank[place] = np.concatenate(ranks)
+
+    appearance = first_appearances(ordered_rank, len(keys))  # frames numbered so, in pre-order
+    number = np.full(len(keys) + 1, ROOT_FRAME, dtype=np.int64)
     number[appearance] = np.arange(len(appearance))
-    keys = list(functions)
-    selves = [_all_threads_self(side, count)[in_order].tolist() for side in sides]
+    lines = functions.lines
+    line_of_rank = [lines[functions.number[key]] for key in keys]
+    selves = [_all_threads_self(side, place, level_starts, count) for side in sides]
+    appearing = appearance.tolist()
     document: dict[str, Any] = {
         "format": "flamedeck-diff-tree",
         "version": 1,
         "base": _summary(base),
         "head": _summary(head),
-        "frames": {"name": [keys[f][0] for f in appearance.tolist()],
-                   "file": [keys[f][1] for f in appearance.tolist()],
-                   "line": [lines[f] for f in appearance.tolist()]},
-        "depth": depth[in_order].tolist(),
-        "frame": number[ordered_function].tolist(),
+        "frames": {"name": [keys[r][0] for r in appearing],
+                   "file": [keys[r][1] for r in appearing],
+                   "line": [line_of_rank[r] for r in appearing]},
+        "depth": depth,
+        "frame": number[ordered_rank],
         "base_self": selves[0],
         "head_self": selves[1],
-        "views": [{"label": "All threads", "base_samples": base["sample_count"],
-                   "head_samples": head["sample_count"]}],
+        "views": [{"label": "All threads", "base_samples": base.sample_count, "head_samples": head.sample_count}],
     }
-    document["views"].extend(_thread_views(sides, place))
-    if level == "line":
+    document["views"].extend(_thread_views(sides, place, level_starts))
+    if head.level == "line":
         document["level"] = "line"
     return document
 
 
-def _merge_levels(sides: tuple[_Side, _Side], function_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merged nodes, numbered level by level: each one's parent and function, and where each level starts."""
-    parents, functions, starts = [np.array([-1])], [np.array([ROOT_FRAME])], [0, 1]
-    levels = max(len(side.at_depth) for side in sides)
-    for level in range(1, levels):
-        nodes = [side.at_depth[level] if level < len(side.at_depth) else np.empty(0, np.int64) for side in sides]
-        keys = np.concatenate([side.merged[side.parent[index]] * function_count + side.function[index]
-                               for side, index in zip(sides, nodes)])
-        distinct, which = np.unique(keys, return_inverse=True)
-        split = len(nodes[0])
-        sides[0].merged[nodes[0]] = starts[-1] + which[:split]
-        sides[1].merged[nodes[1]] = starts[-1] + which[split:]
-        parents.append(distinct // function_count)
-        functions.append(distinct % function_count)
-        starts.append(starts[-1] + len(distinct))
-    return np.concatenate(parents), np.concatenate(functions), np.array(starts)
+def _merge_levels(sides: tuple[_Side, _Side], rank_count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per level, the merged nodes' parents (index in the level above) and ranks, in pre-order;
+    each side node's slot is set on the way."""
+    parents, ranks = [np.array([-1])], [np.array([ROOT_FRAME])]
+    for level in range(1, max(len(side.bounds) - 1 for side in sides)):
+        spans = [side.level(level) for side in sides]
+        above = [side.slot[side.level(level - 1)] for side in sides]
+        keys = np.concatenate([slots[side.parent[span]] * rank_count + side.rank[span]
+                               for side, span, slots in zip(sides, spans, above)])
+        order = np.argsort(keys, kind="stable")  # two sorted runs: one merge pass
+        ordered = keys[order]
+        first = np.ones(len(ordered), dtype=bool)
+        first[1:] = ordered[1:] != ordered[:-1]
+        slot = np.empty(len(keys), dtype=np.int64)
+        slot[order] = np.cumsum(first) - 1
+        split = spans[0].stop - spans[0].start
+        sides[0].slot[spans[0]] = slot[:split]
+        sides[1].slot[spans[1]] = slot[split:]
+        distinct = ordered[first]
+        parents.append(distinct // rank_count)
+        ranks.append(distinct % rank_count)
+    return parents, ranks
 
 
-def _preorder_places(parent: np.ndarray, rank: np.ndarray, level_starts: np.ndarray) -> np.ndarray:
-    """Each merged node's place in depth-first pre-order, children by rank (their (name, file) order)."""
-    count = len(parent)
-    size = np.ones(count, dtype=np.int64)
-    for level in range(len(level_starts) - 2, 0, -1):  # subtree sizes, deepest level first
-        low, high = level_starts[level], level_starts[level + 1]
-        above = level_starts[level - 1]
-        size[above:low] += np.bincount(parent[low:high] - above, weights=size[low:high],
-                                       minlength=low - above).astype(np.int64)
-    place = np.zeros(count, dtype=np.int64)
-    for level in range(1, len(level_starts) - 1):
-        low, high = level_starts[level], level_starts[level + 1]
-        order = low + np.lexsort((rank[low:high], parent[low:high]))
-        sizes, parents = size[order], parent[order]
-        before = np.cumsum(sizes) - sizes  # the sizes of the siblings sorted before, plus earlier groups
-        first_of_group = np.ones(len(order), dtype=bool)
-        first_of_group[1:] = parents[1:] != parents[:-1]
-        before -= np.maximum.accumulate(np.where(first_of_group, before, 0))
-        place[order] = place[parents] + 1 + before
-    return place
+def _preorder_places(parents: list[np.ndarray]) -> list[np.ndarray]:
+    """Each merged node's place in depth-first pre-order, level by level. A level's nodes are
+    in pre-order with ascending parents, so siblings sit together, eldest first."""
+    sizes = [np.ones(len(level), dtype=np.int64) for level in parents]
+    groups = []  # per level: where each run of siblings starts
+    for number in range(len(parents) - 1, 0, -1):  # subtree sizes, deepest level first
+        parent = parents[number]
+        starts = np.flatnonzero(np.concatenate(([True], parent[1:] != parent[:-1]))) if len(parent) else parent
+        groups.append(starts)
+        if len(parent):
+            sizes[number - 1][parent[starts]] += np.add.reduceat(sizes[number], starts)
+    groups.append(None)
+    groups.reverse()
+    places = [np.zeros(1, dtype=np.int64)]
+    for number in range(1, len(parents)):
+        size, parent, starts = sizes[number], parents[number], groups[number]
+        before = np.cumsum(size) - size  # the subtrees before it in this level
+        first_sibling = np.repeat(starts, np.diff(np.append(starts, len(size))))
+        places.append(places[-1][parent] + 1 + before - before[first_sibling])
+    return places
 
 
-def _all_threads_self(side: _Side, count: int) -> np.ndarray:
-    for kind, _label, _samples, tree in side.views:
-        if kind == "all":
-            return _summed(side.merged[np.asarray(tree["node"], dtype=np.int64)], tree["self"], count)
+def _all_threads_self(side: _Side, place: np.ndarray, level_starts: np.ndarray, count: int) -> np.ndarray:
+    for view in side.columns.views:
+        if view.kind == "all":
+            return _summed(place[side.merged(view.node, level_starts)], view.self, count)
     return np.zeros(count, dtype=np.int64)
 
 
-def _summed(nodes: np.ndarray, counts: list, count: int) -> np.ndarray:
+def _summed(nodes: np.ndarray, counts: np.ndarray, count: int) -> np.ndarray:
     """``counts`` added up on ``nodes``, as integers unless a count has a fraction."""
-    values = np.asarray(counts)
-    total = np.zeros(count, dtype=np.int64 if values.dtype.kind in "iub" else np.float64)
-    np.add.at(total, nodes, values)
+    integers = counts.dtype.kind in "iub"
+    total = np.zeros(count, dtype=np.int64 if integers else np.float64)
+    np.add.at(total, nodes, counts.astype(total.dtype, copy=False))
     return total
 
 
-def _thread_views(sides: tuple[_Side, _Side], place: np.ndarray) -> list[dict[str, Any]]:
+def _thread_views(sides: tuple[_Side, _Side], place: np.ndarray, level_starts: np.ndarray) -> list[dict[str, Any]]:
     """One view per thread name, matched across both runs; none when there is only one name."""
     labels: dict[str, list] = {}  # label -> [base samples, head samples, base (nodes, counts)s, head ...]
     for side_number in (1, 0):  # head first: the order its threads come in
-        for kind, label, samples, tree in sides[side_number].views:
-            if kind != "thread":
+        side = sides[side_number]
+        for view in side.columns.views:
+            if view.kind != "thread":
                 continue
-            entry = labels.setdefault(label, [0, 0, [], []])
-            entry[side_number] += samples
-            nodes = sides[side_number].merged[np.asarray(tree["node"], dtype=np.int64)]
-            entry[2 + side_number].append((place[nodes], tree["self"]))
+            entry = labels.setdefault(view.label, [0, 0, [], []])
+            entry[side_number] += view.samples
+            entry[2 + side_number].append((place[side.merged(view.node, level_starts)], view.self))
     if len(labels) <= 1:
         return []
     views = []
+    empty = np.empty(0, dtype=np.int64)
     for label, (base_samples, head_samples, *parts) in labels.items():
-        placed = [np.concatenate([nodes for nodes, _ in part] or [np.empty(0, np.int64)]) for part in parts]
+        placed = [np.concatenate([nodes for nodes, _ in part] or [empty]) for part in parts]
         nodes = np.unique(np.concatenate(placed))
-        counts = [_summed(np.searchsorted(nodes, where), [c for _, side in part for c in side] or np.empty(0, np.int64),
-                          len(nodes)) for where, part in zip(placed, parts)]
+        counts = [_summed(np.searchsorted(nodes, where), np.concatenate([c for _, c in part] or [empty]), len(nodes))
+                  for where, part in zip(placed, parts)]
         views.append({"label": label, "base_samples": base_samples, "head_samples": head_samples,
                       "node": nodes.tolist(), "base_self": counts[0].tolist(), "head_self": counts[1].tolist()})
     return views
 
 
-def _summary(document: dict[str, Any]) -> dict[str, Any]:
-    return {"name": document["name"], "samples": document["sample_count"], "interval_s": document["interval_s"]}
+def _summary(columns: TreeColumns) -> dict[str, Any]:
+    return {"name": columns.name, "samples": columns.sample_count, "interval_s": columns.interval_s}

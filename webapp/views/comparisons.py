@@ -18,9 +18,11 @@ from werkzeug.exceptions import HTTPException
 from webapp.analysis.collapsed_diff import diff_folded
 from webapp.analysis.compare import Comparison, RunTable, compare_tables
 from webapp.analysis.diff_svg import render_diff_svg
-from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame, readable_flame_tree
+from webapp.analysis.diff_tree import diff_tree, readable_flame_tree
+from webapp.analysis.flame_merge import merge_tree_columns
 from webapp.comparing import FUNCTIONS_ARTIFACT, LINES_ARTIFACT, build_document, read_profile, static_changes
 from webapp.profiles import Profile, ProfileFormatError
+from webapp.profiles.exporters.tree_columns import TreeColumns, TreeColumnsError, decode, tree_columns
 from webapp.store import Report
 from webapp.store.artifacts import load_artifact, plain_bytes
 from webapp.views.finished_cache import get_cache
@@ -29,6 +31,7 @@ from webapp.views.services import get_store
 
 COLLAPSED_ARTIFACT = "profile.collapsed.txt"
 FLAME_ARTIFACT = "flame.json"
+FUNCTION_TREE_ARTIFACT = "function-tree.bin"  # flame.json's function tree in binary columns
 # A report's id as pasted: the id itself, or any link whose path has /r/<id> or ends in it.
 REPORT_LINK = re.compile(r"(?:/r/|^)([A-Za-z0-9_-]{8,64})(?:[/?#]|$)")
 DIFF_TREE_GZIP_LEVEL = 1  # fastest: the tree is built on a request's time
@@ -137,24 +140,35 @@ def diff_tree_gzip(pair: Pair, level: str = "function") -> bytes:
     key = ("diff-tree-gzip", pair.base.id, pair.head.id, level)
     data = get_cache().get(key)
     if data is None:
-        flames = [_flame_document(report) for report in (pair.base, pair.head)]
-        if all(readable_flame_tree(flame) for flame in flames):
-            tree = diff_tree_from_flame(*flames, level=level)  # already aggregated: no profile to read
+        sides = [_tree_columns(report, level) for report in (pair.base, pair.head)]
+        if None not in sides:
+            tree = merge_tree_columns(*sides)  # already aggregated: no profile to read
         elif level == "line":
             abort(409, "These reports cannot be compared line by line: one of them was made before reports "
                        "kept their flame tree. Group by function instead.")
         else:
             tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
-        del flames
-        data = gzip.compress(orjson.dumps(tree), compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
+        del sides
+        data = gzip.compress(orjson.dumps(tree, option=orjson.OPT_SERIALIZE_NUMPY),
+                             compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
         get_cache().put(key, data, len(data))
     return data
 
 
-def _flame_document(report: Report) -> Any:
+def _tree_columns(report: Report, level: str) -> TreeColumns | None:
+    """The report's call tree of ``level``: from its function-tree.bin (by function; reports keep
+    one since comparing read it), else from its flame.json; None when it kept neither."""
     with get_store().reading() as session:
+        if level == "function":
+            stored = load_artifact(session, report.id, FUNCTION_TREE_ARTIFACT)
+            if stored is not None:
+                try:
+                    return decode(plain_bytes(stored))
+                except TreeColumnsError:
+                    pass  # damaged: flame.json holds the same tree
         stored = load_artifact(session, report.id, FLAME_ARTIFACT)
-    return orjson.loads(plain_bytes(stored)) if stored is not None else None
+    document = orjson.loads(plain_bytes(stored)) if stored is not None else None
+    return tree_columns(document, level) if readable_flame_tree(document) else None
 
 
 def diff_svg(pair: Pair, widths: str) -> bytes:

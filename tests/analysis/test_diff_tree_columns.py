@@ -1,0 +1,75 @@
+"""The diff tree from tree columns: the binary function tree a report keeps, and the merge's
+agreement with the node-by-node diff tree on many random pairs of profiles."""
+
+from __future__ import annotations
+
+import random
+
+import orjson
+import pytest
+
+from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame
+from webapp.analysis.flame_merge import merge_tree_columns
+from webapp.profiles import get_exporter
+from webapp.profiles.exporters.tree_columns import TreeColumnsError, decode, encode, tree_columns
+
+FUNCTIONS = [("main", "app.py"), ("parse", "app.py"), ("parse", "lib/x.py"), ("walk", "app.py"),
+             ("loads", "/usr/lib/python3.11/json/decoder.py"), ("hash", "app.py"), ("zeta", "app.py"),
+             ("Alpha", "app.py")]
+
+
+def _random_threads(rng: random.Random, threads: list[str]) -> dict[str, list]:
+    """Random deep stacks over a few functions (recursion included) at a few lines each."""
+    result = {}
+    for thread in threads:
+        runs = []
+        for _ in range(rng.randint(1, 40)):
+            depth = rng.randint(1, 12)
+            stack = [(*rng.choice(FUNCTIONS), rng.randint(1, 3)) for _ in range(depth)]
+            runs.append((stack, rng.randint(1, 9)))
+        result[thread] = runs
+    return result
+
+
+def _jsonable(document: dict) -> bytes:
+    return orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_merge_of_flame_trees_equals_the_node_by_node_diff_tree(build_profile, seed):
+    rng = random.Random(seed)
+    base = build_profile(_random_threads(rng, rng.sample(["MainThread", "worker", "io"], rng.randint(1, 3))),
+                         name="app.py")
+    head = build_profile(_random_threads(rng, rng.sample(["MainThread", "worker", "pool"], rng.randint(1, 3))),
+                         name="app.py")
+    flame = get_exporter("flame-tree", script_file="app.py")
+    expected = diff_tree(base.function_level(), head.function_level())
+    assert diff_tree_from_flame(flame.document(base), flame.document(head)) == expected
+    # From the parsed flame.json, and from the binary function tree a report keeps: the same bytes.
+    parsed = [orjson.loads(flame.render(profile)) for profile in (base, head)]
+    binary = [decode(get_exporter("function-tree").render(profile)) for profile in (base, head)]
+    assert _jsonable(merge_tree_columns(*binary)) == _jsonable(expected)
+    assert _jsonable(merge_tree_columns(*(tree_columns(doc, "function") for doc in parsed))) == _jsonable(expected)
+    by_line = diff_tree_from_flame(*parsed, level="line")
+    assert by_line["level"] == "line" and sum(by_line["head_self"]) == head.sample_count
+
+
+def test_tree_columns_survive_their_binary_form(build_profile):
+    profile = build_profile({"MainThread": [([("main", "app.py", 1), ("hot", "app.py", 5)], 3)],
+                             "worker": [([("main", "app.py", 1)], 2)]}, name="app.py")
+    columns = tree_columns(get_exporter("flame-tree").document(profile), "function")
+    again = decode(encode(columns))
+    assert (again.names, again.files, again.lines, again.name, again.sample_count) == (
+        columns.names, columns.files, columns.lines, "app.py", 5)
+    assert again.depth.tolist() == columns.depth.tolist() and again.frame.tolist() == columns.frame.tolist()
+    assert [(v.kind, v.label, v.samples, v.node.tolist(), v.self.tolist()) for v in again.views] == [
+        (v.kind, v.label, v.samples, v.node.tolist(), v.self.tolist()) for v in columns.views]
+    assert encode(again) == encode(columns)
+
+
+@pytest.mark.parametrize("damage", [lambda data: b"{}", lambda data: data[:-9], lambda data: data[:60]])
+def test_damaged_tree_columns_are_a_clear_error(build_profile, damage):
+    profile = build_profile({"T": [([("main", "app.py", 1)], 1)]})
+    data = get_exporter("function-tree").render(profile)
+    with pytest.raises(TreeColumnsError, match="tree-columns file"):
+        decode(damage(data))
