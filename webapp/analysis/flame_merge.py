@@ -24,6 +24,7 @@ The long columns of the result are numpy arrays (orjson writes them with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,11 @@ def merge_flame_trees(base: dict[str, Any], head: dict[str, Any], level: str = "
 
 def merge_tree_columns(base: TreeColumns, head: TreeColumns) -> dict[str, Any]:
     """The diff tree of two reports' trees of the same level; its long columns as numpy arrays."""
+    return merge_with_levels(base, head)[0]
+
+
+def merge_with_levels(base: TreeColumns, head: TreeColumns) -> tuple[dict[str, Any], MergedLevels]:
+    """:func:`merge_tree_columns`, and the merged tree level by level (for :mod:`.diff_preview`)."""
     functions = _Functions()
     head_side = _Side(head, functions)  # head first: its lines win
     base_side = _Side(base, functions)
@@ -113,8 +119,9 @@ def merge_tree_columns(base: TreeColumns, head: TreeColumns) -> dict[str, Any]:
     for side in sides:
         side.rank = rank[side.function]
     parents, ranks = _merge_levels(sides, max(len(keys), 1))
-    level_starts = np.concatenate(([0], np.cumsum([len(level) for level in parents])))
-    place = np.concatenate(_preorder_places(parents))
+    levels = _preorder_places(parents)
+    level_starts = levels.starts
+    place = np.concatenate(levels.places)
     count = len(place)
     depth = np.empty(count, dtype=np.int64)
     depth[place] = np.repeat(np.arange(len(parents)), np.diff(level_starts))
@@ -145,7 +152,7 @@ def merge_tree_columns(base: TreeColumns, head: TreeColumns) -> dict[str, Any]:
     document["views"].extend(_thread_views(sides, place, level_starts))
     if head.level == "line":
         document["level"] = "line"
-    return document
+    return document, levels
 
 
 def _merge_levels(sides: tuple[_Side, _Side], rank_count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -172,26 +179,36 @@ def _merge_levels(sides: tuple[_Side, _Side], rank_count: int) -> tuple[list[np.
     return parents, ranks
 
 
-def _preorder_places(parents: list[np.ndarray]) -> list[np.ndarray]:
+@dataclass
+class MergedLevels:
+    """The merged tree level by level (what the preview reads): per level, each node's parent
+    (index in the level above, ascending), the index of its eldest sibling, and its place in
+    pre-order; ``starts``: where each level starts when the levels are laid end to end."""
+
+    parents: list[np.ndarray]
+    eldest: list[np.ndarray]
+    places: list[np.ndarray]
+    starts: np.ndarray
+
+
+def _preorder_places(parents: list[np.ndarray]) -> MergedLevels:
     """Each merged node's place in depth-first pre-order, level by level. A level's nodes are
     in pre-order with ascending parents, so siblings sit together, eldest first."""
     sizes = [np.ones(len(level), dtype=np.int64) for level in parents]
-    groups = []  # per level: where each run of siblings starts
+    eldest = [np.zeros(1, dtype=np.int64)] + [np.empty(0, dtype=np.int64)] * (len(parents) - 1)
     for number in range(len(parents) - 1, 0, -1):  # subtree sizes, deepest level first
         parent = parents[number]
-        starts = np.flatnonzero(np.concatenate(([True], parent[1:] != parent[:-1]))) if len(parent) else parent
-        groups.append(starts)
+        runs = np.flatnonzero(np.concatenate(([True], parent[1:] != parent[:-1]))) if len(parent) else parent
+        eldest[number] = np.repeat(runs, np.diff(np.append(runs, len(parent))))
         if len(parent):
-            sizes[number - 1][parent[starts]] += np.add.reduceat(sizes[number], starts)
-    groups.append(None)
-    groups.reverse()
+            sizes[number - 1][parent[runs]] += np.add.reduceat(sizes[number], runs)
     places = [np.zeros(1, dtype=np.int64)]
     for number in range(1, len(parents)):
-        size, parent, starts = sizes[number], parents[number], groups[number]
+        size = sizes[number]
         before = np.cumsum(size) - size  # the subtrees before it in this level
-        first_sibling = np.repeat(starts, np.diff(np.append(starts, len(size))))
-        places.append(places[-1][parent] + 1 + before - before[first_sibling])
-    return places
+        places.append(places[-1][parents[number]] + 1 + before - before[eldest[number]])
+    starts = np.concatenate(([0], np.cumsum([len(level) for level in parents])))
+    return MergedLevels(parents, eldest, places, starts)
 
 
 def _all_threads_self(side: _Side, place: np.ndarray, level_starts: np.ndarray, count: int) -> np.ndarray:

@@ -19,12 +19,14 @@ from webapp.analysis.collapsed_diff import diff_folded
 from webapp.analysis.compare import Comparison, RunTable, compare_tables
 from webapp.analysis.diff_svg import render_diff_svg
 from webapp.analysis.diff_tree import diff_tree, readable_flame_tree
-from webapp.analysis.flame_merge import merge_tree_columns
+from webapp.analysis.diff_preview import diff_preview
+from webapp.analysis.flame_merge import merge_with_levels
 from webapp.comparing import FUNCTIONS_ARTIFACT, LINES_ARTIFACT, build_document, read_profile, static_changes
 from webapp.profiles import Profile, ProfileFormatError
 from webapp.profiles.exporters.tree_columns import TreeColumns, TreeColumnsError, decode, tree_columns
 from webapp.store import Report
 from webapp.store.artifacts import load_artifact, plain_bytes
+from webapp.views.diff_builds import DiffBuild, get_builds
 from webapp.views.finished_cache import get_cache
 from webapp.views.reports import load_report
 from webapp.views.services import get_store
@@ -137,22 +139,61 @@ def diff_tree_gzip(pair: Pair, level: str = "function") -> bytes:
     of nodes, tens of MB of JSON, a few MB compressed (so it fits the cache, and the browser
     downloads that much less). By line needs both reports' flame.json: a report made before it
     was kept has only its function-level profile, and that says no sampled lines."""
-    key = ("diff-tree-gzip", pair.base.id, pair.head.id, level)
-    data = get_cache().get(key)
-    if data is None:
-        sides = [_tree_columns(report, level) for report in (pair.base, pair.head)]
-        if None not in sides:
-            tree = merge_tree_columns(*sides)  # already aggregated: no profile to read
-        elif level == "line":
-            abort(409, "These reports cannot be compared line by line: one of them was made before reports "
-                       "kept their flame tree. Group by function instead.")
-        else:
-            tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
+    data = get_cache().get(_tree_key(pair, level))
+    return data if data is not None else _build(pair, level).full.result()
+
+
+def diff_preview_gzip(pair: Pair) -> bytes | None:
+    """The function tree's preview (see :mod:`webapp.analysis.diff_preview`) as gzip-compressed
+    JSON, or None for reports compared from their profile files (the page then waits for the tree)."""
+    data = get_cache().get(_preview_key(pair))
+    return data if data is not None else _build(pair, "function").preview.result()
+
+
+def start_diff_tree(pair: Pair) -> None:
+    """Start building the pair's function tree, unless kept: the page view calls it first, so the
+    build runs while the page's table is made and the browser loads the page's scripts."""
+    if get_cache().get(_tree_key(pair, "function")) is None:
+        _build(pair, "function", background=True)
+
+
+def _tree_key(pair: Pair, level: str) -> tuple:
+    return ("diff-tree-gzip", pair.base.id, pair.head.id, level)
+
+
+def _preview_key(pair: Pair) -> tuple:
+    return ("diff-preview-gzip", pair.base.id, pair.head.id)
+
+
+def _build(pair: Pair, level: str, background: bool = False) -> DiffBuild:
+    key = ("diff-build", pair.base.id, pair.head.id, level)
+    return get_builds().get(key, lambda build: _build_tree(pair, level, build), background)
+
+
+def _build_tree(pair: Pair, level: str, build: DiffBuild) -> None:
+    """Merge the pair's trees; the preview (by function) is handed over first, then the full tree."""
+    sides = [_tree_columns(report, level) for report in (pair.base, pair.head)]
+    if None not in sides:
+        tree, levels = merge_with_levels(*sides)  # already aggregated: no profile to read
         del sides
-        data = gzip.compress(orjson.dumps(tree, option=orjson.OPT_SERIALIZE_NUMPY),
-                             compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
-        get_cache().put(key, data, len(data))
-    return data
+        preview = _packed(diff_preview(tree, levels)) if level == "function" else None
+        if preview is not None:
+            get_cache().put(_preview_key(pair), preview, len(preview))
+        build.preview.set_result(preview)
+    elif level == "line":
+        abort(409, "These reports cannot be compared line by line: one of them was made before reports "
+                   "kept their flame tree. Group by function instead.")
+    else:
+        build.preview.set_result(None)
+        tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
+    data = _packed(tree)
+    get_cache().put(_tree_key(pair, level), data, len(data))
+    build.full.set_result(data)
+
+
+def _packed(document: dict[str, Any]) -> bytes:
+    return gzip.compress(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY),
+                         compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
 
 
 def _tree_columns(report: Report, level: str) -> TreeColumns | None:

@@ -1,0 +1,111 @@
+"""The first picture of a differential flamegraph: the diff tree cut to the frames it can show.
+
+Two long runs merge into millions of nodes, but the differential flamegraph's first picture
+(the whole tree, nothing zoomed) draws only the frames at least one pixel wide, a few
+thousand: a frame whose share of all samples is below 1/width is skipped, and so is its
+subtree. The preview is the diff tree (see :mod:`webapp.analysis.diff_tree`) without the
+nodes whose share is below ``min_share`` on both sides, with what the page needs to draw the
+rest exactly as the full tree would:
+
+    "preview": {"min_share": 0.0001,
+                "base_hidden": [...], "head_hidden": [...],  # per kept node: its cut children's totals
+                "base_gap": [...], "head_gap": [...],        # per kept node: the cut siblings' totals
+                                                             # since the kept sibling before it
+                "largest_change": {"share": points, "time": seconds}}  # over the whole tree
+
+A kept node's total is then its self, plus its hidden, plus its kept children's totals; a child
+starts after the kept sibling before it (or at its parent's start) and its gap. ``largest_change`` is where the colour scale
+saturates, computed on the whole tree as the page would (``static/js/compare/model.js``).
+The preview has the "All threads" figures only; the page waits for the full tree to zoom,
+search, walk with the keyboard or show one thread. A page narrower than 1 / (2 × min_share)
+pixels draws exactly what the full tree gives (wider ones wait for it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from webapp.analysis.flame_merge import LONG_COLUMNS, MergedLevels
+
+PREVIEW_MIN_SHARE = 1e-4  # the page uses the preview up to 5,000 px wide (one pixel = 2e-4 of the width)
+SIDES = ("base", "head")
+
+
+def diff_preview(document: dict[str, Any], levels: MergedLevels, min_share: float = PREVIEW_MIN_SHARE) -> dict[str, Any]:
+    """The preview of a diff tree document, from the merge's levels (see
+    :func:`~webapp.analysis.flame_merge.merge_with_levels`). Everything is computed a level at a
+    time on contiguous arrays: the levels list siblings together, eldest first."""
+    place = np.concatenate(levels.places)  # level by level -> pre-order
+    bounds = levels.starts
+    totals = {side: _totals(np.asarray(document[f"{side}_self"])[place], levels) for side in SIDES}
+    keep = np.zeros(len(place), dtype=bool)
+    for side in SIDES:
+        keep |= totals[side] >= min_share * totals[side][0]
+    keep[0] = True  # the root (a node's share is never above its parent's, so kept nodes hang together)
+    preview: dict[str, Any] = {"min_share": min_share}
+    kept = np.flatnonzero(keep)
+    in_order = np.argsort(place[kept])  # the kept nodes in pre-order
+    kept, kept_places = kept[in_order], place[kept][in_order]
+    for side in SIDES:
+        hidden, gap = _cut_off(totals[side], keep, levels)
+        preview[f"{side}_hidden"] = hidden[kept]
+        preview[f"{side}_gap"] = gap[kept]
+    views = document["views"]
+    samples = {side: views[0][f"{side}_samples"] or 1 for side in SIDES}
+    interval = {side: document[side]["interval_s"] or 0 for side in SIDES}
+    preview["largest_change"] = _largest_changes(totals, samples, interval)
+    result = {key: value for key, value in document.items() if key not in LONG_COLUMNS}
+    result["depth"] = np.searchsorted(bounds, kept, side="right") - 1
+    for key in ("frame", "base_self", "head_self"):
+        result[key] = np.asarray(document[key])[kept_places]
+    result["views"] = [{key: value for key, value in view.items() if key not in ("node", "base_self", "head_self")}
+                       for view in views]
+    result["preview"] = preview
+    return result
+
+
+def _totals(selves: np.ndarray, levels: MergedLevels) -> np.ndarray:
+    """Each node's self plus its subtree's (level by level), summed from the deepest level up."""
+    total = selves.copy()
+    bounds = levels.starts
+    for number in range(len(levels.parents) - 1, 0, -1):
+        parent = levels.parents[number]
+        here = total[bounds[number]:bounds[number + 1]]
+        runs = np.flatnonzero(levels.eldest[number] == np.arange(len(parent)))
+        total[bounds[number - 1] + parent[runs]] += np.add.reduceat(here, runs)
+    return total
+
+
+def _cut_off(total: np.ndarray, keep: np.ndarray, levels: MergedLevels) -> tuple[np.ndarray, np.ndarray]:
+    """Per node (level by level): the totals of its children that are cut (hidden), and, for a
+    kept node, of the cut siblings between it and the kept sibling before it, or the eldest (gap)."""
+    hidden = np.zeros_like(total)
+    gap = np.zeros_like(total)
+    bounds = levels.starts
+    cut = np.where(keep, 0, total)
+    for number in range(1, len(levels.parents)):
+        low, high = bounds[number], bounds[number + 1]
+        parent, eldest = levels.parents[number], levels.eldest[number]
+        here = cut[low:high]
+        runs = np.flatnonzero(eldest == np.arange(len(parent)))
+        hidden[bounds[number - 1] + parent[runs]] = np.add.reduceat(here, runs)
+        before = np.cumsum(here) - here  # cut totals earlier in this level
+        kept = np.flatnonzero(keep[low:high])
+        since = before[kept]
+        previous = np.concatenate(([0], since[:-1]))  # where the kept sibling before it was
+        eldest_kept = np.concatenate(([True], eldest[kept[1:]] != eldest[kept[:-1]])) if len(kept) else kept
+        previous[eldest_kept] = before[eldest[kept[eldest_kept]]]
+        gap[low + kept] = since - previous
+    return hidden, gap
+
+
+def _largest_changes(totals: dict[str, np.ndarray], samples: dict[str, float],
+                     interval: dict[str, float]) -> dict[str, float]:
+    """The largest change below the root, in points of share and in seconds (as model.js computes them)."""
+    base, head = (totals[side][1:].astype(np.float64) for side in SIDES)
+    present = (base != 0) | (head != 0)
+    share = np.abs(100 * (head / samples["head"] - base / samples["base"]))[present]
+    time = np.abs(head * interval["head"] - base * interval["base"])[present]
+    return {"share": float(share.max(initial=0.0)), "time": float(time.max(initial=0.0))}
