@@ -61,7 +61,9 @@ def test_tree_columns_survive_their_binary_form(build_profile):
     again = decode(encode(columns))
     assert (again.names, again.files, again.lines, again.name, again.sample_count) == (
         columns.names, columns.files, columns.lines, "app.py", 5)
-    assert again.depth.tolist() == columns.depth.tolist() and again.frame.tolist() == columns.frame.tolist()
+    for column in ("level_sizes", "parent", "frame"):
+        assert getattr(again, column).tolist() == getattr(columns, column).tolist()
+    assert columns.level_sizes.tolist() == [1, 1, 1] and columns.parent.tolist() == [-1, 0, 0]
     assert [(v.kind, v.label, v.samples, v.node.tolist(), v.self.tolist()) for v in again.views] == [
         (v.kind, v.label, v.samples, v.node.tolist(), v.self.tolist()) for v in columns.views]
     assert encode(again) == encode(columns)

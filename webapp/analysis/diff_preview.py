@@ -31,6 +31,7 @@ from webapp.analysis.flame_merge import LONG_COLUMNS, MergedLevels
 
 PREVIEW_MIN_SHARE = 1e-4  # the page uses the preview up to 5,000 px wide (one pixel = 2e-4 of the width)
 SIDES = ("base", "head")
+BOUND_SLACK = 1 + 1e-9  # room for rounding when a bound decides that cut nodes cannot matter
 
 
 def diff_preview(document: dict[str, Any], levels: MergedLevels, min_share: float = PREVIEW_MIN_SHARE) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def diff_preview(document: dict[str, Any], levels: MergedLevels, min_share: floa
     time on contiguous arrays: the levels list siblings together, eldest first."""
     place = np.concatenate(levels.places)  # level by level -> pre-order
     bounds = levels.starts
-    totals = {side: _totals(np.asarray(document[f"{side}_self"])[place], levels) for side in SIDES}
+    totals = {side: _totals(levels.selves[side], levels) for side in SIDES}
     keep = np.zeros(len(place), dtype=bool)
     for side in SIDES:
         keep |= totals[side] >= min_share * totals[side][0]
@@ -55,7 +56,7 @@ def diff_preview(document: dict[str, Any], levels: MergedLevels, min_share: floa
     views = document["views"]
     samples = {side: views[0][f"{side}_samples"] or 1 for side in SIDES}
     interval = {side: document[side]["interval_s"] or 0 for side in SIDES}
-    preview["largest_change"] = _largest_changes(totals, samples, interval)
+    preview["largest_change"] = _largest_changes(totals, keep, min_share, samples, interval)
     result = {key: value for key, value in document.items() if key not in LONG_COLUMNS}
     result["depth"] = np.searchsorted(bounds, kept, side="right") - 1
     for key in ("frame", "base_self", "head_self"):
@@ -101,10 +102,24 @@ def _cut_off(total: np.ndarray, keep: np.ndarray, levels: MergedLevels) -> tuple
     return hidden, gap
 
 
-def _largest_changes(totals: dict[str, np.ndarray], samples: dict[str, float],
-                     interval: dict[str, float]) -> dict[str, float]:
-    """The largest change below the root, in points of share and in seconds (as model.js computes them)."""
-    base, head = (totals[side][1:].astype(np.float64) for side in SIDES)
+def _largest_changes(totals: dict[str, np.ndarray], keep: np.ndarray, min_share: float,
+                     samples: dict[str, float], interval: dict[str, float]) -> dict[str, float]:
+    """The largest change below the root, in points of share and in seconds, computed as model.js
+    does. A cut node's change is at most the larger of its two sides' figures, and each is below
+    ``min_share`` of its run's: when a kept node's change is above that bound, the cut nodes (most
+    of the tree) need not be looked at."""
+    kept = np.flatnonzero(keep[1:]) + 1
+    largest = _changes({side: totals[side][kept] for side in SIDES}, samples, interval)
+    whole = {side: float(totals[side][0]) for side in SIDES}
+    cut_bound = {"share": 100 * min_share * max(whole[side] / samples[side] for side in SIDES),
+                 "time": min_share * max(whole[side] * interval[side] for side in SIDES)}
+    if all(largest[mode] > cut_bound[mode] * BOUND_SLACK for mode in largest):
+        return largest
+    return _changes({side: totals[side][1:] for side in SIDES}, samples, interval)
+
+
+def _changes(totals: dict[str, np.ndarray], samples: dict[str, float], interval: dict[str, float]) -> dict[str, float]:
+    base, head = (totals[side].astype(np.float64) for side in SIDES)
     present = (base != 0) | (head != 0)
     share = np.abs(100 * (head / samples["head"] - base / samples["base"]))[present]
     time = np.abs(head * interval["head"] - base * interval["base"])[present]

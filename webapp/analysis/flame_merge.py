@@ -24,13 +24,12 @@ The long columns of the result are numpy arrays (orjson writes them with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from webapp.profiles.exporters.tree_columns import TreeColumns, first_appearances, tree_columns
-from webapp.profiles.stack_tree import nodes_by_depth
 
 ROOT_FRAME = -1
 LONG_COLUMNS = ("depth", "frame", "base_self", "head_self")
@@ -65,24 +64,17 @@ class _Functions:
 
 
 class _Side:
-    """One report's tree, its nodes listed level by level (pre-order within a level): each one's
-    rank, the place of its parent in the level above and, once merged, its merged node's place in
-    its level. Contiguous per level, so the merge reads each level as slices, not scattered."""
+    """One report's tree, level by level as :class:`TreeColumns` lays it out (pre-order within a
+    level, so the merge reads each level as contiguous slices): each node's rank, the index of its
+    parent in the level above and, once merged, its merged node's index in its level."""
 
     def __init__(self, columns: TreeColumns, functions: _Functions) -> None:
         self.columns = columns
-        self.depth = np.asarray(columns.depth)
-        at_depth = nodes_by_depth(self.depth)
-        by_level = np.concatenate(at_depth)
-        self.bounds = np.concatenate(([0], np.cumsum([len(level) for level in at_depth])))
+        self.function = functions.register(columns)[np.asarray(columns.frame)]
+        self.bounds = np.concatenate(([0], np.cumsum(columns.level_sizes)))
+        self.parent = np.asarray(columns.parent)
         self.rank = np.empty(0, dtype=np.int64)  # set once both sides' functions are known
-        self.function = functions.register(columns)[np.asarray(columns.frame)[by_level]]
-        # A node's parent is the last node one level up before it in pre-order.
-        self.parent = np.concatenate([np.zeros(1, dtype=np.int64)] + [
-            np.searchsorted(above, level) - 1 for above, level in zip(at_depth, at_depth[1:])])
-        self.where = np.empty(len(by_level), dtype=np.int64)  # node -> its index in by_level
-        self.where[by_level] = np.arange(len(by_level))
-        self.slot = np.zeros(len(by_level), dtype=np.int64)
+        self.slot = np.zeros(len(self.function), dtype=np.int64)
 
     def level(self, number: int) -> slice:
         """The level's nodes (an empty slice below the deepest)."""
@@ -91,7 +83,8 @@ class _Side:
 
     def merged(self, nodes: np.ndarray, level_starts: np.ndarray) -> np.ndarray:
         """The merged node (numbered level by level) of each of ``nodes``."""
-        return level_starts[self.depth[nodes]] + self.slot[self.where[nodes]]
+        depth = np.searchsorted(self.bounds, nodes, side="right") - 1
+        return level_starts[depth] + self.slot[nodes]
 
 
 def merge_flame_trees(base: dict[str, Any], head: dict[str, Any], level: str = "function") -> dict[str, Any]:
@@ -133,7 +126,12 @@ def merge_with_levels(base: TreeColumns, head: TreeColumns) -> tuple[dict[str, A
     number[appearance] = np.arange(len(appearance))
     lines = functions.lines
     line_of_rank = [lines[functions.number[key]] for key in keys]
-    selves = [_all_threads_self(side, place, level_starts, count) for side in sides]
+    levels.selves = {name: _all_threads_self(side, level_starts, count) for name, side in zip(("base", "head"), sides)}
+    selves = []
+    for name in ("base", "head"):  # in pre-order
+        ordered = np.empty(count, dtype=levels.selves[name].dtype)
+        ordered[place] = levels.selves[name]
+        selves.append(ordered)
     appearing = appearance.tolist()
     document: dict[str, Any] = {
         "format": "flamedeck-diff-tree",
@@ -189,6 +187,7 @@ class MergedLevels:
     eldest: list[np.ndarray]
     places: list[np.ndarray]
     starts: np.ndarray
+    selves: dict[str, np.ndarray] = field(default_factory=dict)  # "base", "head": all threads, level by level
 
 
 def _preorder_places(parents: list[np.ndarray]) -> MergedLevels:
@@ -211,10 +210,11 @@ def _preorder_places(parents: list[np.ndarray]) -> MergedLevels:
     return MergedLevels(parents, eldest, places, starts)
 
 
-def _all_threads_self(side: _Side, place: np.ndarray, level_starts: np.ndarray, count: int) -> np.ndarray:
+def _all_threads_self(side: _Side, level_starts: np.ndarray, count: int) -> np.ndarray:
+    """Samples ending in each merged node (numbered level by level) on this side, all threads."""
     for view in side.columns.views:
         if view.kind == "all":
-            return _summed(place[side.merged(view.node, level_starts)], view.self, count)
+            return _summed(side.merged(view.node, level_starts), view.self, count)
     return np.zeros(count, dtype=np.int64)
 
 

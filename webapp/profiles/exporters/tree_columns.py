@@ -2,8 +2,10 @@
 
 ``flame.json`` holds both trees (by function and by line) and every frame, as JSON: reading
 it back costs a 36 MB parse for a long run, most of it for the tree the merge does not use.
-:class:`TreeColumns` is one tree alone, with only the frames it uses, numbered in the order
-a depth-first walk meets them, so the merge can register functions in table order.
+:class:`TreeColumns` is one tree alone, laid out as the merge reads it: level by level (all
+nodes of depth 1, in pre-order, then depth 2 ...), each node with its parent's index in the
+level above; with only the frames it uses, numbered in the order a depth-first walk meets
+them, so the merge can register functions in table order.
 
 It comes from a flame document (:func:`tree_columns`, parsed ``flame.json`` or a fresh
 document with numpy columns) or from its binary form (:func:`encode` / :func:`decode`),
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
+from webapp.profiles.stack_tree import nodes_by_depth
+
 ROOT_FRAME = -1
 MAGIC = b"flamedeck-tree-columns 1\n"
 HEADER_LENGTH = struct.Struct("<I")  # bytes of the JSON header that follows it
@@ -33,7 +37,7 @@ class TreeColumnsError(ValueError):
 
 @dataclass
 class TreeView:
-    """Where one view's samples end (nodes ascending) and how many (ints, or floats for weights)."""
+    """Where one view's samples end (nodes, level by level) and how many (ints, or floats for weights)."""
 
     kind: str  # "all", "process" or "thread", as in flame.json
     label: str
@@ -44,8 +48,9 @@ class TreeView:
 
 @dataclass
 class TreeColumns:
-    """One call tree in pre-order: node depth and frame, the frames it uses (numbered by first
-    appearance in pre-order), the report's name, interval and sample count, and its views."""
+    """One call tree level by level: how many nodes each depth has, each node's parent (its index
+    in the level above; -1 for the root) and frame; the frames it uses (numbered by first
+    appearance in pre-order); the report's name, interval and sample count; its views."""
 
     level: str  # "function": a frame is (name, file); "line": (name, file, line)
     name: str
@@ -54,7 +59,8 @@ class TreeColumns:
     names: list[str]
     files: list[str]  # per frame, the file's path
     lines: list[int]
-    depth: np.ndarray
+    level_sizes: np.ndarray
+    parent: np.ndarray
     frame: np.ndarray  # ROOT_FRAME for the root
     views: list[TreeView] = field(default_factory=list)
 
@@ -75,15 +81,22 @@ def tree_columns(document: dict, level: str) -> TreeColumns:
     renumber = np.full(len(frames["name"]) + 1, ROOT_FRAME, dtype=np.int64)  # the last slot: the root's -1
     renumber[used] = np.arange(len(used))
     used_list = used.tolist()
+    # Level by level: a node's parent is the last node one level up before it in pre-order.
+    at_depth = nodes_by_depth(np.asarray(tree["depth"], dtype=np.int64))
+    by_level = np.concatenate(at_depth)
+    parent = np.concatenate([np.full(1, -1, dtype=np.int64)] + [
+        np.searchsorted(above, nodes) - 1 for above, nodes in zip(at_depth, at_depth[1:])])
+    where = np.empty(len(by_level), dtype=np.int64)  # pre-order node -> its place level by level
+    where[by_level] = np.arange(len(by_level))
     return TreeColumns(
         level=level, name=document["name"], interval_s=document["interval_s"],
         sample_count=document["sample_count"],
         names=[frames["name"][i] for i in used_list],
         files=[files[frames["file"][i]] for i in used_list],
         lines=[frames["line"][i] for i in used_list],
-        depth=np.asarray(tree["depth"], dtype=np.int64),
-        frame=renumber[frame],
-        views=[TreeView(view["kind"], view["label"], view["samples"], _ints(view[level]["node"]),
+        level_sizes=np.array([len(nodes) for nodes in at_depth], dtype=np.int64),
+        parent=parent, frame=renumber[frame[by_level]],
+        views=[TreeView(view["kind"], view["label"], view["samples"], where[_ints(view[level]["node"])],
                         _counts(view[level]["self"])) for view in document["views"]],
     )
 
@@ -102,7 +115,8 @@ def encode(columns: TreeColumns) -> bytes:
     file_index: dict[str, int] = {}
     for path in columns.files:
         file_index.setdefault(path, len(file_index))
-    arrays = [("depth", _narrowest(columns.depth)), ("frame", np.asarray(columns.frame, dtype="<i4"))]
+    arrays = [("level_sizes", np.asarray(columns.level_sizes, dtype="<i4")),
+              ("parent", np.asarray(columns.parent, dtype="<i4")), ("frame", np.asarray(columns.frame, dtype="<i4"))]
     for number, view in enumerate(columns.views):
         arrays.append((f"view-{number}-node", np.asarray(view.node, dtype="<i4")))
         arrays.append((f"view-{number}-self", np.asarray(view.self, dtype="<f8" if view.self.dtype.kind == "f"
@@ -148,7 +162,7 @@ def decode(data: bytes) -> TreeColumns:
         return TreeColumns(
             level=header["level"], name=header["name"], interval_s=header["interval_s"],
             sample_count=header["sample_count"], names=frames["name"], files=[files[i] for i in frames["file"]],
-            lines=frames["line"], depth=arrays["depth"], frame=arrays["frame"],
+            lines=frames["line"], level_sizes=arrays["level_sizes"], parent=arrays["parent"], frame=arrays["frame"],
             views=[TreeView(view["kind"], view["label"], view["samples"], arrays[f"view-{number}-node"],
                             arrays[f"view-{number}-self"]) for number, view in enumerate(header["views"])],
         )
@@ -164,11 +178,6 @@ def _counts(values) -> np.ndarray:
     """Sample counts as a JSON list gave them: integers, unless one has a fraction."""
     array = np.asarray(values)
     return array if len(array) and array.dtype.kind in "iuf" else array.astype(np.int64)
-
-
-def _narrowest(depth: np.ndarray) -> np.ndarray:
-    """Depths as 16-bit when they fit (a call tree deeper than 65,535 keeps 32 bits)."""
-    return np.asarray(depth, dtype="<u2" if len(depth) == 0 or int(np.max(depth)) < 1 << 16 else "<i4")
 
 
 def _padding(length: int) -> bytes:
