@@ -8,8 +8,9 @@ import random
 import orjson
 import pytest
 
-from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame
-from webapp.analysis.flame_merge import merge_tree_columns
+from webapp.analysis.diff_preview import diff_preview
+from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame, totals
+from webapp.analysis.flame_merge import MergedTree, merge_tree_columns
 from webapp.profiles import get_exporter
 from webapp.profiles.exporters.tree_columns import TreeColumnsError, decode, encode, tree_columns
 
@@ -75,3 +76,27 @@ def test_damaged_tree_columns_are_a_clear_error(build_profile, damage):
     data = get_exporter("function-tree").render(profile)
     with pytest.raises(TreeColumnsError, match="tree-columns file"):
         decode(damage(data))
+
+
+@pytest.mark.parametrize("min_share", [1e-4, 0.01, 0.2])
+@pytest.mark.parametrize("seed", range(8))
+def test_the_previews_colour_limit_is_the_whole_trees(build_profile, seed, min_share):
+    """The largest change (where the colour scale saturates) over every node, as the page computes
+    it from the full tree, whether or not the preview could leave the cut nodes out."""
+    rng = random.Random(seed)
+    runs = _random_threads(rng, ["MainThread"])
+    base = build_profile(runs, name="app.py", interval_s=0.01)
+    head = build_profile(runs if seed % 2 else _random_threads(rng, ["MainThread"]), name="app.py",
+                         interval_s=0.005)
+    merged = MergedTree(*(tree_columns(get_exporter("flame-tree").document(p), "function") for p in (base, head)))
+    full = merged.document()
+    largest = diff_preview(merged, min_share=min_share)["preview"]["largest_change"]
+    document = {key: value.tolist() if hasattr(value, "tolist") else value for key, value in full.items()}
+    base_totals, head_totals = totals(document, "base"), totals(document, "head")
+    samples = (full["views"][0]["base_samples"], full["views"][0]["head_samples"])
+    expected = {"share": 0.0, "time": 0.0}
+    for b, h in list(zip(base_totals, head_totals))[1:]:
+        if b or h:
+            expected["share"] = max(expected["share"], abs(100 * (h / samples[1] - b / samples[0])))
+            expected["time"] = max(expected["time"], abs(h * 0.005 - b * 0.01))
+    assert largest == expected

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from webapp.analysis.diff_preview import diff_preview
-from webapp.analysis.flame_merge import merge_with_levels
+from webapp.analysis.flame_merge import MergedTree
 from webapp.profiles import get_exporter
 from webapp.profiles.exporters.tree_columns import tree_columns
 from webapp.profiles.model import Frame, Profile
@@ -55,8 +55,8 @@ def test_the_preview_lays_out_and_colours_exactly_as_the_full_tree(harness, page
     flame = get_exporter("flame-tree", script_file="app.py")
     base, head = (tree_columns(flame.document(_many_small_frames(seed, interval)), "function")
                   for seed, interval in ((1, 0.01), (2, 0.005)))
-    full, levels = merge_with_levels(base, head)
-    cut = diff_preview(full, levels, min_share=CUT_SHARE)
+    merged = MergedTree(base, head)
+    full, cut = merged.document(), diff_preview(merged, min_share=CUT_SHARE)
     assert 0 < len(cut["depth"]) < len(full["depth"]) / 2  # frames were cut
     for name, document in (("full", full), ("cut", cut)):
         harness.add_file(f"{name}.diff.json", orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY))
@@ -78,8 +78,8 @@ def test_the_preview_lays_out_and_colours_exactly_as_the_full_tree(harness, page
 def test_the_preview_keeps_every_frame_as_wide_as_its_share_and_their_totals():
     flame = get_exporter("flame-tree", script_file="app.py")
     base, head = (tree_columns(flame.document(_many_small_frames(seed, 0.01)), "function") for seed in (3, 4))
-    full, levels = merge_with_levels(base, head)
-    cut = diff_preview(full, levels, min_share=CUT_SHARE)
+    merged = MergedTree(base, head)
+    full, cut = merged.document(), diff_preview(merged, min_share=CUT_SHARE)
     totals = {side: _totals(full["depth"], full[f"{side}_self"]) for side in ("base", "head")}
     wide = [node for node in range(len(full["depth"]))
             if any(totals[side][node] >= CUT_SHARE * totals[side][0] for side in totals)]

@@ -27,47 +27,43 @@ from typing import Any
 
 import numpy as np
 
-from webapp.analysis.flame_merge import LONG_COLUMNS, MergedLevels
+from webapp.analysis.flame_merge import MergedTree
 
 PREVIEW_MIN_SHARE = 1e-4  # the page uses the preview up to 5,000 px wide (one pixel = 2e-4 of the width)
 SIDES = ("base", "head")
 BOUND_SLACK = 1 + 1e-9  # room for rounding when a bound decides that cut nodes cannot matter
 
 
-def diff_preview(document: dict[str, Any], levels: MergedLevels, min_share: float = PREVIEW_MIN_SHARE) -> dict[str, Any]:
-    """The preview of a diff tree document, from the merge's levels (see
-    :func:`~webapp.analysis.flame_merge.merge_with_levels`). Everything is computed a level at a
-    time on contiguous arrays: the levels list siblings together, eldest first."""
-    place = np.concatenate(levels.places)  # level by level -> pre-order
-    bounds = levels.starts
-    totals = {side: _totals(levels.selves[side], levels) for side in SIDES}
-    keep = np.zeros(len(place), dtype=bool)
+def diff_preview(merged: MergedTree, min_share: float = PREVIEW_MIN_SHARE) -> dict[str, Any]:
+    """The preview of a merged tree (long columns as numpy arrays). Everything is computed a level
+    at a time on contiguous arrays (the levels list siblings together, eldest first), without
+    laying the whole tree out in pre-order."""
+    totals = {side: _totals(merged.selves[side], merged) for side in SIDES}
+    keep = np.zeros(len(merged.place), dtype=bool)
     for side in SIDES:
         keep |= totals[side] >= min_share * totals[side][0]
     keep[0] = True  # the root (a node's share is never above its parent's, so kept nodes hang together)
-    preview: dict[str, Any] = {"min_share": min_share}
     kept = np.flatnonzero(keep)
-    in_order = np.argsort(place[kept])  # the kept nodes in pre-order
-    kept, kept_places = kept[in_order], place[kept][in_order]
+    kept = kept[np.argsort(merged.place[kept])]  # in pre-order
+    preview: dict[str, Any] = {"min_share": min_share}
     for side in SIDES:
-        hidden, gap = _cut_off(totals[side], keep, levels)
+        hidden, gap = _cut_off(totals[side], keep, merged)
         preview[f"{side}_hidden"] = hidden[kept]
         preview[f"{side}_gap"] = gap[kept]
-    views = document["views"]
+    result = merged.header()
+    views = result["views"]
     samples = {side: views[0][f"{side}_samples"] or 1 for side in SIDES}
-    interval = {side: document[side]["interval_s"] or 0 for side in SIDES}
+    interval = {side: result[side]["interval_s"] or 0 for side in SIDES}
     preview["largest_change"] = _largest_changes(totals, keep, min_share, samples, interval)
-    result = {key: value for key, value in document.items() if key not in LONG_COLUMNS}
-    result["depth"] = np.searchsorted(bounds, kept, side="right") - 1
-    for key in ("frame", "base_self", "head_self"):
-        result[key] = np.asarray(document[key])[kept_places]
-    result["views"] = [{key: value for key, value in view.items() if key not in ("node", "base_self", "head_self")}
-                       for view in views]
+    result["depth"] = np.searchsorted(merged.starts, kept, side="right") - 1
+    result["frame"] = merged.number[merged.ranks[kept]]
+    for side in SIDES:
+        result[f"{side}_self"] = merged.selves[side][kept]
     result["preview"] = preview
     return result
 
 
-def _totals(selves: np.ndarray, levels: MergedLevels) -> np.ndarray:
+def _totals(selves: np.ndarray, levels: MergedTree) -> np.ndarray:
     """Each node's self plus its subtree's (level by level), summed from the deepest level up."""
     total = selves.copy()
     bounds = levels.starts
@@ -79,7 +75,7 @@ def _totals(selves: np.ndarray, levels: MergedLevels) -> np.ndarray:
     return total
 
 
-def _cut_off(total: np.ndarray, keep: np.ndarray, levels: MergedLevels) -> tuple[np.ndarray, np.ndarray]:
+def _cut_off(total: np.ndarray, keep: np.ndarray, levels: MergedTree) -> tuple[np.ndarray, np.ndarray]:
     """Per node (level by level): the totals of its children that are cut (hidden), and, for a
     kept node, of the cut siblings between it and the kept sibling before it, or the eldest (gap)."""
     hidden = np.zeros_like(total)

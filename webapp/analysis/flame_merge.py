@@ -24,12 +24,11 @@ The long columns of the result are numpy arrays (orjson writes them with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from webapp.profiles.exporters.tree_columns import TreeColumns, first_appearances, tree_columns
+from webapp.profiles.exporters.tree_columns import TreeColumns, tree_columns
 
 ROOT_FRAME = -1
 LONG_COLUMNS = ("depth", "frame", "base_self", "head_self")
@@ -99,58 +98,102 @@ def merge_flame_trees(base: dict[str, Any], head: dict[str, Any], level: str = "
 
 def merge_tree_columns(base: TreeColumns, head: TreeColumns) -> dict[str, Any]:
     """The diff tree of two reports' trees of the same level; its long columns as numpy arrays."""
-    return merge_with_levels(base, head)[0]
+    return MergedTree(base, head).document()
 
 
-def merge_with_levels(base: TreeColumns, head: TreeColumns) -> tuple[dict[str, Any], MergedLevels]:
-    """:func:`merge_tree_columns`, and the merged tree level by level (for :mod:`.diff_preview`)."""
-    functions = _Functions()
-    head_side = _Side(head, functions)  # head first: its lines win
-    base_side = _Side(base, functions)
-    sides = (base_side, head_side)
-    rank, keys = functions.ranks()
-    for side in sides:
-        side.rank = rank[side.function]
-    parents, ranks = _merge_levels(sides, max(len(keys), 1))
-    levels = _preorder_places(parents)
-    level_starts = levels.starts
-    place = np.concatenate(levels.places)
-    count = len(place)
-    depth = np.empty(count, dtype=np.int64)
-    depth[place] = np.repeat(np.arange(len(parents)), np.diff(level_starts))
-    ordered_rank = np.empty(count, dtype=np.int64)
-    ordered_rank[place] = np.concatenate(ranks)
+class MergedTree:
+    """Two reports' trees merged, level by level: what :meth:`document` lays out in pre-order and
+    :mod:`.diff_preview` cuts down without laying out the whole tree first. Per level: each
+    node's parent (index in the level above, ascending), the index of its eldest sibling, its
+    place in pre-order; ``starts`` is where each level starts when they are laid end to end, and
+    ``place``, ``ranks`` and ``selves`` ("base", "head": all threads) are per node, end to end."""
 
-    appearance = first_appearances(ordered_rank, len(keys))  # frames numbered so, in pre-order
-    number = np.full(len(keys) + 1, ROOT_FRAME, dtype=np.int64)
-    number[appearance] = np.arange(len(appearance))
-    lines = functions.lines
-    line_of_rank = [lines[functions.number[key]] for key in keys]
-    levels.selves = {name: _all_threads_self(side, level_starts, count) for name, side in zip(("base", "head"), sides)}
-    selves = []
-    for name in ("base", "head"):  # in pre-order
-        ordered = np.empty(count, dtype=levels.selves[name].dtype)
-        ordered[place] = levels.selves[name]
-        selves.append(ordered)
-    appearing = appearance.tolist()
-    document: dict[str, Any] = {
-        "format": "flamedeck-diff-tree",
-        "version": 1,
-        "base": _summary(base),
-        "head": _summary(head),
-        "frames": {"name": [keys[r][0] for r in appearing],
-                   "file": [keys[r][1] for r in appearing],
-                   "line": [line_of_rank[r] for r in appearing]},
-        "depth": depth,
-        "frame": number[ordered_rank],
-        "base_self": selves[0],
-        "head_self": selves[1],
-        "views": [{"label": "All threads", "base_samples": base.sample_count, "head_samples": head.sample_count}],
-    }
-    document["views"].extend(_thread_views(sides, place, level_starts))
-    if head.level == "line":
-        document["level"] = "line"
-    return document, levels
+    def __init__(self, base: TreeColumns, head: TreeColumns) -> None:
+        functions = _Functions()
+        head_side = _Side(head, functions)  # head first: its lines win
+        base_side = _Side(base, functions)
+        self.sides = (base_side, head_side)
+        rank, keys = functions.ranks()
+        for side in self.sides:
+            side.rank = rank[side.function]
+        self.parents, ranks = _merge_levels(self.sides, max(len(keys), 1))
+        self.eldest, self.places = _preorder_places(self.parents)
+        self.starts = np.concatenate(([0], np.cumsum([len(level) for level in self.parents])))
+        self.place = np.concatenate(self.places)
+        self.ranks = np.concatenate(ranks)
+        count = len(self.place)
+        self.selves = {name: _all_threads_self(side, self.starts, count) for name, side in zip(("base", "head"), self.sides)}
+        # Frames are numbered in the order pre-order meets them: by each function's first place.
+        first = np.full(max(len(keys), 1), count, dtype=np.int64)
+        np.minimum.at(first, self.ranks[1:], self.place[1:])
+        appearance = np.flatnonzero(first < count)
+        appearance = appearance[np.argsort(first[appearance])].tolist()
+        self.number = np.full(len(keys) + 1, ROOT_FRAME, dtype=np.int64)  # rank -> frame; the last slot: the root's
+        self.number[appearance] = np.arange(len(appearance))
+        line_of_rank = [functions.lines[functions.number[key]] for key in keys]
+        self.frames = {"name": [keys[r][0] for r in appearance], "file": [keys[r][1] for r in appearance],
+                       "line": [line_of_rank[r] for r in appearance]}
+        self.base, self.head = base, head
+
+    def header(self) -> dict[str, Any]:
+        """The document without its long columns, its views without their nodes."""
+        header: dict[str, Any] = {
+            "format": "flamedeck-diff-tree",
+            "version": 1,
+            "base": _summary(self.base),
+            "head": _summary(self.head),
+            "frames": self.frames,
+            "views": [{"label": label, "base_samples": base_samples, "head_samples": head_samples}
+                      for label, (base_samples, head_samples, *_) in self._views().items()],
+        }
+        if self.head.level == "line":
+            header["level"] = "line"
+        return header
+
+    def document(self) -> dict[str, Any]:
+        """The diff tree document (see :mod:`webapp.analysis.diff_tree`), long columns as numpy arrays."""
+        count = len(self.place)
+        columns = {"depth": np.repeat(np.arange(len(self.parents)), np.diff(self.starts)),
+                   "frame": self.number[self.ranks], "base_self": self.selves["base"], "head_self": self.selves["head"]}
+        document = {key: value for key, value in self.header().items() if key not in ("views", "level")}
+        for key, by_level in columns.items():
+            document[key] = np.empty(count, dtype=by_level.dtype)
+            document[key][self.place] = by_level
+        document["views"] = self._thread_views()
+        if self.head.level == "line":
+            document["level"] = "line"
+        return document
+
+    def _views(self) -> dict[str, list]:
+        """label -> [base samples, head samples, base (nodes, counts)s, head ...]: all threads, then
+        one per thread name matched across both runs (head's first), when there are several names."""
+        everything = {"All threads": [self.base.sample_count, self.head.sample_count, [], []]}
+        labels: dict[str, list] = {}
+        for side_number in (1, 0):
+            for view in self.sides[side_number].columns.views:
+                if view.kind == "thread":
+                    entry = labels.setdefault(view.label, [0, 0, [], []])
+                    entry[side_number] += view.samples
+                    entry[2 + side_number].append((side_number, view))
+        return everything | (labels if len(labels) > 1 else {})
+
+    def _thread_views(self) -> list[dict[str, Any]]:
+        """The views with, for each thread name, the nodes where its samples end and how many."""
+        views = []
+        empty = np.empty(0, dtype=np.int64)
+        for label, (base_samples, head_samples, *parts) in self._views().items():
+            view: dict[str, Any] = {"label": label, "base_samples": base_samples, "head_samples": head_samples}
+            views.append(view)
+            if label == "All threads" and not any(parts):
+                continue
+            placed = [[(self.place[self.sides[number].merged(thread.node, self.starts)], thread.self)
+                       for number, thread in part] for part in parts]
+            where = [np.concatenate([nodes for nodes, _ in part] or [empty]) for part in placed]
+            nodes = np.unique(np.concatenate(where))
+            counts = [_summed(np.searchsorted(nodes, at), np.concatenate([c for _, c in part] or [empty]), len(nodes))
+                      for at, part in zip(where, placed)]
+            view.update({"node": nodes.tolist(), "base_self": counts[0].tolist(), "head_self": counts[1].tolist()})
+        return views
 
 
 def _merge_levels(sides: tuple[_Side, _Side], rank_count: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -177,22 +220,9 @@ def _merge_levels(sides: tuple[_Side, _Side], rank_count: int) -> tuple[list[np.
     return parents, ranks
 
 
-@dataclass
-class MergedLevels:
-    """The merged tree level by level (what the preview reads): per level, each node's parent
-    (index in the level above, ascending), the index of its eldest sibling, and its place in
-    pre-order; ``starts``: where each level starts when the levels are laid end to end."""
-
-    parents: list[np.ndarray]
-    eldest: list[np.ndarray]
-    places: list[np.ndarray]
-    starts: np.ndarray
-    selves: dict[str, np.ndarray] = field(default_factory=dict)  # "base", "head": all threads, level by level
-
-
-def _preorder_places(parents: list[np.ndarray]) -> MergedLevels:
-    """Each merged node's place in depth-first pre-order, level by level. A level's nodes are
-    in pre-order with ascending parents, so siblings sit together, eldest first."""
+def _preorder_places(parents: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per level, each merged node's eldest sibling and its place in depth-first pre-order. A
+    level's nodes are in pre-order with ascending parents, so siblings sit together, eldest first."""
     sizes = [np.ones(len(level), dtype=np.int64) for level in parents]
     eldest = [np.zeros(1, dtype=np.int64)] + [np.empty(0, dtype=np.int64)] * (len(parents) - 1)
     for number in range(len(parents) - 1, 0, -1):  # subtree sizes, deepest level first
@@ -206,8 +236,7 @@ def _preorder_places(parents: list[np.ndarray]) -> MergedLevels:
         size = sizes[number]
         before = np.cumsum(size) - size  # the subtrees before it in this level
         places.append(places[-1][parents[number]] + 1 + before - before[eldest[number]])
-    starts = np.concatenate(([0], np.cumsum([len(level) for level in parents])))
-    return MergedLevels(parents, eldest, places, starts)
+    return eldest, places
 
 
 def _all_threads_self(side: _Side, level_starts: np.ndarray, count: int) -> np.ndarray:
@@ -224,31 +253,6 @@ def _summed(nodes: np.ndarray, counts: np.ndarray, count: int) -> np.ndarray:
     total = np.zeros(count, dtype=np.int64 if integers else np.float64)
     np.add.at(total, nodes, counts.astype(total.dtype, copy=False))
     return total
-
-
-def _thread_views(sides: tuple[_Side, _Side], place: np.ndarray, level_starts: np.ndarray) -> list[dict[str, Any]]:
-    """One view per thread name, matched across both runs; none when there is only one name."""
-    labels: dict[str, list] = {}  # label -> [base samples, head samples, base (nodes, counts)s, head ...]
-    for side_number in (1, 0):  # head first: the order its threads come in
-        side = sides[side_number]
-        for view in side.columns.views:
-            if view.kind != "thread":
-                continue
-            entry = labels.setdefault(view.label, [0, 0, [], []])
-            entry[side_number] += view.samples
-            entry[2 + side_number].append((place[side.merged(view.node, level_starts)], view.self))
-    if len(labels) <= 1:
-        return []
-    views = []
-    empty = np.empty(0, dtype=np.int64)
-    for label, (base_samples, head_samples, *parts) in labels.items():
-        placed = [np.concatenate([nodes for nodes, _ in part] or [empty]) for part in parts]
-        nodes = np.unique(np.concatenate(placed))
-        counts = [_summed(np.searchsorted(nodes, where), np.concatenate([c for _, c in part] or [empty]), len(nodes))
-                  for where, part in zip(placed, parts)]
-        views.append({"label": label, "base_samples": base_samples, "head_samples": head_samples,
-                      "node": nodes.tolist(), "base_self": counts[0].tolist(), "head_self": counts[1].tolist()})
-    return views
 
 
 def _summary(columns: TreeColumns) -> dict[str, Any]:

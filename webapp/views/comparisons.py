@@ -20,7 +20,7 @@ from webapp.analysis.compare import Comparison, RunTable, compare_tables
 from webapp.analysis.diff_svg import render_diff_svg
 from webapp.analysis.diff_tree import diff_tree, readable_flame_tree
 from webapp.analysis.diff_preview import diff_preview
-from webapp.analysis.flame_merge import merge_with_levels
+from webapp.analysis.flame_merge import MergedTree
 from webapp.comparing import FUNCTIONS_ARTIFACT, LINES_ARTIFACT, build_document, read_profile, static_changes
 from webapp.profiles import Profile, ProfileFormatError
 from webapp.profiles.exporters.tree_columns import TreeColumns, TreeColumnsError, decode, tree_columns
@@ -140,14 +140,14 @@ def diff_tree_gzip(pair: Pair, level: str = "function") -> bytes:
     downloads that much less). By line needs both reports' flame.json: a report made before it
     was kept has only its function-level profile, and that says no sampled lines."""
     data = get_cache().get(_tree_key(pair, level))
-    return data if data is not None else _build(pair, level).full.result()
+    return data if data is not None else _take(pair, level, "full")
 
 
 def diff_preview_gzip(pair: Pair) -> bytes | None:
     """The function tree's preview (see :mod:`webapp.analysis.diff_preview`) as gzip-compressed
     JSON, or None for reports compared from their profile files (the page then waits for the tree)."""
     data = get_cache().get(_preview_key(pair))
-    return data if data is not None else _build(pair, "function").preview.result()
+    return data if data is not None else _take(pair, "function", "preview")
 
 
 def start_diff_tree(pair: Pair) -> None:
@@ -166,21 +166,33 @@ def _preview_key(pair: Pair) -> tuple:
 
 
 def _build(pair: Pair, level: str, background: bool = False) -> DiffBuild:
-    key = ("diff-build", pair.base.id, pair.head.id, level)
-    return get_builds().get(key, lambda build: _build_tree(pair, level, build), background)
+    return get_builds().get(_build_key(pair, level), lambda build: _build_tree(pair, level, build), background)
+
+
+def _take(pair: Pair, level: str, part: str) -> bytes | None:
+    return get_builds().take(_build_key(pair, level), _build(pair, level), part)
+
+
+def _build_key(pair: Pair, level: str) -> tuple:
+    return ("diff-build", pair.base.id, pair.head.id, level)
 
 
 def _build_tree(pair: Pair, level: str, build: DiffBuild) -> None:
     """Merge the pair's trees; the preview (by function) is handed over first, then the full tree."""
     sides = [_tree_columns(report, level) for report in (pair.base, pair.head)]
     if None not in sides:
-        tree, levels = merge_with_levels(*sides)  # already aggregated: no profile to read
+        merged = MergedTree(*sides)  # already aggregated: no profile to read
         del sides
-        preview = _packed(diff_preview(tree, levels)) if level == "function" else None
+        preview = _packed(diff_preview(merged)) if level == "function" else None
         if preview is not None:
             get_cache().put(_preview_key(pair), preview, len(preview))
+        else:
+            build.untaken.discard("preview")  # nobody asks for it by line
         build.preview.set_result(preview)
+        tree = merged.document()  # laid out in pre-order once the preview is on its way
+        del merged
     elif level == "line":
+        build.untaken.discard("preview")  # nobody asks for it
         abort(409, "These reports cannot be compared line by line: one of them was made before reports "
                    "kept their flame tree. Group by function instead.")
     else:

@@ -3,9 +3,10 @@
 The page wants the merged tree three ways at once: the page view starts it (so the build
 overlaps the page's own function table and the browser fetching its scripts), the first
 picture asks for its preview, the graph for the full tree. Each is a future of one build.
-The finished-report cache keeps results for later visits; this keeps the builds under way and
-the last few finished ones (``RECENT_BUILDS``), so that one page's requests share a build even
-when the cache keeps nothing (REPORT_CACHE_BYTES=0) or a result is too big for it.
+The finished-report cache keeps results for later visits; this keeps a build until the page's
+requests have taken both of its results (or, at most, the last ``RECENT_BUILDS`` builds), so
+that one page's requests share a build even when the cache keeps nothing (REPORT_CACHE_BYTES=0)
+or a result is too big for it - and a later visit, with nothing in the cache, builds again.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ EXTENSION_KEY = "flamedeck.diff_builds"
 RECENT_BUILDS = 4  # builds remembered per web process (each holds a few MB of compressed JSON)
 
 
+PARTS = ("preview", "full")
+
+
 class DiffBuild:
     """The two results of one build: the preview's and the full tree's compressed JSON."""
 
     def __init__(self) -> None:
         self.preview: Future = Future()
         self.full: Future = Future()
+        self.untaken = set(PARTS)
 
     def fail(self, error: BaseException) -> None:
         for future in (self.preview, self.full):
@@ -70,6 +75,16 @@ class DiffBuilds:
         else:
             run()
         return found
+
+    def take(self, key: object, build: DiffBuild, part: str):
+        """The ``part`` ("preview" or "full") of ``build``, waited for; the build is forgotten once
+        both parts have been taken."""
+        result = getattr(build, part).result()
+        with self._lock:
+            build.untaken.discard(part)
+            if not build.untaken and self._builds.get(key) is build:
+                del self._builds[key]
+        return result
 
 
 def init_app(app) -> None:

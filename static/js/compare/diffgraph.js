@@ -29,12 +29,10 @@ const TOOLTIP_OFFSET_PX = 12;
 
 /** The JSON document at ``url``; an Error saying the status when the server refuses. */
 function fetchJson(url) {
-  return fetch(url, { credentials: "same-origin" }).then(readJson);
-}
-
-function readJson(response) {
-  if (!response.ok) throw new Error(`the server answered ${response.status}`);
-  return response.json();
+  return fetch(url, { credentials: "same-origin" }).then((response) => {
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    return response.json();
+  });
 }
 
 export class DiffFlamegraph {
@@ -48,30 +46,29 @@ export class DiffFlamegraph {
     this.status.className = "muted diff-status";
     this.status.textContent = "Loading the differential flamegraph…";
     element.append(this.status);
-    this.complete = Promise.resolve();  // the full tree is in use (see load)
+    this.complete = Promise.resolve();  // settles once the full tree is in use (see load)
     this.ready = this.load()
       .catch((error) => { this.status.textContent = `The differential flamegraph could not be loaded: ${error.message}. Reload the page to try again.`; });
   }
 
   /** Draw the preview, then swap in the full tree; or draw the full tree when there is no preview
    *  (reports compared from their profiles) or it cannot draw this page (wider than it serves).
-   *  The full tree is asked for at once but read (24 MB of JSON for two long runs) only after
-   *  the first picture, so that reading it does not hold the first picture back. */
+   *  The full tree (6 MB to download and 24 MB of JSON to read for two long runs) is asked for
+   *  only after the first picture, so that it does not compete with it for the CPU; the server
+   *  has been building it since the page was asked for. */
   async load() {
-    const fullResponse = fetch(this.url, { credentials: "same-origin" });
-    fullResponse.catch(() => {});  // a failure is reported when it is read
     const preview = this.previewUrl
       ? await fetchJson(this.previewUrl).then((doc) => new DiffTree(doc)).catch(() => null) : null;
-    const full = this.fetchTree("function", fullResponse);
     if (preview && preview.draws(0, MIN_FRAME_WIDTH_PX / this.graphWidth())) {
-      this.complete = full.then((tree) => this.upgrade(tree), (error) => {
+      this.mount(preview);
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));  // painted first
+      this.complete = this.fetchTree("function").then((tree) => this.upgrade(tree), (error) => {
         this.ui.levelStatus.textContent = `The full differential flamegraph could not be loaded (${error.message}): `
           + "zoom, search and threads need it. Reload the page to try again.";
         this.ui.levelStatus.hidden = false;
       });
-      this.mount(preview);
     } else {
-      this.mount(await full);
+      this.mount(await this.fetchTree("function"));
     }
   }
 
@@ -92,12 +89,11 @@ export class DiffFlamegraph {
     };
   }
 
-  /** The merged tree grouped by ``level`` ("line": diff.json?level=line, fetched on first use),
-   *  read from ``response`` (a fetch under way) when given. */
-  fetchTree(level, response = null) {
+  /** The merged tree grouped by ``level`` ("line": diff.json?level=line, fetched on first use). */
+  fetchTree(level) {
     if (!this.trees[level]) {
       const url = level === "line" ? `${this.url}${this.url.includes("?") ? "&" : "?"}level=line` : this.url;
-      this.trees[level] = (response ? response.then(readJson) : fetchJson(url))
+      this.trees[level] = fetchJson(url)
         .then((doc) => (this.trees[level] = new DiffTree(doc)))
         .catch((error) => { delete this.trees[level]; throw error; });
     }
