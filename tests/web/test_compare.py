@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select
 
 from webapp.analysis.collapsed_diff import read_folded
@@ -196,3 +197,30 @@ def _imports(module: Path) -> set[str]:
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 IMPORT = re.compile(r'^\s*(?:import|export)\b[^;"]*?\bfrom\s+"([^"]+)"', re.M)
+
+
+def test_a_pages_requests_share_one_build_of_the_tree_and_a_later_visit_builds_again(client):
+    from webapp.views.diff_builds import DiffBuilds
+
+    calls = []
+
+    def build(result):
+        calls.append(1)
+        result.preview.set_result(b"preview")
+        result.full.set_result(b"full")
+
+    def fail(result):
+        raise ValueError("no tree")
+
+    builds = DiffBuilds()
+    with client.application.app_context():
+        first = builds.get("pair", build)
+        assert builds.get("pair", build) is first  # the preview's and the tree's requests
+        assert builds.take("pair", first, "preview") == b"preview" and builds.take("pair", first, "full") == b"full"
+        again = builds.get("pair", build)  # both parts taken: a new visit builds again
+        builds.take("pair", again, "full")
+        assert again is not first and len(calls) == 2
+        broken = builds.get("broken", fail)
+        with pytest.raises(ValueError, match="no tree"):
+            builds.take("broken", broken, "preview")
+        assert builds.get("broken", fail) is not broken  # a failed build is tried again

@@ -154,7 +154,7 @@ def start_diff_tree(pair: Pair) -> None:
     """Start building the pair's function tree, unless kept: the page view calls it first, so the
     build runs while the page's table is made and the browser loads the page's scripts."""
     if get_cache().get(_tree_key(pair, "function")) is None:
-        _build(pair, "function", background=True)
+        _build(pair, "function")
 
 
 def _tree_key(pair: Pair, level: str) -> tuple:
@@ -165,11 +165,13 @@ def _preview_key(pair: Pair) -> tuple:
     return ("diff-preview-gzip", pair.base.id, pair.head.id)
 
 
-def _build(pair: Pair, level: str, background: bool = False) -> DiffBuild:
-    return get_builds().get(_build_key(pair, level), lambda build: _build_tree(pair, level, build), background)
+def _build(pair: Pair, level: str) -> DiffBuild:
+    return get_builds().get(_build_key(pair, level), lambda build: _build_tree(pair, level, build))
 
 
 def _take(pair: Pair, level: str, part: str) -> bytes | None:
+    """A part of the pair's build, started in its own thread if needed: the preview is handed
+    over while the full tree is still being laid out and compressed."""
     return get_builds().take(_build_key(pair, level), _build(pair, level), part)
 
 

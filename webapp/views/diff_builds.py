@@ -47,9 +47,10 @@ class DiffBuilds:
         self._builds: OrderedDict[object, DiffBuild] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: object, build: Callable[[DiffBuild], None], background: bool = False) -> DiffBuild:
+    def get(self, key: object, build: Callable[[DiffBuild], None]) -> DiffBuild:
         """The build of ``key``: the one under way or recently done, else a new one that runs
-        ``build`` here or, with ``background``, in a thread of its own (in this app's context)."""
+        ``build`` in a thread of its own (in this app's context), so that a request waits only for
+        the part it wants."""
         with self._lock:
             found = self._builds.get(key)
             if found is not None:
@@ -70,10 +71,7 @@ class DiffBuilds:
                         if self._builds.get(key) is found:
                             del self._builds[key]  # a later request tries again
 
-        if background:
-            threading.Thread(target=run, name="diff-build", daemon=True).start()
-        else:
-            run()
+        threading.Thread(target=run, name="diff-build", daemon=True).start()
         return found
 
     def take(self, key: object, build: DiffBuild, part: str):
