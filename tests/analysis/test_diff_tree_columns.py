@@ -100,3 +100,21 @@ def test_the_previews_colour_limit_is_the_whole_trees(build_profile, seed, min_s
             expected["share"] = max(expected["share"], abs(100 * (h / samples[1] - b / samples[0])))
             expected["time"] = max(expected["time"], abs(h * 0.005 - b * 0.01))
     assert largest == expected
+
+
+@pytest.mark.parametrize("frame_count", [3, 70_000])
+def test_tree_columns_keep_parents_and_frames_whatever_their_size(frame_count):
+    """Parents are stored as steps within each level, frames in 16 bits when they fit."""
+    import numpy as np
+
+    from webapp.profiles.exporters.tree_columns import TreeColumns, TreeView
+
+    columns = TreeColumns(
+        level="function", name="app.py", interval_s=0.01, sample_count=6,
+        names=[f"f{i}" for i in range(frame_count)], files=["app.py"] * frame_count, lines=[1] * frame_count,
+        level_sizes=np.array([1, 2, 3]), parent=np.array([-1, 0, 0, 0, 1, 1]),
+        frame=np.array([-1, 0, 1, 2, frame_count - 1, 0]),
+        views=[TreeView("all", "All threads", 6, np.array([3, 4, 5]), np.array([1, 2, 3]))])
+    again = decode(encode(columns))
+    assert again.parent.tolist() == [-1, 0, 0, 0, 1, 1]
+    assert again.frame.tolist() == [-1, 0, 1, 2, frame_count - 1, 0]

@@ -115,8 +115,13 @@ def encode(columns: TreeColumns) -> bytes:
     file_index: dict[str, int] = {}
     for path in columns.files:
         file_index.setdefault(path, len(file_index))
-    arrays = [("level_sizes", np.asarray(columns.level_sizes, dtype="<i4")),
-              ("parent", np.asarray(columns.parent, dtype="<i4")), ("frame", np.asarray(columns.frame, dtype="<i4"))]
+    # Parents ascend within a level: stored as steps (mostly 0 or 1), which compress to almost
+    # nothing, so that reading the file back is mostly decompressing the frames.
+    steps = np.diff(np.asarray(columns.parent, dtype=np.int64), prepend=0)
+    steps[_level_starts(columns.level_sizes)] = np.asarray(columns.parent)[_level_starts(columns.level_sizes)]
+    frame_type = "<u2" if len(columns.names) < 1 << 16 else "<i4"  # ROOT_FRAME's -1 is written as 65535
+    arrays = [("level_sizes", np.asarray(columns.level_sizes, dtype="<i4")), ("parent_steps", steps.astype("<i4")),
+              ("frame", np.asarray(columns.frame).astype(frame_type))]
     for number, view in enumerate(columns.views):
         arrays.append((f"view-{number}-node", np.asarray(view.node, dtype="<i4")))
         arrays.append((f"view-{number}-self", np.asarray(view.self, dtype="<f8" if view.self.dtype.kind == "f"
@@ -159,15 +164,31 @@ def decode(data: bytes) -> TreeColumns:
             arrays[item["name"]] = np.frombuffer(data, dtype=dtype, count=item["count"], offset=offset)
             offset += size + len(_padding(size))
         files, frames = header["files"], header["frames"]
+        level_sizes = arrays["level_sizes"]
+        steps = arrays["parent_steps"].astype(np.int64)
+        parent = np.cumsum(steps)  # each level restarts from its first node's parent, stored as it is
+        starts = _level_starts(level_sizes)
+        parent -= np.repeat(parent[starts] - steps[starts], level_sizes)
+        frame = arrays["frame"].astype(np.int64)
+        if arrays["frame"].dtype.itemsize == 2:
+            frame[frame == (1 << 16) - 1] = ROOT_FRAME
         return TreeColumns(
             level=header["level"], name=header["name"], interval_s=header["interval_s"],
             sample_count=header["sample_count"], names=frames["name"], files=[files[i] for i in frames["file"]],
-            lines=frames["line"], level_sizes=arrays["level_sizes"], parent=arrays["parent"], frame=arrays["frame"],
+            lines=frames["line"], level_sizes=level_sizes, parent=parent, frame=frame,
             views=[TreeView(view["kind"], view["label"], view["samples"], arrays[f"view-{number}-node"],
                             arrays[f"view-{number}-self"]) for number, view in enumerate(header["views"])],
         )
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError) as error:
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as error:
+        if isinstance(error, TreeColumnsError):
+            raise
         raise TreeColumnsError(f"The tree-columns file is damaged ({type(error).__name__}).") from None
+
+
+def _level_starts(level_sizes: np.ndarray) -> np.ndarray:
+    """Where each level starts, its nodes laid end to end."""
+    sizes = np.asarray(level_sizes, dtype=np.int64)
+    return (np.cumsum(sizes) - sizes)[sizes > 0]
 
 
 def _ints(values) -> np.ndarray:
