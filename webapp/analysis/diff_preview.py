@@ -82,7 +82,9 @@ def _cut_off(total: np.ndarray, keep: np.ndarray, levels: MergedTree) -> tuple[n
     gap = np.zeros_like(total)
     bounds = levels.starts
     cut = np.where(keep, 0, total)
-    for number in range(1, len(levels.parents)):
+    # Below the deepest kept node's children nothing is kept, so nothing there has a gap or hidden.
+    deepest = int(np.searchsorted(bounds, np.flatnonzero(keep)[-1], side="right")) - 1
+    for number in range(1, min(deepest + 2, len(levels.parents))):
         low, high = bounds[number], bounds[number + 1]
         parent, eldest = levels.parents[number], levels.eldest[number]
         here = cut[low:high]
