@@ -21,9 +21,10 @@ CHECK_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><titl
 <link rel="icon" href="data:,"><script type="module" src="preview-check.js"></script></head><body></body></html>"""
 CHECK_MODULE = """
 import { DiffTree } from "/static/js/compare/model.js";
-const [full, preview] = await Promise.all(["full.diff.json", "cut.diff.json"].map((u) => fetch(u).then((r) => r.json())));
+const [full, preview] = await Promise.all(
+  ["full.diff.json", "cut.diff.json"].map((url) => fetch(url).then((response) => response.json())));
 const trees = [new DiffTree(full), new DiffTree(preview)];
-const smallest = 2 * preview.preview.min_share;  // the narrowest page width the preview serves
+const smallest = 2 * preview.preview.min_share;  // one pixel of the widest page the preview draws exactly
 const result = { drawable: [trees[0].draws(0, smallest), trees[1].draws(0, smallest), trees[1].draws(0, smallest / 4),
                             trees[1].draws(3, smallest)] };
 for (const widths of ["head", "base"]) {

@@ -144,7 +144,8 @@ def test_a_report_submitted_with_a_baseline_carries_the_comparison(client, store
 def test_the_page_preloads_its_preview_and_every_module_it_imports(client, store):
     base, head = store_pair(store, worker_samples=100)
     html = client.get(f"/compare/{base.token}...{head.token}").get_data(as_text=True)
-    preview_url, tree_url = (f"/compare/{base.token}...{head.token}/{name}" for name in ("diff-preview.json", "diff.json"))
+    preview_url, tree_url = (f"/compare/{base.token}...{head.token}/{name}"
+                             for name in ("diff-preview.json", "diff.json"))
     assert f'<link rel="preload" href="{preview_url}"' in html and f'href="{tree_url}"' not in html  # read later
     assert f'data-diff-preview-url="{preview_url}"' in html and f'data-diff-url="{tree_url}"' in html
     assert "js/flamegraph.js" not in html

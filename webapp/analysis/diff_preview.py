@@ -14,8 +14,9 @@ rest exactly as the full tree would:
                 "largest_change": {"share": points, "time": seconds}}  # over the whole tree
 
 A kept node's total is then its self, plus its hidden, plus its kept children's totals; a child
-starts after the kept sibling before it (or at its parent's start) and its gap. ``largest_change`` is where the colour scale
-saturates, computed on the whole tree as the page would (``static/js/compare/model.js``).
+starts after the kept sibling before it (or at its parent's start) and its gap.
+``largest_change`` is where the colour scale saturates, computed on the whole tree as the page
+would (``static/js/compare/model.js``).
 The preview has the "All threads" figures only; the page waits for the full tree to zoom,
 search, walk with the keyboard or show one thread. A page narrower than 1 / (2 × min_share)
 pixels draws exactly what the full tree gives (wider ones wait for it).

@@ -122,7 +122,8 @@ class MergedTree:
         self.place = np.concatenate(self.places)
         self.ranks = np.concatenate(ranks)
         count = len(self.place)
-        self.selves = {name: _all_threads_self(side, self.starts, count) for name, side in zip(("base", "head"), self.sides)}
+        self.selves = {name: _all_threads_self(side, self.starts, count)
+                       for name, side in zip(("base", "head"), self.sides)}
         # Frames are numbered in the order pre-order meets them: by each function's first place.
         first = np.full(max(len(keys), 1), count, dtype=np.int64)
         np.minimum.at(first, self.ranks[1:], self.place[1:])
