@@ -30,13 +30,15 @@ from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, r
 from webapp.profiling import coverage_run
 
 # Artifact name -> (exporter name, options). Every report with samples offers these
-# downloads; flame.json feeds the page's flamegraph. The speedscope file keeps py-spy's
-# line-level frames; the "functions" one has one frame per function, at its definition line.
+# downloads; flame.json feeds the page's flamegraph, function-tree.bin (its function tree in
+# binary columns) the compare page's. The speedscope file keeps py-spy's line-level frames;
+# the "functions" one has one frame per function, at its definition line.
 PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
     "profile.speedscope.json": ("speedscope", {"line_level": True}),
     "profile.functions.speedscope.json": ("speedscope", {"line_level": False}),
     "profile.collapsed.txt": ("collapsed", {}),
     "flame.json": ("flame-tree", {}),
+    "function-tree.bin": ("function-tree", {}),
     "flamegraph.svg": ("svg", {}),
 }
 # Exporters that colour frames by origin need to know which file is the user's script.

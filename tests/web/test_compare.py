@@ -5,8 +5,11 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
+from pathlib import Path
 
-from sqlalchemy import delete
+import pytest
+from sqlalchemy import delete, select
 
 from webapp.analysis.collapsed_diff import read_folded
 from webapp.profiles import get_exporter
@@ -136,3 +139,89 @@ def test_a_report_submitted_with_a_baseline_carries_the_comparison(client, store
     assert comparison["regressed"] and comparison["head"]["id"] == doc["id"]
     unknown = client.post("/api/v1/reports", data={"baseline": "nosuchreport000", "example": "busy"})
     assert unknown.status_code == 400 and "no report" in unknown.get_json()["error"]
+
+
+def test_the_page_preloads_its_preview_and_every_module_it_imports(client, store):
+    base, head = store_pair(store, worker_samples=100)
+    html = client.get(f"/compare/{base.token}...{head.token}").get_data(as_text=True)
+    preview_url, tree_url = (f"/compare/{base.token}...{head.token}/{name}"
+                             for name in ("diff-preview.json", "diff.json"))
+    assert f'<link rel="preload" href="{preview_url}"' in html and f'href="{tree_url}"' not in html  # read later
+    assert f'data-diff-preview-url="{preview_url}"' in html and f'data-diff-url="{tree_url}"' in html
+    assert "js/flamegraph.js" not in html
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/(js/[^"]+)"', html))
+    assert preloaded == _imports(STATIC / "js/compare/page.js") - {"js/compare/page.js"}
+    # The preview: the same document cut to what the first picture draws (here nothing is cut).
+    tree, preview = (client.get(url).get_json() for url in (tree_url, preview_url))
+    assert preview["preview"]["min_share"] > 0 and preview["frames"] == tree["frames"]
+    assert [preview[key] for key in ("depth", "frame", "base_self", "head_self")] == [
+        tree[key] for key in ("depth", "frame", "base_self", "head_self")]
+    assert [view["label"] for view in preview["views"]] == [view["label"] for view in tree["views"]]
+    assert "node" not in preview["views"][1]  # one thread at a time waits for the full tree
+
+
+def test_reports_that_kept_no_tree_are_compared_from_their_profiles_without_a_preview(client, store):
+    base, head = store_pair(store)
+    with store.writing() as session:  # as a report made before reports kept flame.json
+        session.execute(delete(Artifact).where(Artifact.report_id == base.id,
+                                               Artifact.name.in_(["flame.json", "function-tree.bin"])))
+    preview = client.get(f"/compare/{base.token}...{head.token}/diff-preview.json")
+    assert preview.status_code == 404 and "only the full tree" in preview.get_data(as_text=True)
+    tree = client.get(f"/compare/{base.token}...{head.token}/diff.json")
+    assert tree.status_code == 200 and tree.get_json()["base"]["samples"] == 1000
+
+
+def test_a_damaged_function_tree_falls_back_to_flame_json(client, store):
+    base, head = store_pair(store)
+    expected = client.get(f"/compare/{base.token}...{head.token}/diff.json").get_data()
+    again = store_pair(store)  # the same pair again (the first one's tree is kept in memory), made to break
+    with store.writing() as session:
+        artifact = session.scalars(select(Artifact).where(Artifact.report_id == again[0].id,
+                                                          Artifact.name == "function-tree.bin")).one()
+        artifact.gzip_data = gzip.compress(b"not a tree")
+    repaired = client.get(f"/compare/{again[0].token}...{again[1].token}/diff.json").get_json()
+    assert repaired == json.loads(expected)
+
+
+def _imports(module: Path) -> set[str]:
+    """The modules ``module`` imports, directly or not, itself included (paths under static/)."""
+    found, pending = set(), [module.resolve()]
+    while pending:
+        path = pending.pop()
+        name = path.relative_to(STATIC.resolve()).as_posix()
+        if name in found:
+            continue
+        found.add(name)
+        pending += [(path.parent / spec).resolve() for spec in IMPORT.findall(path.read_text())]
+    return found
+
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
+IMPORT = re.compile(r'^\s*(?:import|export)\b[^;"]*?\bfrom\s+"([^"]+)"', re.M)
+
+
+def test_a_pages_requests_share_one_build_of_the_tree_and_a_later_visit_builds_again(client):
+    from webapp.views.diff_builds import DiffBuilds
+
+    calls = []
+
+    def build(result):
+        calls.append(1)
+        result.preview.set_result(b"preview")
+        result.full.set_result(b"full")
+
+    def fail(result):
+        raise ValueError("no tree")
+
+    builds = DiffBuilds()
+    with client.application.app_context():
+        first = builds.get("pair", build)
+        assert builds.get("pair", build) is first  # the preview's and the tree's requests
+        assert builds.take("pair", first, "preview") == b"preview" and builds.take("pair", first, "full") == b"full"
+        again = builds.get("pair", build)  # both parts taken: a new visit builds again
+        builds.take("pair", again, "full")
+        assert again is not first and len(calls) == 2
+        broken = builds.get("broken", fail)
+        with pytest.raises(ValueError, match="no tree"):
+            builds.take("broken", broken, "preview")
+        assert builds.get("broken", fail) is not broken  # a failed build is tried again

@@ -8,8 +8,8 @@ from flask_wtf.csrf import CSRFProtect
 from webapp.jobs.sandboxing import sandbox_warning
 from webapp.units import human_size, pct
 
-from webapp.views import (api, compare_pages, deletion, downloads, errors, finished_cache, openapi, pages,
-                          rate_limits, reports, rerun, security, source_view, speedscope)
+from webapp.views import (api, compare_pages, deletion, diff_builds, downloads, errors, finished_cache, openapi,
+                          pages, rate_limits, reports, rerun, security, source_view, speedscope)
 
 
 def register(app: Flask, csrf: CSRFProtect) -> None:
@@ -22,6 +22,7 @@ def register(app: Flask, csrf: CSRFProtect) -> None:
     errors.init_app(app)
     rate_limits.init_app(app)
     finished_cache.init_app(app)
+    diff_builds.init_app(app)
     security.init_app(app)
     # Every page says so when scripts run without isolation (the API adds it to its JSON).
     app.context_processor(lambda: {"sandbox_warning": sandbox_warning(current_app.config)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from webapp.store import FINAL_STATUSES, Report
@@ -18,6 +18,10 @@ from webapp.views.services import get_store
 bp = Blueprint("compare", __name__, url_prefix="/compare")
 
 SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+# What static/js/compare/page.js imports, directly or not: preloaded by the page (see compare.html).
+COMPARE_MODULES = ("js/compare/diffgraph.js", "js/compare/model.js", "js/compare/diff-controls.js",
+                   "js/compare/diff-figures.js", "js/compare/scale.js", "js/flamegraph/tree.js",
+                   "js/flamegraph/draw.js", "js/flamegraph/navigate.js", "js/flamegraph/breadcrumbs.js")
 PICK_MESSAGE = ("Choose one of your reports, or paste a report's link or id (the part after /r/ in its "
                 "address).")
 
@@ -26,6 +30,7 @@ PICK_MESSAGE = ("Choose one of your reports, or paste a report's link or id (the
 def show(base: str, head: str):
     """The compare page: differential flamegraph, function table, options and static metrics."""
     pair = comparisons.load_pair(base, head)
+    comparisons.start_diff_tree(pair)  # built while the table below is made and the page loads
     document = comparisons.document(pair)
     shown = current_app.config["COMPARE_FUNCTION_ROWS"]
     functions = document["functions"][:shown]
@@ -38,9 +43,11 @@ def show(base: str, head: str):
         api_url=url_for("api.compare", **tokens),
         base_options=describe_options(pair.base.options), head_options=describe_options(pair.head.options),
         diff_url=url_for("compare.tree", **tokens),
+        preview_url=url_for("compare.preview", **tokens),
         collapsed_url=url_for("compare.collapsed", **tokens),
         svg_url=url_for("compare.svg", **tokens),
         swapped_url=url_for("compare.show", base=head, head=base),
+        compare_modules=COMPARE_MODULES,
     )
 
 
@@ -48,11 +55,16 @@ def show(base: str, head: str):
 def tree(base: str, head: str):
     """The merged call tree the page's differential flamegraph draws (``?level=line``: grouped by line)."""
     level = "line" if request.args.get("level") == "line" else "function"
-    data = comparisons.diff_tree_gzip(comparisons.load_pair(base, head), level)
-    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
-    if request.accept_encodings["gzip"] > 0:
-        return Response(data, content_type="application/json", headers=headers | {"Content-Encoding": "gzip"})
-    return Response(gzip.decompress(data), content_type="application/json", headers=headers)
+    return _json_response(comparisons.diff_tree_gzip(comparisons.load_pair(base, head), level))
+
+
+@bp.get("/<base>...<head>/diff-preview.json")
+def preview(base: str, head: str):
+    """The differential flamegraph's first picture: the merged tree cut to the frames it shows."""
+    data = comparisons.diff_preview_gzip(comparisons.load_pair(base, head))
+    if data is None:
+        abort(404, "These reports are compared from their profile files: there is no preview, only the full tree.")
+    return _json_response(data)
 
 
 @bp.get("/<base>...<head>/diff.collapsed.txt")
@@ -103,4 +115,12 @@ def _this_browsers_reports(current: Report) -> list:
              .order_by(Report.created_at.desc()))
     with get_store().reading() as db:
         return [dict(row._mapping, options_text=describe_options(row.options)) for row in db.execute(query)]
+
+
+def _json_response(data: bytes) -> Response:
+    """Gzip-compressed JSON as it is, or decompressed for a client that does not take gzip."""
+    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Encoding"}
+    if request.accept_encodings["gzip"] > 0:
+        return Response(data, content_type="application/json", headers=headers | {"Content-Encoding": "gzip"})
+    return Response(gzip.decompress(data), content_type="application/json", headers=headers)
 

@@ -18,17 +18,22 @@ from werkzeug.exceptions import HTTPException
 from webapp.analysis.collapsed_diff import diff_folded
 from webapp.analysis.compare import Comparison, RunTable, compare_tables
 from webapp.analysis.diff_svg import render_diff_svg
-from webapp.analysis.diff_tree import diff_tree, diff_tree_from_flame, readable_flame_tree
+from webapp.analysis.diff_tree import diff_tree, readable_flame_tree
+from webapp.analysis.diff_preview import diff_preview
+from webapp.analysis.flame_merge import MergedTree
 from webapp.comparing import FUNCTIONS_ARTIFACT, LINES_ARTIFACT, build_document, read_profile, static_changes
 from webapp.profiles import Profile, ProfileFormatError
+from webapp.profiles.exporters.tree_columns import TreeColumns, TreeColumnsError, decode, tree_columns
 from webapp.store import Report
 from webapp.store.artifacts import load_artifact, plain_bytes
+from webapp.views.diff_builds import DiffBuild, get_builds
 from webapp.views.finished_cache import get_cache
 from webapp.views.reports import load_report
 from webapp.views.services import get_store
 
 COLLAPSED_ARTIFACT = "profile.collapsed.txt"
 FLAME_ARTIFACT = "flame.json"
+FUNCTION_TREE_ARTIFACT = "function-tree.bin"  # flame.json's function tree in binary columns
 # A report's id as pasted: the id itself, or any link whose path has /r/<id> or ends in it.
 REPORT_LINK = re.compile(r"(?:/r/|^)([A-Za-z0-9_-]{8,64})(?:[/?#]|$)")
 DIFF_TREE_GZIP_LEVEL = 1  # fastest: the tree is built on a request's time
@@ -134,27 +139,91 @@ def diff_tree_gzip(pair: Pair, level: str = "function") -> bytes:
     of nodes, tens of MB of JSON, a few MB compressed (so it fits the cache, and the browser
     downloads that much less). By line needs both reports' flame.json: a report made before it
     was kept has only its function-level profile, and that says no sampled lines."""
-    key = ("diff-tree-gzip", pair.base.id, pair.head.id, level)
-    data = get_cache().get(key)
-    if data is None:
-        flames = [_flame_document(report) for report in (pair.base, pair.head)]
-        if all(readable_flame_tree(flame) for flame in flames):
-            tree = diff_tree_from_flame(*flames, level=level)  # already aggregated: no profile to read
-        elif level == "line":
-            abort(409, "These reports cannot be compared line by line: one of them was made before reports "
-                       "kept their flame tree. Group by function instead.")
+    data = get_cache().get(_tree_key(pair, level))
+    return data if data is not None else _take(pair, level, "full")
+
+
+def diff_preview_gzip(pair: Pair) -> bytes | None:
+    """The function tree's preview (see :mod:`webapp.analysis.diff_preview`) as gzip-compressed
+    JSON, or None for reports compared from their profile files (the page then waits for the tree)."""
+    data = get_cache().get(_preview_key(pair))
+    return data if data is not None else _take(pair, "function", "preview")
+
+
+def start_diff_tree(pair: Pair) -> None:
+    """Start building the pair's function tree, unless kept: the page view calls it first, so the
+    build runs while the page's table is made and the browser loads the page's scripts."""
+    if get_cache().get(_tree_key(pair, "function")) is None:
+        _build(pair, "function")
+
+
+def _tree_key(pair: Pair, level: str) -> tuple:
+    return ("diff-tree-gzip", pair.base.id, pair.head.id, level)
+
+
+def _preview_key(pair: Pair) -> tuple:
+    return ("diff-preview-gzip", pair.base.id, pair.head.id)
+
+
+def _build(pair: Pair, level: str) -> DiffBuild:
+    return get_builds().get(_build_key(pair, level), lambda build: _build_tree(pair, level, build))
+
+
+def _take(pair: Pair, level: str, part: str) -> bytes | None:
+    """A part of the pair's build, started in its own thread if needed: the preview is handed
+    over while the full tree is still being laid out and compressed."""
+    return get_builds().take(_build_key(pair, level), _build(pair, level), part)
+
+
+def _build_key(pair: Pair, level: str) -> tuple:
+    return ("diff-build", pair.base.id, pair.head.id, level)
+
+
+def _build_tree(pair: Pair, level: str, build: DiffBuild) -> None:
+    """Merge the pair's trees; the preview (by function) is handed over first, then the full tree."""
+    sides = [_tree_columns(report, level) for report in (pair.base, pair.head)]
+    if None not in sides:
+        merged = MergedTree(*sides)  # already aggregated: no profile to read
+        del sides
+        preview = _packed(diff_preview(merged)) if level == "function" else None
+        if preview is not None:
+            get_cache().put(_preview_key(pair), preview, len(preview))
         else:
-            tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
-        del flames
-        data = gzip.compress(orjson.dumps(tree), compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
-        get_cache().put(key, data, len(data))
-    return data
+            build.untaken.discard("preview")  # nobody asks for it by line
+        build.preview.set_result(preview)
+        tree = merged.document()  # laid out in pre-order once the preview is on its way
+        del merged
+    elif level == "line":
+        build.untaken.discard("preview")  # nobody asks for it
+        abort(409, "These reports cannot be compared line by line: one of them was made before reports "
+                   "kept their flame tree. Group by function instead.")
+    else:
+        build.preview.set_result(None)
+        tree = diff_tree(_profile(pair.base, "base"), _profile(pair.head, "head"))
+    data = _packed(tree)
+    get_cache().put(_tree_key(pair, level), data, len(data))
+    build.full.set_result(data)
 
 
-def _flame_document(report: Report) -> Any:
+def _packed(document: dict[str, Any]) -> bytes:
+    return gzip.compress(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY),
+                         compresslevel=DIFF_TREE_GZIP_LEVEL, mtime=0)
+
+
+def _tree_columns(report: Report, level: str) -> TreeColumns | None:
+    """The report's call tree of ``level``: from its function-tree.bin (by function; reports keep
+    one since comparing read it), else from its flame.json; None when it kept neither."""
     with get_store().reading() as session:
+        if level == "function":
+            stored = load_artifact(session, report.id, FUNCTION_TREE_ARTIFACT)
+            if stored is not None:
+                try:
+                    return decode(plain_bytes(stored))
+                except TreeColumnsError:
+                    pass  # damaged: flame.json holds the same tree
         stored = load_artifact(session, report.id, FLAME_ARTIFACT)
-    return orjson.loads(plain_bytes(stored)) if stored is not None else None
+    document = orjson.loads(plain_bytes(stored)) if stored is not None else None
+    return tree_columns(document, level) if readable_flame_tree(document) else None
 
 
 def diff_svg(pair: Pair, widths: str) -> bytes:

@@ -3,7 +3,10 @@
 //
 // Widths come from the head run (or the base run: toggle), the colour from the change of each
 // frame's share of all samples, base → head (or of its time, samples × interval: toggle).
-// Frames present in only one run get a dashed outline. Zoom, search and keyboard behave as in
+// Frames present in only one run get a dashed outline. The first picture comes from the
+// preview when it arrives first (the same picture from a tree of the frames wide enough to
+// draw, see model.js); the full tree replaces it as soon as it is here, and zoom, search, the
+// keyboard, threads and grouping by line wait for it. Zoom, search and keyboard behave as in
 // the single flamegraph and use its modules: the search syntax and frame matching (tree.js),
 // the arrow-key walk (navigate.js, over each side as a tree.js Tree), the zoom path
 // (breadcrumbs.js). Every name from a profile reaches the page as canvas text or textContent,
@@ -24,30 +27,73 @@ const TEXT_COLOUR = "#1d1d1f";
 const SELECTED_OUTLINE_PX = 2;
 const TOOLTIP_OFFSET_PX = 12;
 
+/** The JSON document at ``url``; an Error saying the status when the server refuses. */
+function fetchJson(url) {
+  return fetch(url, { credentials: "same-origin" }).then((response) => {
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    return response.json();
+  });
+}
+
 export class DiffFlamegraph {
-  constructor(element, url) {
+  constructor(element, url, previewUrl) {
     this.element = element;
     this.url = url;
+    this.previewUrl = previewUrl;
     this.state = { widths: "head", normalise: "share", level: "function", focus: 0, selected: -1, search: "" };
     this.trees = {};  // level -> DiffTree, or a promise of it while it loads
     this.status = document.createElement("p");
     this.status.className = "muted diff-status";
     this.status.textContent = "Loading the differential flamegraph…";
     element.append(this.status);
-    this.ready = this.fetchTree("function")
-      .then((tree) => this.mount(tree))
+    this.complete = Promise.resolve();  // settles once the full tree is in use (see load)
+    this.ready = this.load()
       .catch((error) => { this.status.textContent = `The differential flamegraph could not be loaded: ${error.message}. Reload the page to try again.`; });
+  }
+
+  /** Draw the preview, then swap in the full tree; or draw the full tree when there is no preview
+   *  (reports compared from their profiles) or it cannot draw this page (wider than it serves).
+   *  The full tree (6 MB to download and 24 MB of JSON to read for two long runs) is asked for
+   *  only after the first picture, so that it does not compete with it for the CPU; the server
+   *  has been building it since the page was asked for. */
+  async load() {
+    const preview = this.previewUrl
+      ? await fetchJson(this.previewUrl).then((doc) => new DiffTree(doc)).catch(() => null) : null;
+    if (preview && preview.draws(0, MIN_FRAME_WIDTH_PX / this.graphWidth())) {
+      this.mount(preview);
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));  // painted first
+      this.complete = this.fetchTree("function").then((tree) => this.upgrade(tree), (error) => {
+        this.ui.levelStatus.textContent = `The full differential flamegraph could not be loaded (${error.message}): `
+          + "zoom, search and threads need it. Reload the page to try again.";
+        this.ui.levelStatus.hidden = false;
+      });
+    } else {
+      this.mount(await this.fetchTree("function"));
+    }
+  }
+
+  /** The full tree in place of the preview: the same picture, now every frame of every thread. */
+  upgrade(tree) {
+    this.tree = tree;
+    this.draw();
+    this.showSelection();
+    performance.mark("diffgraph:complete");
+  }
+
+  /** ``action`` for an event, run once the full tree is in use (at once when it already is;
+   *  never when it could not be loaded). */
+  whenComplete(action) {
+    return (event) => {
+      if (!this.tree.preview) action(event);
+      else this.complete.then(() => { if (!this.tree.preview) action(event); });
+    };
   }
 
   /** The merged tree grouped by ``level`` ("line": diff.json?level=line, fetched on first use). */
   fetchTree(level) {
     if (!this.trees[level]) {
       const url = level === "line" ? `${this.url}${this.url.includes("?") ? "&" : "?"}level=line` : this.url;
-      this.trees[level] = fetch(url, { credentials: "same-origin" })
-        .then((response) => {
-          if (!response.ok) throw new Error(`the server answered ${response.status}`);
-          return response.json();
-        })
+      this.trees[level] = fetchJson(url)
         .then((doc) => (this.trees[level] = new DiffTree(doc)))
         .catch((error) => { delete this.trees[level]; throw error; });
     }
@@ -62,25 +108,25 @@ export class DiffFlamegraph {
     const { ui } = this;
     ui.widthToggle.addEventListener("change", (event) => this.set({ widths: event.target.value, focus: 0, selected: -1 }));
     ui.normaliseToggle.addEventListener("change", (event) => this.set({ normalise: event.target.value }));
-    ui.levelToggle.addEventListener("change", (event) => this.setLevel(event.target.value));
+    ui.levelToggle.addEventListener("change", this.whenComplete((event) => this.setLevel(event.target.value)));
     if (ui.threadSelect) {
-      ui.threadSelect.addEventListener("change", () => {
+      ui.threadSelect.addEventListener("change", this.whenComplete(() => {
         this.tree.setView(this.tree.viewIndex(tree.views[Number(ui.threadSelect.value)].label));
         this.search(this.state.search);
         this.set({ focus: 0, selected: -1 });
-      });
+      }));
     }
-    ui.searchBox.addEventListener("input", () => { this.search(ui.searchBox.value); this.draw(); });
+    ui.searchBox.addEventListener("input", this.whenComplete(() => { this.search(ui.searchBox.value); this.draw(); }));
     ui.resetButton.addEventListener("click", () => this.set({ focus: 0, selected: -1 }));
     ui.canvas.addEventListener("mousemove", (event) => this.hover(event));
     ui.canvas.addEventListener("mouseleave", () => this.showSelection());
     ui.canvas.addEventListener("click", (event) => {
       const box = this.boxAt(event);
-      if (box) this.set({ focus: box.node, selected: -1 });
+      if (box) this.whenComplete(() => this.set({ focus: box.node, selected: -1 }))(event);
     });
     ui.canvas.addEventListener("focus", () => this.showSelection());
     ui.canvas.addEventListener("blur", () => { ui.tooltip.hidden = true; });
-    this.element.addEventListener("keydown", (event) => this.onKey(event));
+    this.element.addEventListener("keydown", this.whenComplete((event) => this.onKey(event)));
     new ResizeObserver(() => this.draw()).observe(this.element);
     this.draw();
     // The first picture is on the canvas: what benchmarks/browser.py times from navigation.
@@ -132,12 +178,18 @@ export class DiffFlamegraph {
     this.state.matches = predicate ? matchFrames(this.tree, predicate) : null;
   }
 
+  /** The canvas width in CSS pixels: the element's, inside its padding. */
+  graphWidth() {
+    const style = getComputedStyle(this.element);
+    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    return Math.max(Math.floor(this.element.clientWidth - padding), 100);
+  }
+
   draw() {
     const { tree, state, canvas } = this;
     if (!tree) return;
-    const style = getComputedStyle(this.element);
-    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
-    const width = Math.max(Math.floor(this.element.clientWidth - padding), 100);
+    const width = this.graphWidth();
+    if (!tree.draws(state.focus, MIN_FRAME_WIDTH_PX / width)) return;  // the full tree redraws when here
     this.width = width;
     this.boxes = tree.layout(state.widths, state.focus, MIN_FRAME_WIDTH_PX / width);
     const rows = this.boxes.reduce((most, box) => Math.max(most, box.row + 1), 1);

@@ -4,6 +4,12 @@
 //
 // For walking and searching, each side is also a Tree of the single flamegraph (tree.js):
 // same nodes, that side's totals, so navigate.js and Tree.matchedSamples serve both graphs.
+//
+// The first picture may come from the preview (diff-preview.json, see
+// webapp/analysis/diff_preview.py): the tree without the frames too narrow to draw, plus each
+// kept node's cut children (hidden) and the cut siblings just before it (gap), so that totals and places
+// come out as from the full tree. A preview has the "All threads" view only and is drawn
+// unzoomed; the page swaps in the full tree for everything else.
 
 import { Tree } from "../flamegraph/tree.js";
 
@@ -14,6 +20,7 @@ export class DiffTree {
     this.depth = doc.depth;
     this.frame = doc.frame;
     this.level = doc.level === "line" ? "line" : "function";
+    this.preview = doc.preview || null;
     const count = doc.depth.length;
     // Typed arrays, not a list of children per node: a long run's tree has millions of nodes.
     // In pre-order a node's first child is the next node, and each child's subtree is followed
@@ -48,6 +55,7 @@ export class DiffTree {
     this.total = { base: Float64Array.from(this.self.base), head: Float64Array.from(this.self.head) };
     for (const side of ["base", "head"]) {
       const total = this.total[side];
+      if (this.preview) this.preview[`${side}_hidden`].forEach((hidden, node) => { total[node] += hidden; });
       for (let node = count - 1; node > 0; node -= 1) total[this.parent[node]] += total[node];
     }
     this.samples = { base: view.base_samples || 1, head: view.head_samples || 1 };
@@ -88,8 +96,15 @@ export class DiffTree {
     return 100 * (this.total.head[node] / this.samples.head - this.total.base[node] / this.samples.base);
   }
 
+  /** Whether this tree draws what the full one would at ``minWidth`` (a share of the width):
+   *  the full tree always; the preview unzoomed, when it kept every frame that wide. */
+  draws(focus, minWidth) {
+    return !this.preview || (focus === 0 && minWidth >= 2 * this.preview.min_share);
+  }
+
   /** The largest change anywhere below the root: where the colour scale saturates. */
   largestChange(mode) {
+    if (this.preview) return this.preview.largest_change[mode] || (mode === "time" ? 0.001 : 1);
     let largest = 0;
     for (let node = 1; node < this.depth.length; node += 1) {
       if (this.total.base[node] || this.total.head[node]) largest = Math.max(largest, Math.abs(this.change(node, mode)));
@@ -125,6 +140,7 @@ export class DiffTree {
     const ancestors = this.path(focus).slice(0, -1);
     ancestors.forEach((node, row) => boxes.push({ node, x: 0, width: 1, row }));
     const whole = total[focus] || 1;
+    const gap = this.preview ? this.preview[`${sizedBy}_gap`] : null;
     const pending = [[focus, 0, 1, ancestors.length]];
     while (pending.length) {
       const [node, x, width, row] = pending.pop();
@@ -132,6 +148,7 @@ export class DiffTree {
       boxes.push({ node, x, width, row });
       let left = x;
       for (let child = node + 1; child < node + this.size[node]; child += this.size[child]) {
+        if (gap) left += gap[child] / whole;  // the cut siblings before it
         const childWidth = total[child] / whole;
         pending.push([child, left, childWidth, row + 1]);
         left += childWidth;

@@ -10,6 +10,7 @@ from __future__ import annotations
 from webapp.profiles.exporters.base import Exporter
 from webapp.profiles.exporters.collapsed import CollapsedExporter
 from webapp.profiles.exporters.flame_tree import FlameTreeExporter
+from webapp.profiles.exporters.function_tree import FunctionTreeExporter
 from webapp.profiles.exporters.speedscope import SpeedscopeExporter
 from webapp.profiles.exporters.svg import SvgExporter
 
@@ -17,6 +18,7 @@ EXPORTERS: dict[str, type[Exporter]] = {
     SpeedscopeExporter.name: SpeedscopeExporter,
     CollapsedExporter.name: CollapsedExporter,
     FlameTreeExporter.name: FlameTreeExporter,
+    FunctionTreeExporter.name: FunctionTreeExporter,
     SvgExporter.name: SvgExporter,
 }
 
@@ -36,6 +38,7 @@ __all__ = [
     "CollapsedExporter",
     "Exporter",
     "FlameTreeExporter",
+    "FunctionTreeExporter",
     "SpeedscopeExporter",
     "SvgExporter",
     "get_exporter",
