@@ -119,15 +119,17 @@ class FlameTreeExporter(Exporter):
         """The flame tree document of ``profile`` as UTF-8 JSON."""
         return orjson.dumps(self.document(profile), option=orjson.OPT_SERIALIZE_NUMPY)
 
-    def document(self, profile: Profile) -> dict:
+    def document(self, profile: Profile, levels: tuple[str, ...] = ("function", "line")) -> dict:
         """The flame tree document (see the module docstring): Python data, with the long
-        per-node columns as numpy arrays, which orjson writes without a Python int each."""
+        per-node columns as numpy arrays, which orjson writes without a Python int each.
+        ``levels`` leaves out a tree that is not wanted (the function tree exporter's)."""
         table = _FrameTable(self.classifier, profile.definition_lines)
         members_of_views = _views(profile)
         views = [{**view, "samples": sum(profile.threads[i].sample_count for i in members)}
                  for view, members in members_of_views]
         trees = {}
-        for level, leveled in (("function", profile.function_level()), ("line", profile)):
+        for level in levels:
+            leveled = profile.function_level() if level == "function" else profile
             output_frame = np.array([table.add(frame) for frame in leveled.frames], dtype=np.int64)
             tree = leveled.call_tree()
             trees[level] = {

@@ -30,4 +30,5 @@ class FunctionTreeExporter(Exporter):
 
     def render(self, profile: Profile) -> bytes:
         """The binary columns of the function tree ``flame.json`` holds for ``profile``."""
-        return tree_columns.encode(tree_columns.tree_columns(self.flame.document(profile), "function"))
+        document = self.flame.document(profile, levels=("function",))
+        return tree_columns.encode(tree_columns.tree_columns(document, "function"))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
-from webapp.profiles.stack_tree import nodes_by_depth
+from webapp.profiles.kernels import tree as tree_kernels
 
 ROOT_FRAME = -1
 MAGIC = b"flamedeck-tree-columns 1\n"
@@ -82,10 +82,7 @@ def tree_columns(document: dict, level: str) -> TreeColumns:
     renumber[used] = np.arange(len(used))
     used_list = used.tolist()
     # Level by level: a node's parent is the last node one level up before it in pre-order.
-    at_depth = nodes_by_depth(np.asarray(tree["depth"], dtype=np.int64))
-    by_level = np.concatenate(at_depth)
-    parent = np.concatenate([np.full(1, -1, dtype=np.int64)] + [
-        np.searchsorted(above, nodes) - 1 for above, nodes in zip(at_depth, at_depth[1:])])
+    by_level, level_sizes, parent = tree_kernels.level_order(np.ascontiguousarray(tree["depth"], dtype=np.int32))
     where = np.empty(len(by_level), dtype=np.int64)  # pre-order node -> its place level by level
     where[by_level] = np.arange(len(by_level))
     return TreeColumns(
@@ -94,7 +91,7 @@ def tree_columns(document: dict, level: str) -> TreeColumns:
         names=[frames["name"][i] for i in used_list],
         files=[files[frames["file"][i]] for i in used_list],
         lines=[frames["line"][i] for i in used_list],
-        level_sizes=np.array([len(nodes) for nodes in at_depth], dtype=np.int64),
+        level_sizes=level_sizes,
         parent=parent, frame=renumber[frame[by_level]],
         views=[TreeView(view["kind"], view["label"], view["samples"], where[_ints(view[level]["node"])],
                         _counts(view[level]["self"])) for view in document["views"]],

@@ -220,3 +220,42 @@ def key_sums(const int64_t[::1] key_of_frame, int64_t key_count, const int32_t[:
                 outermost_end[key] = end[node]
             seen[frame[node]] = 1
     return self_array, total_array, seen_array
+
+
+def level_order(const int32_t[::1] depth):
+    """A pre-order tree (node 0 the root at depth 0, each node's depth one more than its
+    parent's) laid out level by level: (nodes in level order - depth 1's in pre-order, then
+    depth 2's ... -, how many nodes each depth has, each node's parent as its index within
+    the level above, in level order; -1 for the root). ValueError for depths no pre-order
+    tree has."""
+    cdef Py_ssize_t n = depth.shape[0], node, levels = 0
+    cdef int32_t d
+    if n and depth[0] != 0:
+        raise ValueError("the first node is not a root")
+    for node in range(n):
+        d = depth[node]
+        if d < 0 or d > levels or (node and d == 0):
+            raise ValueError("a depth no pre-order tree has")
+        if d == levels:
+            levels += 1
+    sizes_array = np.zeros(levels, dtype=np.int64)
+    cdef int64_t[::1] sizes = sizes_array
+    for node in range(n):
+        sizes[depth[node]] += 1
+    starts_array = np.zeros(levels, dtype=np.int64)
+    cdef int64_t[::1] starts = starts_array
+    for d in range(1, levels):
+        starts[d] = starts[d - 1] + sizes[d - 1]
+    order_array = np.empty(n, dtype=np.int64)
+    parent_array = np.empty(n, dtype=np.int64)
+    seen_array = np.zeros(levels, dtype=np.int64)  # nodes met so far per depth
+    cdef int64_t[::1] order = order_array, parent = parent_array, seen = seen_array
+    cdef int64_t place
+    with nogil:
+        for node in range(n):
+            d = depth[node]
+            place = starts[d] + seen[d]
+            order[place] = node
+            parent[place] = seen[d - 1] - 1 if d else -1  # the last node met one level up
+            seen[d] += 1
+    return order_array, sizes_array, parent_array
