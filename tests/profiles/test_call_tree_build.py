@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.profiles.kernels import tree
-from webapp.profiles.stack_tree import build
+from webapp.profiles.stack_tree import build, nodes_by_depth
 
 stacks_strategy = st.lists(st.lists(st.integers(0, 5), max_size=7), max_size=40)
 
@@ -78,3 +78,22 @@ def test_indexes_out_of_range_are_refused():
         tree.lay_out(rank, frames, one, one, np.array([1], dtype=np.int64), 1)
     with pytest.raises(ValueError, match="frame index is out of range"):
         tree.lay_out(rank[:1], frames, one, one, np.array([0], dtype=np.int64), 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stacks=stacks_strategy, rank=st.permutations(range(6)))
+def test_level_order_lists_each_depth_in_pre_order_with_parents(stacks, rank):
+    frames, starts, lengths = flat(stacks)
+    built = build(frames, starts, lengths, np.arange(len(stacks)), len(stacks), np.array(rank, dtype=np.int64))
+    order, sizes, parent = tree.level_order(built.depth)
+    levels = nodes_by_depth(built.depth)
+    assert order.tolist() == np.concatenate(levels).tolist()
+    assert sizes.tolist() == [len(level) for level in levels]
+    where = {node: place - sum(sizes[:built.depth[node]]) for place, node in enumerate(order.tolist())}
+    assert parent.tolist() == [-1 if built.parent[node] < 0 else where[built.parent[node]] for node in order.tolist()]
+
+
+def test_level_order_refuses_depths_no_tree_has():
+    for depth in ([1], [0, 2], [0, 1, 0], [0, -1]):
+        with pytest.raises(ValueError):
+            tree.level_order(np.array(depth, dtype=np.int32))
