@@ -1,8 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""The call tree of sorted stacks in one pass: pre-order nodes, parents, subtree ends, leaves.
+"""Call-tree walks: the tree of sorted stacks in one pass (pre-order nodes, parents, subtree
+ends, leaves), self and total per key over it, and its level-by-level layout.
 
-Indexes are checked once up front (``check_stacks``); the loops then run without bounds
-checks. The frames themselves are only copied, never used as indexes here.
+Every index a loop reads (stack spans, stack ids, frames against the rank or key table) is
+checked up front; the loops then run without bounds checks.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t
@@ -70,8 +71,8 @@ cdef uint8_t* ranked_keys(const int64_t[::1] rank, const int32_t[::1] frames, in
 cdef sorted_order(const uint8_t* keys, int width, const int64_t[::1] starts, const int64_t[::1] lengths):
     """The stacks' indexes sorted by their ranked frames (stable: equal stacks keep their order).
 
-    A bottom-up merge sort: stacks of a program share long prefixes, and merging compares
-    neighbours that mostly differ late, which a C loop does at memory speed."""
+    A bottom-up merge sort: stacks of a program share long prefixes, so two stacks mostly
+    differ late, and memcmp compares the shared part many bytes at a time."""
     cdef Py_ssize_t n = starts.shape[0]
     order_array = np.arange(n, dtype=np.int64)
     cdef int64_t[::1] order = order_array
