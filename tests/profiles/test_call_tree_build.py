@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.profiles.kernels import tree
-from webapp.profiles.stack_tree import build, nodes_by_depth
+from webapp.profiles.stack_tree import build
 
 stacks_strategy = st.lists(st.lists(st.integers(0, 5), max_size=7), max_size=40)
 
@@ -86,8 +86,9 @@ def test_level_order_lists_each_depth_in_pre_order_with_parents(stacks, rank):
     frames, starts, lengths = flat(stacks)
     built = build(frames, starts, lengths, np.arange(len(stacks)), len(stacks), np.array(rank, dtype=np.int64))
     order, sizes, parent = tree.level_order(built.depth)
-    levels = nodes_by_depth(built.depth)
-    assert order.tolist() == np.concatenate(levels).tolist()
+    depths = built.depth.tolist()
+    levels = [[node for node, d in enumerate(depths) if d == depth] for depth in range(max(depths) + 1)]
+    assert order.tolist() == [node for level in levels for node in level]
     assert sizes.tolist() == [len(level) for level in levels]
     where = {node: place - sum(sizes[:built.depth[node]]) for place, node in enumerate(order.tolist())}
     assert parent.tolist() == [-1 if built.parent[node] < 0 else where[built.parent[node]] for node in order.tolist()]

@@ -1,11 +1,10 @@
-"""Whole-array helpers for stacks stored back to back (frame numbers, root first).
+"""Helpers for stacks stored back to back (frame numbers, root first).
 
 Stack ``i`` is ``frames[starts[i]:starts[i] + lengths[i]]``. A million-sample
-profile has millions of such frame entries, so every helper here works in
-blocks of at most :data:`BLOCK_FRAMES` entries: numpy's scratch arrays then
-stay a few MB each, which the C allocator hands back and reuses, instead of
-fresh memory mapped (and faulted in page by page) for every temporary of the
-whole size. Knows nothing of frames' meaning; the model and the call tree use it.
+profile has millions of such frame entries: :func:`blocks` cuts them into slices
+of about :data:`BLOCK_FRAMES` entries, so that work done a block at a time keeps
+its scratch memory to a few MB; the hash of every stack is one compiled pass
+(:mod:`webapp.profiles.kernels.stacks`). Knows nothing of frames' meaning.
 """
 
 from __future__ import annotations
@@ -23,15 +22,6 @@ _MASK64 = (1 << 64) - 1
 _powers: list[int] = [1]
 
 
-def segment_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Indexes ``starts[i] + k`` for k < lengths[i], for every i, back to back."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lengths)
-
-
 def blocks(lengths: np.ndarray, block_frames: int | None = None) -> Iterator[slice]:
     """Consecutive slices of the stacks, each holding about ``block_frames`` (default
     BLOCK_FRAMES) frame entries: at least one stack, so a deeper stack makes a block
@@ -44,12 +34,6 @@ def blocks(lengths: np.ndarray, block_frames: int | None = None) -> Iterator[sli
         end = max(int(np.searchsorted(ends, done + block_frames, side="right")), begin + 1)
         yield slice(begin, end)
         begin = end
-
-
-def gather(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The stacks' frames back to back, gathered a block at a time."""
-    parts = [frames[segment_indexes(starts[part], lengths[part])] for part in blocks(lengths)]
-    return np.concatenate(parts) if parts else frames[:0].copy()
 
 
 def power_table(count: int) -> list[int]:

@@ -92,28 +92,7 @@ def build(frames: np.ndarray, starts: np.ndarray, lengths: np.ndarray, stack_ids
     """The call tree of the stacks ``frames[starts[i]:starts[i] + lengths[i]]`` (ids
     ``stack_ids[i]`` among ``stack_count``), siblings ordered by ``rank[frame]``."""
     depth, frame, parent, end, leaf = tree.lay_out(
-        np.ascontiguousarray(rank, dtype=np.int64), np.ascontiguousarray(frames, dtype=np.int32), np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(lengths, dtype=np.int64),
+        np.ascontiguousarray(rank, dtype=np.int64), np.ascontiguousarray(frames, dtype=np.int32),
+        np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(lengths, dtype=np.int64),
         np.ascontiguousarray(stack_ids, dtype=np.int64), stack_count)
     return CallTree(depth=depth, frame=frame, parent=parent, leaf=leaf, end=end)
-
-
-def nodes_by_depth(depth: np.ndarray) -> list[np.ndarray]:
-    """The nodes of a pre-order tree grouped by depth (index d: the nodes at depth d), each
-    group in pre-order."""
-    by_depth = np.argsort(_small(depth), kind="stable")
-    bounds = np.searchsorted(depth[by_depth], np.arange(int(depth.max(initial=0)) + 2))
-    return [by_depth[bounds[d]:bounds[d + 1]] for d in range(len(bounds) - 1)]
-
-
-def parents_by_level(levels: list[np.ndarray], node_count: int) -> np.ndarray:
-    """Each node's parent (int64, -1 for the root), from :func:`nodes_by_depth`'s groups:
-    in pre-order, the last node one level up before it."""
-    parent = np.full(node_count, -1, dtype=np.int64)
-    for above, level in zip(levels, levels[1:]):
-        parent[level] = above[np.searchsorted(above, level) - 1]
-    return parent
-
-
-def _small(values: np.ndarray) -> np.ndarray:
-    """``values`` as uint16 when they fit: numpy's stable sort is then a radix sort."""
-    return values.astype(np.uint16) if len(values) and 0 <= values.min() and values.max() < 1 << 16 else values
