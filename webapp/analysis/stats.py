@@ -18,7 +18,7 @@ is empty) and are not rounded here; the page formats them.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,8 +41,8 @@ class FunctionStat:
     line_is_definition: bool = False  # False: ``line`` is only the first line sampled in it
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for report.json and templates."""
-        return asdict(self)
+        """Plain dict for report.json and templates (``asdict`` deep-copies: 10x slower)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,8 @@ class LineStat:
     total_percent: float
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dict for report.json and templates."""
-        return asdict(self)
+        """Plain dict for report.json and templates (``asdict`` deep-copies: 10x slower)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def _percent(part: int, whole: int) -> float:
