@@ -198,32 +198,57 @@ class _Steps:
         self.rows.append({"label": text, "seconds": None, "cpu_s": None, "peak_mb": None})
 
 
-def measure_flamedeck(path: Path) -> dict:
-    """Child process: time each step of ingest; return figures as a dict."""
-    from webapp.profiles import EXPORTERS, load_profile
+class _FileSink:
+    """Where the app's import writes each download: a file beside the input (not kept), as
+    ``flamedeck convert`` writes one; notes each download's own wall time and size (the
+    downloads are written by several threads at once, so their times overlap)."""
 
-    try:
-        from webapp.analysis.stats import function_stats
-    except ImportError:  # written by another change; time what exists
-        function_stats = None
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __call__(self, write) -> dict:
+        with tempfile.NamedTemporaryFile(dir=self.directory, prefix="download-") as output:
+            started = time.perf_counter()
+            write(output)
+            output.flush()
+            return {"seconds": time.perf_counter() - started, "mb": output.tell() / 1e6}
+
+
+def measure_flamedeck(path: Path) -> dict:
+    """Child process: the app's own import of the file (``webapp.pipeline.import_profile``, as a
+    worker runs it: parse, analyse, write every download), timed per step; figures as a dict."""
+    from webapp.pipeline import DEFAULT_EXPORT_THREADS, import_profile
+
     baseline_mb = _peak_rss_mb()
     steps = _Steps()
     file_bytes = [steps.run("read file", path.read_bytes)]
+    marks: list[tuple[str, float, float, float]] = []  # (step the app announces, wall, CPU, peak RSS)
+
+    def on_step(text: str) -> None:
+        marks.append((text, time.perf_counter(), time.process_time(), _peak_rss_mb()))
+
     # The import consumes the bytes: the report keeps the Profile, not the upload.
-    profile = steps.run("import (load_profile)", lambda: load_profile(file_bytes.pop(), path.name))
-    if function_stats is not None:
-        steps.run("function statistics", lambda: function_stats(profile))
-    else:
-        steps.note("function statistics: webapp.analysis.stats missing, not timed")
-    for name, exporter_class in EXPORTERS.items():
-        # Each export is written to a file, as the app's downloads and `flamedeck convert` are.
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f"export-{name}-") as output:
-            steps.run(f"export {name}", lambda: exporter_class().write(profile, output))
-            steps.note(f"  {name} output: {output.tell() / 1e6:.1f} MB")
+    report = steps.run("import_profile", lambda: import_profile(
+        file_bytes.pop(), path.name, on_step, artifact_sink=_FileSink(path.parent)))
+    whole = steps.rows.pop()
+    marks.append(("end", whole["seconds"] + marks[0][1], whole["cpu_s"] + marks[0][2], whole["peak_mb"]))
+    labels = {"Parsing": "import (parse, intern the stacks)",
+              "Analysing": f"analyse + write downloads ({DEFAULT_EXPORT_THREADS} threads)"}
+    for (text, wall, cpu, _), (_, next_wall, next_cpu, peak) in zip(marks, marks[1:]):
+        label = next((label for start, label in labels.items() if text.startswith(start)), text)
+        steps.rows.append({"label": label, "seconds": next_wall - wall, "cpu_s": next_cpu - cpu, "peak_mb": peak})
+    for name, written in report.artifacts.items():
+        steps.note(f"  {name}: {written['mb']:.1f} MB in {written['seconds']:.2f} s")
+    peak_mb = _peak_rss_mb()
+    return {"steps": steps.rows, "peak_rss_mb": peak_mb, "baseline_rss_mb": baseline_mb, **_shape(path)}
+
+
+def _shape(path: Path) -> dict:
+    """What the generator aimed at, read back (after the measurement: not timed, not in the peak)."""
+    from webapp.profiles import load_profile
+
+    profile = load_profile(path.read_bytes(), path.name)
     return {
-        "steps": steps.rows,
-        "peak_rss_mb": _peak_rss_mb(),
-        "baseline_rss_mb": baseline_mb,
         "samples": profile.sample_count,
         "runs": sum(len(thread.counts) for thread in profile.threads),
         "distinct_stacks": len(profile.stacks),

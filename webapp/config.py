@@ -130,6 +130,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QUEUED_STALE_S", 300, "s", "A job still queued after this long is put on the queue again."),
     Setting("QUEUE_POLL_INTERVAL_S", 0.1, "s", "How often an idle worker polls the SQLite queue for a new job."),
     Setting("WORKERS", 2, "threads", "Jobs one worker process runs at the same time."),
+    Setting("EXPORT_THREADS", 2, "threads",
+            "Threads one job uses to write a profile's downloads (speedscope, collapsed, SVG ...), beside the "
+            "one analysing it; their slow parts (compiled loops, numpy, gzip) use a core each."),
     Setting("SQLITE_BUSY_TIMEOUT_S", 10.0, "s", "How long a SQLite write waits for another writer to finish."),
     Setting("RETENTION_DAYS", 0, "days",
             "Reports older than this are deleted with their files by the periodic task; 0 keeps them forever."),

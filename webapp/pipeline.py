@@ -13,7 +13,9 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -24,6 +26,7 @@ from webapp.analysis import (
     attach_definition_lines, complexity_with_runtime, design_effects, project_complexity, project_metrics,
     static_metrics, summarize,
 )
+from webapp.config import BY_NAME as SETTINGS_BY_NAME
 from webapp.profiles import Frame, Profile, ProfileFormatError, get_exporter, load_profile
 from webapp.profiles.importers import IMPORTERS, find_importer, read_profile
 from webapp.profiling import Limits, RunOptions, finalize_outcome, run_script, runner_frame_count, tail
@@ -43,6 +46,7 @@ PROFILE_ARTIFACTS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 # Exporters that colour frames by origin need to know which file is the user's script.
 KNOWS_SCRIPT_FILE = {"flame-tree", "svg"}
+DEFAULT_EXPORT_THREADS = SETTINGS_BY_NAME["EXPORT_THREADS"].default  # a worker passes its setting
 IMPORT_READ_CHUNK_BYTES = 16 * 1024 * 1024  # an uploaded profile is read this much at a time (progress)
 OUTPUT_TAIL_BYTES = 64_000  # how much of the script's stdout/stderr a report keeps
 COVERAGE_RUN_DIR = "coverage-run"  # the coverage run's files, apart from the profiled run's
@@ -97,6 +101,7 @@ def profile_script(
     should_stop: Callable[[], bool] | None = None,
     project_root: Path | None = None,
     artifact_sink: ArtifactSink = plain_artifact,
+    export_threads: int = DEFAULT_EXPORT_THREADS,
 ) -> Report:
     """Run ``script`` under py-spy in ``job_dir`` and build its report.
 
@@ -137,16 +142,19 @@ def profile_script(
     }
     produced = profile is not None and profile.sample_count > 0
     if produced:
-        summary.update(summarize(profile))
-        summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
-        if project_root:
-            summary["function_complexity"] = project_complexity(summary["project_files"], summary["hot_functions"])
-        else:
-            summary["function_complexity"] = complexity_with_runtime(
-                summary["static_metrics"], summary["hot_functions"], name
-            )
         # Every file of a project is the user's code ("script" in the flamegraph's colours).
-        artifacts.update(_render_artifacts(profile, artifact_sink, tuple(sources) if project_root else name))
+        script_file = tuple(sources) if project_root else name
+        with _writing_downloads(profile, artifact_sink, script_file, export_threads) as downloads:
+            summary.update(summarize(profile))
+            summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
+            if project_root:
+                summary["function_complexity"] = project_complexity(summary["project_files"],
+                                                                    summary["hot_functions"])
+            else:
+                summary["function_complexity"] = complexity_with_runtime(
+                    summary["static_metrics"], summary["hot_functions"], name
+                )
+            artifacts.update(downloads())
     else:
         summary.update(_empty_runtime())
     if options.coverage and outcome.status == "time_limit":
@@ -199,7 +207,8 @@ def _coverage(script: Path, options: RunOptions, run_dir: Path, limits: Limits, 
 
 
 def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | None = None, *,
-                   max_decompressed_bytes: int | None = None, artifact_sink: ArtifactSink = plain_artifact) -> Report:
+                   max_decompressed_bytes: int | None = None, artifact_sink: ArtifactSink = plain_artifact,
+                   export_threads: int = DEFAULT_EXPORT_THREADS) -> Report:
     """Build a report from an existing profile file of any supported format;
     ProfileFormatError when it is not one. The summary's ``import`` says which
     format it was and, for formats without samples (cProfile), that the stacks
@@ -214,10 +223,12 @@ def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | 
     profile = imported.profile
     if profile.sample_count == 0:
         raise ProfileFormatError(f"{filename} holds no samples, so there is nothing to show.")
-    step(f"Analysing {profile.sample_count:,} samples")
+    step(f"Analysing {profile.sample_count:,} samples and writing the downloads (speedscope, collapsed stacks, SVG)")
     summary: dict[str, Any] = {"script_name": filename, "kind": "import", "static_metrics": None, "options": {}}
-    summary.update(summarize(profile))
-    summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
+    with _writing_downloads(profile, artifact_sink, None, export_threads) as downloads:
+        summary.update(summarize(profile))
+        summary[design_effects.SUMMARY_KEY] = design_effects.summary_entry(profile, summary["hot_functions"])
+        artifacts = downloads()
     summary["function_complexity"] = []
     summary["import"] = {
         "format": imported.format,
@@ -229,15 +240,15 @@ def import_profile(data: bytes, filename: str, on_step: Callable[[str], None] | 
     if imported.approximation:
         message += " " + imported.approximation
     summary["outcome"] = {"status": "finished", "exit_code": None, "message": message}
-    step("Writing the downloads (speedscope, collapsed stacks, SVG)")
-    return Report(summary=summary, artifacts=_render_artifacts(profile, artifact_sink), produced_profile=True)
+    return Report(summary=summary, artifacts=artifacts, produced_profile=True)
 
 
 def import_profile_file(path: Path, filename: str, *, on_bytes: Callable[[int], None] | None = None,
                         on_step: Callable[[str], None] | None = None,
                         should_stop: Callable[[], bool] | None = None,
                         max_decompressed_bytes: int | None = None,
-                        artifact_sink: ArtifactSink = plain_artifact) -> Report | None:
+                        artifact_sink: ArtifactSink = plain_artifact,
+                        export_threads: int = DEFAULT_EXPORT_THREADS) -> Report | None:
     """``import_profile`` of a file on disk (an upload a worker imports); ``on_bytes`` follows how much
     has been read. None when ``should_stop`` said so while reading."""
     # A first pass in chunks reads the file from disk (the slow part on a cold disk) and reports
@@ -254,7 +265,7 @@ def import_profile_file(path: Path, filename: str, *, on_bytes: Callable[[int], 
             if on_bytes is not None:
                 on_bytes(done)
     return import_profile(path.read_bytes(), filename, on_step, max_decompressed_bytes=max_decompressed_bytes,
-                          artifact_sink=artifact_sink)
+                          artifact_sink=artifact_sink, export_threads=export_threads)
 
 
 def recognises_profile(head: bytes, tail: bytes, filename: str) -> str | None:
@@ -333,16 +344,34 @@ def without_scratch_paths(text: str, job_dir: Path, script_path: str, name: str,
     return text
 
 
-def _render_artifacts(profile: Profile, sink: ArtifactSink,
-                      script_file: str | tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Every profile download, each written into ``sink`` before the next is made; only called
-    for a profile with samples (an empty file helps no one)."""
-    artifacts = {}
-    for artifact, (exporter, options) in PROFILE_ARTIFACTS.items():
-        if exporter in KNOWS_SCRIPT_FILE:
-            options = {**options, "script_file": script_file}
-        artifacts[artifact] = sink(partial(get_exporter(exporter, **options).write, profile))
-    return artifacts
+def render_artifacts(profile: Profile, sink: ArtifactSink = plain_artifact,
+                     script_file: str | tuple[str, ...] | None = None,
+                     threads: int = DEFAULT_EXPORT_THREADS) -> dict[str, Any]:
+    """Every profile download of ``profile``, by artifact name (nothing else to do meanwhile)."""
+    with _writing_downloads(profile, sink, script_file, threads) as downloads:
+        return downloads()
+
+
+@contextmanager
+def _writing_downloads(profile: Profile, sink: ArtifactSink, script_file: str | tuple[str, ...] | None,
+                       threads: int) -> Iterator[Callable[[], dict[str, Any]]]:
+    """Start writing every profile download, ``threads`` at a time, each into ``sink``, while
+    the caller goes on (with the analysis); yields the function that waits for them and returns
+    them by artifact name. Only for a profile with samples (an empty file helps no one).
+
+    Threads pay because the slow parts release the GIL: the compiled kernels, numpy, file
+    writes and a worker's gzip. The exporters share the profile's function level and call
+    trees, which the first thread to need one builds while the others wait for it."""
+    pool = ThreadPoolExecutor(max_workers=max(threads, 1), thread_name_prefix="downloads")
+    try:
+        futures = {}
+        for artifact, (exporter, options) in PROFILE_ARTIFACTS.items():
+            if exporter in KNOWS_SCRIPT_FILE:
+                options = {**options, "script_file": script_file}
+            futures[artifact] = pool.submit(sink, partial(get_exporter(exporter, **options).write, profile))
+        yield lambda: {artifact: future.result() for artifact, future in futures.items()}
+    finally:  # also when the caller failed: nothing keeps running after the report is given up
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _empty_runtime() -> dict[str, Any]:

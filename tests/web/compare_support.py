@@ -46,7 +46,7 @@ def store_script_report(store, profile: Profile, source: str, options: dict | No
         return insert_finished(
             session, kind=SCRIPT, status=DONE, script_name=SCRIPT_NAME, options=options or OPTIONS,
             outcome=summary["outcome"], summary=summary,
-            artifacts=pipeline._render_artifacts(profile, pipeline.plain_artifact, SCRIPT_NAME), baseline_token=baseline_token,
+            artifacts=pipeline.render_artifacts(profile, pipeline.plain_artifact, SCRIPT_NAME), baseline_token=baseline_token,
         )
 
 

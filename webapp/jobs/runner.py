@@ -113,7 +113,8 @@ class JobRunner:
             result = pipeline.import_profile_file(path, report.script_name, on_bytes=heartbeat.set_progress_bytes,
                                                   on_step=say, should_stop=should_stop,
                                                   max_decompressed_bytes=self.settings["MAX_DECOMPRESSED_BYTES"],
-                                                  artifact_sink=compress_written)
+                                                  artifact_sink=compress_written,
+                                                  export_threads=self.settings["EXPORT_THREADS"])
         except FileNotFoundError:
             return FAILED, {"status": "error", "exit_code": None, "message": UPLOAD_MISSING_MESSAGE}, None, {}
         except ProfileFormatError as error:
@@ -154,7 +155,7 @@ class JobRunner:
                 script, RunOptions(**report.options), job_dir, display_name=report.script_name,
                 limits=profiling_limits(self.settings), launcher=launcher, python=python,
                 on_progress=heartbeat.set_progress, should_stop=should_stop, project_root=project_root,
-                artifact_sink=compress_written,
+                artifact_sink=compress_written, export_threads=self.settings["EXPORT_THREADS"],
             )
             if dependencies is not None:
                 result.summary["dependencies"] = dependencies

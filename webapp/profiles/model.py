@@ -26,6 +26,7 @@ fall back to the smallest line sampled in the function for every other function.
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -192,6 +193,7 @@ class Profile:
     _stack_index: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     _stack_collisions: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False, compare=False)
     _derived: dict = field(default_factory=dict, repr=False, compare=False)  # caches, see _cached
+    _derived_locks: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- building ---------------------------------------------------------------
     def intern_frame(self, frame: Frame) -> int:
@@ -313,13 +315,20 @@ class Profile:
         return [self.frames[i] for i in self.stacks[stack_id]]
 
     def _cached(self, name: str, build: Callable[[], object]) -> object:
-        """``build()``, kept until the profile changes (a profile is built, then only read)."""
+        """``build()``, kept until the profile changes (a profile is built, then only read).
+
+        Downloads are written by several threads at once (see ``webapp.pipeline``): a thread
+        that asks for what another is building waits for it rather than building it again."""
         state = (len(self.frames), len(self.stacks), len(self.threads),
                  sum(len(thread.stack_ids) for thread in self.threads), frozenset(self.definition_lines.items()))
         entry = self._derived.get(name)
-        if entry is None or entry[0] != state:
-            entry = self._derived[name] = (state, build())
-        return entry[1]
+        if entry is not None and entry[0] == state:
+            return entry[1]
+        with self._derived_locks.setdefault(name, threading.RLock()):  # setdefault: atomic
+            entry = self._derived.get(name)
+            if entry is None or entry[0] != state:
+                entry = self._derived[name] = (state, build())
+            return entry[1]
 
     def call_tree(self):
         """The call tree of this profile's stacks (see :mod:`.stack_tree`), built once."""
