@@ -38,36 +38,48 @@ def stack_text(const uint8_t[::1] texts, const int64_t[::1] text_ends, const int
     cdef Py_ssize_t frame_count = text_ends.shape[0], stack_count = starts.shape[0]
     cdef Py_ssize_t k, i, stack, total = 0
     cdef int64_t frame
-    if lengths.shape[0] != stack_count or (counts is not None and counts.shape[0] != chosen.shape[0]) \
-            or (ends is not None and ends.shape[0] != chosen.shape[0]):
+    cdef const char* problem = NULL
+    cdef bint counted = counts is not None, ended = ends is not None
+    if lengths.shape[0] != stack_count or (counted and counts.shape[0] != chosen.shape[0]) \
+            or (ended and ends.shape[0] != chosen.shape[0]):
         raise ValueError("the arrays differ in length")
     if frame_count and (text_ends[frame_count - 1] > texts.shape[0] or text_ends[0] < 0):
         raise ValueError("a frame's text lies outside the texts")
-    for i in range(1, frame_count):
-        if text_ends[i] < text_ends[i - 1]:
-            raise ValueError("the text ends are not in order")
     cdef Py_ssize_t sep_size = len(separator), open_size = len(opening), close_size = len(closing)
     cdef Py_ssize_t between_size = len(between)
-    for k in range(chosen.shape[0]):  # the exact size, and every index checked
-        stack = chosen[k]
-        if stack < 0 or stack >= stack_count:
-            raise ValueError("a chosen stack is out of range")
-        if starts[stack] < 0 or lengths[stack] < 0 or starts[stack] + lengths[stack] > frames.shape[0]:
-            raise ValueError("a stack lies outside the frame array")
-        total += open_size + close_size + (between_size if k else 0)
-        if lengths[stack]:
-            total += sep_size * (lengths[stack] - 1)
-        for i in range(starts[stack], starts[stack] + lengths[stack]):
-            frame = frames[i]
-            if frame < 0 or frame >= frame_count:
-                raise ValueError("a frame index is out of range")
-            total += text_ends[frame] - (text_ends[frame - 1] if frame else 0)
-        if counts is not None:
-            if counts[k] < 0:
-                raise ValueError("a count is negative")
-            total += decimal_size(counts[k]) + 1
-        if ends is not None:
-            ends[k] = total
+    with nogil:  # the exact size, and every index checked (without the GIL: other threads go on)
+        for i in range(1, frame_count):
+            if text_ends[i] < text_ends[i - 1]:
+                problem = "the text ends are not in order"
+                break
+        for k in range(chosen.shape[0]):
+            if problem != NULL:
+                break
+            stack = chosen[k]
+            if stack < 0 or stack >= stack_count:
+                problem = "a chosen stack is out of range"
+                break
+            if starts[stack] < 0 or lengths[stack] < 0 or starts[stack] + lengths[stack] > frames.shape[0]:
+                problem = "a stack lies outside the frame array"
+                break
+            total += open_size + close_size + (between_size if k else 0)
+            if lengths[stack]:
+                total += sep_size * (lengths[stack] - 1)
+            for i in range(starts[stack], starts[stack] + lengths[stack]):
+                frame = frames[i]
+                if frame < 0 or frame >= frame_count:
+                    problem = "a frame index is out of range"
+                    break
+                total += text_ends[frame] - (text_ends[frame - 1] if frame else 0)
+            if counted:
+                if counts[k] < 0:
+                    problem = "a count is negative"
+                    break
+                total += decimal_size(counts[k]) + 1
+            if ended:
+                ends[k] = total
+    if problem != NULL:
+        raise ValueError(problem.decode())
     result = PyBytes_FromStringAndSize(NULL, total)
     cdef char* out = PyBytes_AS_STRING(result)
     cdef const char* text = <const char*>&texts[0] if texts.shape[0] else NULL
@@ -90,7 +102,7 @@ def stack_text(const uint8_t[::1] texts, const int64_t[::1] text_ends, const int
                 begin = text_ends[frame - 1] if frame else 0
                 out = put(out, text + begin, text_ends[frame] - begin)
             out = put(out, closing_text, close_size)
-            if counts is not None:
+            if counted:
                 value = counts[k]
                 digits = decimal_size(value)
                 for d in range(digits - 1, -1, -1):
@@ -106,16 +118,24 @@ def joined_rows(const uint8_t[::1] blob, const int64_t[::1] row_ends, const int6
     ``between``. ValueError for an index out of range."""
     cdef Py_ssize_t row_count = row_ends.shape[0], k, row, total = 0
     cdef Py_ssize_t between_size = len(between)
-    for k in range(1, row_count):
-        if row_ends[k] < row_ends[k - 1]:
-            raise ValueError("the row ends are not in order")
+    cdef const char* problem = NULL
     if row_count and (row_ends[0] < 0 or row_ends[row_count - 1] > blob.shape[0]):
         raise ValueError("a row lies outside the blob")
-    for k in range(chosen.shape[0]):
-        row = chosen[k]
-        if row < 0 or row >= row_count:
-            raise ValueError("a chosen row is out of range")
-        total += row_ends[row] - (row_ends[row - 1] if row else 0) + (between_size if k else 0)
+    with nogil:
+        for k in range(1, row_count):
+            if row_ends[k] < row_ends[k - 1]:
+                problem = "the row ends are not in order"
+                break
+        for k in range(chosen.shape[0]):
+            if problem != NULL:
+                break
+            row = chosen[k]
+            if row < 0 or row >= row_count:
+                problem = "a chosen row is out of range"
+                break
+            total += row_ends[row] - (row_ends[row - 1] if row else 0) + (between_size if k else 0)
+    if problem != NULL:
+        raise ValueError(problem.decode())
     result = PyBytes_FromStringAndSize(NULL, total)
     cdef char* out = PyBytes_AS_STRING(result)
     cdef const char* source = <const char*>&blob[0] if blob.shape[0] else NULL

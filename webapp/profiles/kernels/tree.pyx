@@ -3,7 +3,8 @@
 ends, leaves), self and total per key over it, and its level-by-level layout.
 
 Every index a loop reads (stack spans, stack ids, frames against the rank or key table) is
-checked up front; the loops then run without bounds checks.
+checked up front; the loops then run without bounds checks. Checks and loops alike run
+without the GIL, so that the threads writing a report's downloads overlap.
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t
@@ -19,13 +20,19 @@ cdef check_stacks(const int32_t[::1] frames, const int64_t[::1] starts, const in
     [0, stack_count)."""
     cdef Py_ssize_t i
     cdef int64_t total = frames.shape[0]
+    cdef const char* problem = NULL
     if starts.shape[0] != lengths.shape[0] or starts.shape[0] != stack_ids.shape[0]:
         raise ValueError("starts, lengths and stack ids differ in length")
-    for i in range(starts.shape[0]):
-        if starts[i] < 0 or lengths[i] < 0 or starts[i] + lengths[i] > total:
-            raise ValueError("a stack lies outside the frame array")
-        if stack_ids[i] < 0 or stack_ids[i] >= stack_count:
-            raise ValueError("a stack id is out of range")
+    with nogil:
+        for i in range(starts.shape[0]):
+            if starts[i] < 0 or lengths[i] < 0 or starts[i] + lengths[i] > total:
+                problem = "a stack lies outside the frame array"
+                break
+            if stack_ids[i] < 0 or stack_ids[i] >= stack_count:
+                problem = "a stack id is out of range"
+                break
+    if problem != NULL:
+        raise ValueError(problem.decode())
 
 
 cdef inline int compare(const uint8_t* keys, int width, int64_t a_start, int64_t a_length,
@@ -43,13 +50,19 @@ cdef uint8_t* ranked_keys(const int64_t[::1] rank, const int32_t[::1] frames, in
     """Each frame entry's rank as a big-endian key of 2 bytes (when ranks fit) or 4."""
     cdef Py_ssize_t i, n = frames.shape[0], frame_count = rank.shape[0]
     cdef int64_t largest = 0, value
-    for i in range(frame_count):
-        if rank[i] < 0 or rank[i] > 0xFFFFFFFF:
-            raise ValueError("a rank is out of range")
-        largest = max(largest, rank[i])
-    for i in range(n):
-        if frames[i] < 0 or frames[i] >= frame_count:
-            raise ValueError("a frame index is out of range")
+    cdef const char* problem = NULL
+    with nogil:  # the checks too: other threads go on meanwhile
+        for i in range(frame_count):
+            if rank[i] < 0 or rank[i] > <int64_t>0xFFFFFFFF:
+                problem = "a rank is out of range"
+                break
+            largest = max(largest, rank[i])
+        for i in range(n):
+            if frames[i] < 0 or frames[i] >= frame_count:
+                problem = "a frame index is out of range"
+                break
+    if problem != NULL:
+        raise ValueError(problem.decode())
     width[0] = 2 if largest <= 0xFFFF else 4
     cdef uint8_t* keys = <uint8_t*>malloc(max(n, 1) * width[0])
     if keys == NULL:
@@ -195,14 +208,20 @@ def key_sums(const int64_t[::1] key_of_frame, int64_t key_count, const int32_t[:
     subtree end, so one walk keeping each key's current outermost end tells them apart.
     Node 0 is the root (no frame); nodes without samples are skipped."""
     cdef Py_ssize_t node_count = frame.shape[0], frame_count = key_of_frame.shape[0], node
+    cdef const char* problem = NULL
     if end.shape[0] != node_count or selves.shape[0] != node_count or totals.shape[0] != node_count:
         raise ValueError("the node arrays differ in length")
-    for node in range(frame_count):
-        if key_of_frame[node] < 0 or key_of_frame[node] >= key_count:
-            raise ValueError("a key is out of range")
-    for node in range(1, node_count):
-        if frame[node] < 0 or frame[node] >= frame_count:
-            raise ValueError("a frame index is out of range")
+    with nogil:
+        for node in range(frame_count):
+            if key_of_frame[node] < 0 or key_of_frame[node] >= key_count:
+                problem = "a key is out of range"
+                break
+        for node in range(1, node_count):
+            if frame[node] < 0 or frame[node] >= frame_count:
+                problem = "a frame index is out of range"
+                break
+    if problem != NULL:
+        raise ValueError(problem.decode())
     self_array = np.zeros(key_count, dtype=np.int64)
     total_array = np.zeros(key_count, dtype=np.int64)
     seen_array = np.zeros(frame_count, dtype=bool)
@@ -231,18 +250,24 @@ def level_order(const int32_t[::1] depth):
     tree has."""
     cdef Py_ssize_t n = depth.shape[0], node, levels = 0
     cdef int32_t d
+    cdef bint bad = False
     if n and depth[0] != 0:
         raise ValueError("the first node is not a root")
-    for node in range(n):
-        d = depth[node]
-        if d < 0 or d > levels or (node and d == 0):
-            raise ValueError("a depth no pre-order tree has")
-        if d == levels:
-            levels += 1
+    with nogil:
+        for node in range(n):
+            d = depth[node]
+            if d < 0 or d > levels or (node and d == 0):
+                bad = True
+                break
+            if d == levels:
+                levels += 1
+    if bad:
+        raise ValueError("a depth no pre-order tree has")
     sizes_array = np.zeros(levels, dtype=np.int64)
     cdef int64_t[::1] sizes = sizes_array
-    for node in range(n):
-        sizes[depth[node]] += 1
+    with nogil:
+        for node in range(n):
+            sizes[depth[node]] += 1
     starts_array = np.zeros(levels, dtype=np.int64)
     cdef int64_t[::1] starts = starts_array
     for d in range(1, levels):
