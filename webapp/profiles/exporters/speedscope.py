@@ -25,7 +25,6 @@ file back into exactly the same Profile.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import BinaryIO
 
 import numpy as np
@@ -108,11 +107,14 @@ class _StackJson:
         return text.joined_rows(self.blob, self.row_ends, np.asarray(stack_ids, dtype=np.int64), b",")
 
 
-def _weights_json(counts: Iterable[int], interval: float) -> bytes:
-    """``count * interval`` for each count, comma-separated, each number as orjson writes it."""
-    counts = list(counts)
-    as_json = {count: orjson.dumps(count * interval) for count in set(counts)}
-    return b",".join(map(as_json.__getitem__, counts))
+def _weights_json(counts: np.ndarray, interval: float) -> bytes:
+    """``count * interval`` for each count, comma-separated, each number as orjson writes it:
+    each distinct count's text made once, then copied per count by a compiled loop."""
+    distinct, which = np.unique(counts, return_inverse=True)
+    texts = [orjson.dumps(count * interval) for count in distinct.tolist()]
+    row_ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    return text.joined_rows(np.frombuffer(b"".join(texts), dtype=np.uint8), row_ends,
+                            which.ravel().astype(np.int64), b",")
 
 
 def _frame_entry(frame: Frame) -> dict:
@@ -165,7 +167,7 @@ def _thread_profile(out: BinaryIO, profile: Profile, thread: Thread, position: i
         profile.start_s,
         profile.start_s + thread.sample_count * interval,  # like py-spy: the thread's sampled time
         stack_json.joined(np.frombuffer(thread.stack_ids, dtype=np.uint32)),
-        _weights_json(thread.counts, interval),
+        _weights_json(np.frombuffer(thread.counts, dtype=np.uint32), interval),
     )
 
 
@@ -187,5 +189,5 @@ def _merged_profile(out: BinaryIO, profile: Profile, stack_json: _StackJson) -> 
         profile.start_s,
         profile.start_s + int(totals.sum()) * interval,
         stack_json.joined(ordered),
-        _weights_json(totals[ordered].tolist(), interval),
+        _weights_json(totals[ordered], interval),
     )
