@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 
 import pytest
 
@@ -157,3 +158,15 @@ def test_a_file_over_the_threshold_takes_the_fast_road_with_the_same_result():
     assert profile.sample_count == 3 * 12_000
     assert {thread.process for thread in profile.threads} == {"pid 42"}
     assert not [frame for frame in profile.frames if frame.name.startswith("process ")]
+
+
+def test_a_late_profile_that_is_not_compact_sends_the_whole_file_to_the_parser_and_stops_the_scans():
+    # The scanner reads the threads' samples in the background; the third thread's has a space.
+    document = pyspy_like_document(3_000, threads=4)
+    data = compact(document)
+    third = data.index(b'"samples":[[', data.index(b'"samples":[[', data.index(b'"samples":[[') + 1) + 1)
+    data = data[:third] + data[third:].replace(b"],[", b"], [", 1)
+    with pytest.raises(FastPathUnsuitable):
+        read_scanned(data)
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("scan")]
+    assert read_speedscope(data, fast_path_min_bytes=0) == read_parsed(compact(document))

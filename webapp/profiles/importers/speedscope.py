@@ -120,7 +120,8 @@ def _ends_like_an_object(data: bytes) -> bool:
 def read_scanned(data: bytes, filename: str = "") -> Profile:
     """The fast road: scan the raw bytes (see speedscope_scan); FastPathUnsuitable if it can't."""
     scanned = scan_file(data)
-    return _build(scanned.document, filename, ScannedColumns(data, scanned))
+    with ScannedColumns(data, scanned) as columns:
+        return _build(scanned.document, filename, columns)
 
 
 def read_parsed(data: bytes, filename: str = "") -> Profile:
@@ -261,6 +262,7 @@ def _build(document: object, filename: str, columns: Columns) -> Profile:
     columns.check_placeholders(document)
     sampled = [(position, item) for position, item in chosen if item["type"] == "sampled"]
     evented = [(position, item) for position, item in chosen if item["type"] == "evented"]
+    columns.start([item for _, item in sampled])
     weights = {position: columns.weights(item, position) for position, item in sampled}
     timed = [(item, SECONDS_PER_UNIT[item["unit"]]) for _, item in chosen if item["unit"] in SECONDS_PER_UNIT]
     interval_s = (
